@@ -1,0 +1,1 @@
+"""Fixtures for the AWS sandbox (moto server + shim)."""

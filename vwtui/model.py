@@ -1,0 +1,200 @@
+"""Plain model objects: what the services return and the screens draw.
+
+Every datetime is timezone-aware UTC. No I/O, no Textual, no boto3 here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+
+
+def utcnow() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class CallerIdentity:
+    account: str
+    arn: str
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Instance:
+    """An RDS DB instance, as DescribeDBInstances reports it."""
+
+    identifier: str
+    arn: str
+    status: str
+    engine: str
+    engine_version: str
+    instance_class: str
+    allocated_storage_gb: int
+    storage_encrypted: bool
+    kms_key_id: str | None
+    backup_retention_days: int
+    latest_restorable_time: datetime | None
+    subnet_group: str | None
+    security_groups: tuple[str, ...]
+    endpoint_address: str | None
+    endpoint_port: int | None
+    multi_az: bool
+    created: datetime | None
+    tags: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def pitr_enabled(self) -> bool:
+        """PITR is on when automated backups are retained (BackupRetentionPeriod > 0)."""
+        return self.backup_retention_days > 0
+
+
+@dataclass(frozen=True, slots=True)
+class PitrWindow:
+    """The span an instance can be restored to (DescribeDBInstanceAutomatedBackups.RestoreWindow)."""
+
+    instance_identifier: str
+    earliest: datetime | None
+    latest: datetime | None
+    retention_days: int
+
+    def contains(self, moment: datetime) -> bool:
+        if self.earliest is None or self.latest is None:
+            return False
+        return self.earliest <= moment <= self.latest
+
+    def rpo_exposure(self, now: datetime) -> timedelta | None:
+        """Data at risk right now: the time since the latest restorable moment."""
+        if self.latest is None:
+            return None
+        return max(now - self.latest, timedelta(0))
+
+    @property
+    def span(self) -> timedelta | None:
+        if self.earliest is None or self.latest is None:
+            return None
+        return self.latest - self.earliest
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """An RDS DB snapshot, automated or manual."""
+
+    identifier: str
+    arn: str
+    instance_identifier: str
+    snapshot_type: str  # "automated" | "manual" | "awsbackup"
+    created: datetime | None
+    status: str
+    allocated_storage_gb: int
+    encrypted: bool
+    engine: str
+    engine_version: str
+
+    def age(self, now: datetime) -> timedelta | None:
+        return None if self.created is None else now - self.created
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryPoint:
+    """An AWS Backup recovery point in a vault."""
+
+    arn: str
+    vault: str
+    resource_arn: str
+    resource_type: str
+    created: datetime | None
+    completed: datetime | None
+    status: str  # COMPLETED | PARTIAL | DELETING | EXPIRED | ...
+    size_bytes: int | None
+    encrypted: bool
+    delete_after_days: int | None
+    iam_role_arn: str | None
+
+    def age(self, now: datetime) -> timedelta | None:
+        return None if self.created is None else now - self.created
+
+
+@dataclass(frozen=True, slots=True)
+class BackupJob:
+    """An AWS Backup job (ListBackupJobs)."""
+
+    job_id: str
+    vault: str
+    resource_arn: str
+    state: str  # CREATED | PENDING | RUNNING | ABORTING | ABORTED | COMPLETED | FAILED | EXPIRED | PARTIAL
+    status_message: str | None
+    created: datetime | None
+    completed: datetime | None
+    size_bytes: int | None
+    percent_done: str | None = None
+
+
+class AlarmState(str, Enum):
+    OK = "OK"
+    ALARM = "ALARM"
+    INSUFFICIENT_DATA = "INSUFFICIENT_DATA"
+
+
+@dataclass(frozen=True, slots=True)
+class Alarm:
+    """A CloudWatch metric alarm."""
+
+    name: str
+    state: AlarmState
+    reason: str
+    updated: datetime | None
+    metric: str | None
+    namespace: str | None
+    threshold: float | None
+    alarm_actions: tuple[str, ...] = ()
+    exists: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class RdsEvent:
+    time: datetime
+    source_identifier: str
+    source_type: str
+    message: str
+    categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreJob:
+    """An AWS Backup restore job (DescribeRestoreJob)."""
+
+    job_id: str
+    status: str  # PENDING | RUNNING | COMPLETED | ABORTED | FAILED
+    percent_done: str | None
+    expected_minutes: int | None
+    created_resource_arn: str | None
+    status_message: str | None
+    created: datetime | None
+    completed: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class QueryResult:
+    """One validation query's result: a named table."""
+
+    name: str
+    sql: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[object, ...], ...]
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationReport:
+    """All validation queries run against one database."""
+
+    host: str
+    database: str
+    results: tuple[QueryResult, ...]
+    ran_at: datetime = field(default_factory=utcnow)
+
+    def result(self, name: str) -> QueryResult | None:
+        return next((r for r in self.results if r.name == name), None)

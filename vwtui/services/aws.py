@@ -1,0 +1,464 @@
+"""Async facade over boto3: RDS, AWS Backup, CloudWatch, STS (and, for recovery, Route53).
+
+Every method returns model objects, never a response dict. boto3 calls run off the event loop
+(`asyncio.to_thread`); clients are made once per service and shared (they are thread-safe,
+sessions are not); list calls use paginators; retries come from one botocore `Config`.
+botocore errors become the project's exceptions (`vwtui.errors`) with a message that says what
+to do. boto3 is imported on first use so that the first frame does not wait for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from vwtui.errors import (
+    AccessDenied,
+    AwsError,
+    AwsUnavailable,
+    CredentialsError,
+    InvalidParameter,
+    NotFound,
+)
+from vwtui.model import (
+    Alarm,
+    AlarmState,
+    BackupJob,
+    CallerIdentity,
+    Instance,
+    PitrWindow,
+    RdsEvent,
+    RecoveryPoint,
+    RestoreJob,
+    Snapshot,
+    utcnow,
+)
+
+if TYPE_CHECKING:
+    from vwtui.config import Config
+
+T = TypeVar("T")
+
+_NOT_FOUND_CODES = {
+    "DBInstanceNotFound",
+    "DBInstanceNotFoundFault",
+    "DBSnapshotNotFound",
+    "DBSnapshotNotFoundFault",
+    "ResourceNotFoundException",
+    "NoSuchHostedZone",
+    "DBInstanceAutomatedBackupNotFound",
+    "DBInstanceAutomatedBackupNotFoundFault",
+}
+_DENIED_CODES = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation",
+                 "AuthorizationError", "UnrecognizedClientException"}
+_CREDENTIAL_CODES = {"ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId",
+                     "SignatureDoesNotMatch", "RequestExpired", "InvalidAccessKeyId"}
+_INVALID_CODES = {"InvalidParameterValue", "InvalidParameterCombination", "InvalidParameter",
+                  "InvalidParameterValueException", "InvalidParameterException", "ValidationError",
+                  "ValidationException", "InvalidRestoreFault", "InvalidRestoreTime",
+                  "MissingParameter", "InvalidDBInstanceState", "InvalidDBInstanceStateFault",
+                  "DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault",
+                  "InvalidRequestException"}
+
+# The IAM action of each boto3 operation we call, for AccessDenied messages.
+_IAM_SERVICE = {"rds": "rds", "backup": "backup", "cloudwatch": "cloudwatch", "sts": "sts",
+                "route53": "route53", "sns": "sns", "events": "events"}
+
+
+def translate(exc: BaseException, service: str, operation: str) -> AwsError:
+    """Turn a botocore exception into a project exception whose message says what to do."""
+    from botocore.exceptions import (
+        ClientError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        NoRegionError,
+        PartialCredentialsError,
+        TokenRetrievalError,
+        UnauthorizedSSOTokenError,
+    )
+
+    action = f"{_IAM_SERVICE.get(service, service)}:{operation}"
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", "Unknown"))
+        message = str(error.get("Message", "")).strip()
+        if code in _DENIED_CODES:
+            return AccessDenied(
+                f"{action} was denied for this identity. Grant {action} to the role or user "
+                f"vwtui runs as, or switch profile (--profile).",
+                code=code, operation=operation)
+        if code in _CREDENTIAL_CODES:
+            return CredentialsError(
+                f"AWS credentials were refused ({code}) calling {action}: they have expired or "
+                f"are wrong. Log in again (aws sso login, or refresh the keys) and retry.",
+                code=code, operation=operation)
+        if code in _NOT_FOUND_CODES or code.endswith("NotFound") or code.endswith("NotFoundFault"):
+            return NotFound(f"{operation}: {message or code}", code=code, operation=operation)
+        if code in _INVALID_CODES:
+            return InvalidParameter(
+                f"{operation} refused a parameter: {message or code}", code=code,
+                operation=operation)
+        if code in {"Throttling", "ThrottlingException", "ServiceUnavailable",
+                    "InternalFailure", "RequestLimitExceeded"}:
+            return AwsUnavailable(
+                f"{action} kept failing ({code}) after retries; try again in a minute.",
+                code=code, operation=operation)
+        return AwsError(f"{action} failed: {code}: {message}", code=code, operation=operation)
+    if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
+        return CredentialsError(
+            "No AWS credentials found. Set AWS_PROFILE or pass --profile, run aws sso login, "
+            "or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.", operation=operation)
+    if isinstance(exc, (TokenRetrievalError, UnauthorizedSSOTokenError)):
+        return CredentialsError(
+            "The AWS SSO session has expired. Run aws sso login for this profile and retry.",
+            operation=operation)
+    if isinstance(exc, NoRegionError):
+        return InvalidParameter(
+            "No AWS region set. Set aws.region in the config or pass --region.",
+            operation=operation)
+    if isinstance(exc, EndpointConnectionError):
+        return AwsUnavailable(
+            f"Cannot reach the {service} endpoint ({exc.kwargs.get('endpoint_url', '?')}). "
+            f"Check the network from this host and the region.", operation=operation)
+    return AwsError(f"{action} failed: {type(exc).__name__}: {exc}", operation=operation)
+
+
+class AwsService:
+    """The only place vwtui talks to AWS."""
+
+    def __init__(self, config: Config, *, profile: str | None = None,
+                 region: str | None = None, endpoint_url: str | None = None) -> None:
+        self.config = config
+        self.profile = profile or config.aws.profile or None
+        self.region = region or config.aws.region or None
+        self.endpoint_url = endpoint_url or config.aws.endpoint_url or None
+        self._session: Any = None
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    # ---- plumbing -------------------------------------------------------------------------
+
+    def client(self, service: str) -> Any:
+        """The one boto3 client for `service`, made on first use (thread-safe)."""
+        with self._lock:
+            if service not in self._clients:
+                import boto3
+                from botocore.config import Config as BotoConfig
+
+                if self._session is None:
+                    self._session = boto3.session.Session(
+                        profile_name=self.profile, region_name=self.region)
+                boto_config = BotoConfig(
+                    retries={"mode": "standard", "max_attempts": self.config.aws.max_attempts},
+                    connect_timeout=5, read_timeout=30, max_pool_connections=20,
+                    user_agent_extra="vwtui/0.1",
+                )
+                kwargs: dict[str, Any] = {"config": boto_config}
+                if self.endpoint_url:
+                    kwargs["endpoint_url"] = self.endpoint_url
+                self._clients[service] = self._session.client(service, **kwargs)
+            return self._clients[service]
+
+    async def call(self, service: str, operation: str, **params: Any) -> dict[str, Any]:
+        """One AWS API call off the event loop, errors translated."""
+        return await asyncio.to_thread(self._call_sync, service, operation, params)
+
+    def _call_sync(self, service: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            method = getattr(self.client(service), _snake(operation))
+            return method(**params)
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, service, operation) from exc
+
+    async def paginate(self, service: str, operation: str, key: str,
+                       **params: Any) -> list[dict[str, Any]]:
+        """Every item under `key` across all pages of a list call."""
+        return await asyncio.to_thread(self._paginate_sync, service, operation, key, params)
+
+    def _paginate_sync(self, service: str, operation: str, key: str,
+                       params: dict[str, Any]) -> list[dict[str, Any]]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            paginator = self.client(service).get_paginator(_snake(operation))
+            items: list[dict[str, Any]] = []
+            for page in paginator.paginate(**params):
+                items.extend(page.get(key, []))
+            return items
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, service, operation) from exc
+
+    # ---- identity -------------------------------------------------------------------------
+
+    async def caller_identity(self) -> CallerIdentity:
+        """sts:GetCallerIdentity: who vwtui is acting as."""
+        data = await self.call("sts", "GetCallerIdentity")
+        return CallerIdentity(account=data["Account"], arn=data["Arn"], user_id=data["UserId"])
+
+    # ---- RDS ------------------------------------------------------------------------------
+
+    async def instance(self, identifier: str) -> Instance:
+        """rds:DescribeDBInstances for one instance."""
+        data = await self.call("rds", "DescribeDBInstances", DBInstanceIdentifier=identifier)
+        found = data.get("DBInstances", [])
+        if not found:
+            raise NotFound(f"No RDS instance named {identifier}.", operation="DescribeDBInstances")
+        return instance_from(found[0])
+
+    async def instance_exists(self, identifier: str) -> bool:
+        """rds:DescribeDBInstances, answering whether the identifier is taken."""
+        try:
+            await self.instance(identifier)
+        except NotFound:
+            return False
+        return True
+
+    async def instances(self) -> list[Instance]:
+        """rds:DescribeDBInstances, every instance in the region (paginated)."""
+        items = await self.paginate("rds", "DescribeDBInstances", "DBInstances")
+        return [instance_from(item) for item in items]
+
+    async def pitr_window(self, identifier: str) -> PitrWindow:
+        """rds:DescribeDBInstanceAutomatedBackups: the instance's RestoreWindow.
+
+        An RDS instance reports only LatestRestorableTime; the earliest restorable time is on
+        its automated-backups record.
+        """
+        items = await self.paginate("rds", "DescribeDBInstanceAutomatedBackups",
+                                    "DBInstanceAutomatedBackups",
+                                    DBInstanceIdentifier=identifier)
+        # The live instance's record is "active"; retained ones from deleted instances are not.
+        record = next((i for i in items if i.get("Status") == "active"), items[0] if items else None)
+        if record is None:
+            return PitrWindow(identifier, None, None, 0)
+        window = record.get("RestoreWindow") or {}
+        return PitrWindow(
+            instance_identifier=identifier,
+            earliest=_aware(window.get("EarliestTime")),
+            latest=_aware(window.get("LatestTime")),
+            retention_days=int(record.get("BackupRetentionPeriod") or 0),
+        )
+
+    async def snapshots(self, identifier: str, snapshot_type: str | None = None) -> list[Snapshot]:
+        """rds:DescribeDBSnapshots for one instance (paginated), newest first.
+
+        `snapshot_type` is "automated", "manual" or None for both.
+        """
+        params: dict[str, Any] = {"DBInstanceIdentifier": identifier}
+        if snapshot_type:
+            params["SnapshotType"] = snapshot_type
+        items = await self.paginate("rds", "DescribeDBSnapshots", "DBSnapshots", **params)
+        snaps = [snapshot_from(item) for item in items]
+        return sorted(snaps, key=_newest_key, reverse=True)
+
+    async def snapshot(self, snapshot_id: str) -> Snapshot:
+        """rds:DescribeDBSnapshots for one snapshot identifier."""
+        data = await self.call("rds", "DescribeDBSnapshots", DBSnapshotIdentifier=snapshot_id)
+        found = data.get("DBSnapshots", [])
+        if not found:
+            raise NotFound(f"No DB snapshot named {snapshot_id}.", operation="DescribeDBSnapshots")
+        return snapshot_from(found[0])
+
+    async def rds_events(self, identifier: str, *, hours: int = 24 * 7) -> list[RdsEvent]:
+        """rds:DescribeEvents for one DB instance over the last `hours` (max 14 days), newest first."""
+        items = await self.paginate("rds", "DescribeEvents", "Events",
+                                    SourceIdentifier=identifier, SourceType="db-instance",
+                                    Duration=min(hours, 24 * 14) * 60)
+        events = [
+            RdsEvent(time=_aware(e.get("Date")) or utcnow(),
+                     source_identifier=e.get("SourceIdentifier", identifier),
+                     source_type=e.get("SourceType", "db-instance"),
+                     message=e.get("Message", ""),
+                     categories=tuple(e.get("EventCategories", [])))
+            for e in items
+        ]
+        return sorted(events, key=lambda e: e.time, reverse=True)
+
+    # ---- AWS Backup -----------------------------------------------------------------------
+
+    async def recovery_points(self, vault: str, *,
+                              created_after: datetime | None = None) -> list[RecoveryPoint]:
+        """backup:ListRecoveryPointsByBackupVault (paginated, filtered on the server), newest first."""
+        params: dict[str, Any] = {"BackupVaultName": vault}
+        if created_after is not None:
+            params["ByCreatedAfter"] = created_after
+        items = await self.paginate("backup", "ListRecoveryPointsByBackupVault", "RecoveryPoints",
+                                    **params)
+        points = [recovery_point_from(item, vault) for item in items]
+        return sorted(points, key=_newest_key, reverse=True)
+
+    async def backup_jobs(self, *, vault: str | None = None, state: str | None = None,
+                          created_after: datetime | None = None) -> list[BackupJob]:
+        """backup:ListBackupJobs filtered on the server by vault, state and age; newest first."""
+        params: dict[str, Any] = {}
+        if vault:
+            params["ByBackupVaultName"] = vault
+        if state:
+            params["ByState"] = state
+        if created_after is not None:
+            params["ByCreatedAfter"] = created_after
+        items = await self.paginate("backup", "ListBackupJobs", "BackupJobs", **params)
+        jobs = [backup_job_from(item) for item in items]
+        return sorted(jobs, key=_newest_key, reverse=True)
+
+    async def restore_job(self, job_id: str) -> RestoreJob:
+        """backup:DescribeRestoreJob."""
+        data = await self.call("backup", "DescribeRestoreJob", RestoreJobId=job_id)
+        return restore_job_from(data)
+
+    # ---- CloudWatch -----------------------------------------------------------------------
+
+    async def alarms(self, names: Iterable[str]) -> list[Alarm]:
+        """cloudwatch:DescribeAlarms by name; a configured alarm that does not exist is
+        returned with exists=False so the screen can say so."""
+        wanted = [n for n in names if n]
+        if not wanted:
+            return []
+        items = await self.paginate("cloudwatch", "DescribeAlarms", "MetricAlarms",
+                                    AlarmNames=wanted)
+        by_name = {item["AlarmName"]: alarm_from(item) for item in items}
+        return [
+            by_name.get(name) or Alarm(name=name, state=AlarmState.INSUFFICIENT_DATA,
+                                       reason="No alarm with this name exists.", updated=None,
+                                       metric=None, namespace=None, threshold=None, exists=False)
+            for name in wanted
+        ]
+
+
+# ---- response -> model ------------------------------------------------------------------------
+
+def instance_from(d: dict[str, Any]) -> Instance:
+    endpoint = d.get("Endpoint") or {}
+    subnet = d.get("DBSubnetGroup") or {}
+    return Instance(
+        identifier=d["DBInstanceIdentifier"],
+        arn=d.get("DBInstanceArn", ""),
+        status=d.get("DBInstanceStatus", "unknown"),
+        engine=d.get("Engine", ""),
+        engine_version=d.get("EngineVersion", ""),
+        instance_class=d.get("DBInstanceClass", ""),
+        allocated_storage_gb=int(d.get("AllocatedStorage") or 0),
+        storage_encrypted=bool(d.get("StorageEncrypted")),
+        kms_key_id=d.get("KmsKeyId"),
+        backup_retention_days=int(d.get("BackupRetentionPeriod") or 0),
+        latest_restorable_time=_aware(d.get("LatestRestorableTime")),
+        subnet_group=subnet.get("DBSubnetGroupName"),
+        security_groups=tuple(g["VpcSecurityGroupId"] for g in d.get("VpcSecurityGroups", [])
+                              if g.get("VpcSecurityGroupId")),
+        endpoint_address=endpoint.get("Address"),
+        endpoint_port=endpoint.get("Port"),
+        multi_az=bool(d.get("MultiAZ")),
+        created=_aware(d.get("InstanceCreateTime")),
+        tags=tuple((t["Key"], t["Value"]) for t in d.get("TagList", [])),
+    )
+
+
+def snapshot_from(d: dict[str, Any]) -> Snapshot:
+    return Snapshot(
+        identifier=d["DBSnapshotIdentifier"],
+        arn=d.get("DBSnapshotArn", ""),
+        instance_identifier=d.get("DBInstanceIdentifier", ""),
+        snapshot_type=d.get("SnapshotType", ""),
+        created=_aware(d.get("SnapshotCreateTime")),
+        status=d.get("Status", "unknown"),
+        allocated_storage_gb=int(d.get("AllocatedStorage") or 0),
+        encrypted=bool(d.get("Encrypted")),
+        engine=d.get("Engine", ""),
+        engine_version=d.get("EngineVersion", ""),
+    )
+
+
+def recovery_point_from(d: dict[str, Any], vault: str) -> RecoveryPoint:
+    lifecycle = d.get("Lifecycle") or {}
+    return RecoveryPoint(
+        arn=d["RecoveryPointArn"],
+        vault=d.get("BackupVaultName", vault),
+        resource_arn=d.get("ResourceArn", ""),
+        resource_type=d.get("ResourceType", ""),
+        created=_aware(d.get("CreationDate")),
+        completed=_aware(d.get("CompletionDate")),
+        status=d.get("Status", "UNKNOWN"),
+        size_bytes=d.get("BackupSizeInBytes"),
+        encrypted=bool(d.get("IsEncrypted")),
+        delete_after_days=lifecycle.get("DeleteAfterDays"),
+        iam_role_arn=d.get("IamRoleArn"),
+    )
+
+
+def backup_job_from(d: dict[str, Any]) -> BackupJob:
+    return BackupJob(
+        job_id=d["BackupJobId"],
+        vault=d.get("BackupVaultName", ""),
+        resource_arn=d.get("ResourceArn", ""),
+        state=d.get("State", "UNKNOWN"),
+        status_message=d.get("StatusMessage"),
+        created=_aware(d.get("CreationDate")),
+        completed=_aware(d.get("CompletionDate")),
+        size_bytes=d.get("BackupSizeInBytes"),
+        percent_done=d.get("PercentDone"),
+    )
+
+
+def restore_job_from(d: dict[str, Any]) -> RestoreJob:
+    expected = d.get("ExpectedCompletionTimeMinutes")
+    return RestoreJob(
+        job_id=d["RestoreJobId"],
+        status=d.get("Status", "UNKNOWN"),
+        percent_done=d.get("PercentDone"),
+        expected_minutes=int(expected) if expected is not None else None,
+        created_resource_arn=d.get("CreatedResourceArn"),
+        status_message=d.get("StatusMessage"),
+        created=_aware(d.get("CreationDate")),
+        completed=_aware(d.get("CompletionDate")),
+    )
+
+
+def alarm_from(d: dict[str, Any]) -> Alarm:
+    try:
+        state = AlarmState(d.get("StateValue", "INSUFFICIENT_DATA"))
+    except ValueError:
+        state = AlarmState.INSUFFICIENT_DATA
+    return Alarm(
+        name=d["AlarmName"],
+        state=state,
+        reason=d.get("StateReason", ""),
+        updated=_aware(d.get("StateUpdatedTimestamp")),
+        metric=d.get("MetricName"),
+        namespace=d.get("Namespace"),
+        threshold=d.get("Threshold"),
+        alarm_actions=tuple(d.get("AlarmActions", [])),
+    )
+
+
+# ---- helpers -----------------------------------------------------------------------------------
+
+def _aware(value: Any) -> datetime | None:
+    """botocore gives aware datetimes; make sure, and normalise to UTC."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value, UTC)
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return None
+
+
+def _newest_key(item: Any) -> datetime:
+    return item.created or datetime.min.replace(tzinfo=UTC)
+
+
+def _snake(operation: str) -> str:
+    """DescribeDBInstances -> describe_db_instances, as botocore names client methods."""
+    from botocore import xform_name
+    return xform_name(operation)
+
+
+def since(hours: float) -> datetime:
+    """The moment `hours` ago, aware UTC."""
+    return utcnow() - timedelta(hours=hours)
+
