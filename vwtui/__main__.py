@@ -1,0 +1,3 @@
+from vwtui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,107 @@
+"""Command line: `vwtui` (the console), `vwtui demo`, `vwtui checklist`, `vwtui init`.
+
+Argument parsing and config loading only; each command lives in its own module and is imported
+when chosen, so `vwtui --help` stays fast and the console's first frame waits for nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from vwtui import __version__
+from vwtui.errors import ConfigError, VwtuiError
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="PATH",
+                        help="config file (default: $VWTUI_CONFIG, then "
+                             "$XDG_CONFIG_HOME/vwtui/config.toml)")
+    parser.add_argument("--profile", help="AWS profile (default: boto3's own chain)")
+    parser.add_argument("--region", help="AWS region (default: aws.region in the config)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vwtui",
+        description="Backup and recovery console for the Video Window PostgreSQL database "
+                    "on AWS RDS.",
+    )
+    parser.add_argument("--version", action="version", version=f"vwtui {__version__}")
+    _common(parser)
+    parser.add_argument("--read-only", action="store_true",
+                        help="refuse every AWS call that changes anything")
+    parser.add_argument("--staging", action="store_true",
+                        help="watch the staging instance instead of production")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="open the console (the default)")
+    _common(run)
+    run.add_argument("--read-only", action="store_true", help=argparse.SUPPRESS)
+    run.add_argument("--staging", action="store_true", help=argparse.SUPPRESS)
+
+    demo = sub.add_parser("demo", help="open the console against a local sandbox account "
+                                       "(moto + a throwaway PostgreSQL)")
+    demo.add_argument("--scenario", default="healthy",
+                      help="start from a troubled account; --list-scenarios shows them")
+    demo.add_argument("--list-scenarios", action="store_true", help="list scenarios and exit")
+    demo.add_argument("--restore-seconds", type=float, default=20.0,
+                      help="how long a restore takes in the sandbox (default 20)")
+
+    init = sub.add_parser("init", help="write a config file (asks for what flags leave out)")
+    init.add_argument("--path", metavar="PATH",
+                      help="where to write (default: $XDG_CONFIG_HOME/vwtui/config.toml)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    init.add_argument("--defaults", action="store_true",
+                      help="take the runbook's value for everything not given; ask nothing")
+    init.add_argument("--region")
+    init.add_argument("--production")
+    init.add_argument("--staging")
+    init.add_argument("--vault")
+    init.add_argument("--restore-role-arn")
+    init.add_argument("--dns-zone")
+    init.add_argument("--dns-record")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _dispatch(args)
+    except ConfigError as exc:
+        print(f"vwtui: {exc}", file=sys.stderr)
+        return 2
+    except VwtuiError as exc:
+        print(f"vwtui: {exc.title}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    command = args.command or "run"
+    if command == "init":
+        from vwtui.init import run_init
+
+        return run_init(args)
+    if command == "demo":
+        from vwtui.demo import run_demo
+
+        return run_demo(args)
+    from vwtui import config as config_mod
+
+    config = config_mod.load(args.config)
+    if args.read_only:
+        config = config.replace(ui=config_mod.UiConfig(
+            read_only=True, refresh_seconds=config.ui.refresh_seconds))
+    if command == "run":
+        from vwtui.console import run_console
+
+        return run_console(config, args)
+    raise ConfigError(f"unknown command {command!r}")  # argparse stops this first
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
