@@ -1,0 +1,156 @@
+"""Config: loading, search order, clear errors, and `vwtui init`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from vwtui import config as config_mod
+from vwtui.cli import main
+from vwtui.errors import ConfigError
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "config.example.toml"
+
+
+def test_example_config_holds_every_setting_with_the_runbooks_values() -> None:
+    config = config_mod.load_file(EXAMPLE)
+    assert config == config_mod.Config()  # the example documents exactly the defaults
+    raw = tomllib.loads(EXAMPLE.read_text())
+    assert raw == config_mod.to_mapping(config_mod.Config())  # and leaves nothing out
+    assert config.instances.production == "video-window"
+    assert config.instances.staging == "video-window-staging"
+    assert config.backup.vault == "video-window-backup-vault"
+    assert config.backup.plan == "video-window-database-backup-plan"
+    assert (config.objectives.rto_hours, config.objectives.rpo_hours) == (4.0, 1.0)
+    assert (config.backup.max_age_hours, config.backup.retention_days) == (25.0, 30)
+    assert config.backup.pitr_window_days == 7
+    assert (config.database.name, config.database.user) == ("serverpod", "postgres")
+
+
+def test_production_is_protected_even_when_not_listed() -> None:
+    config = config_mod.from_mapping({"instances": {"protected": []}})
+    assert config.is_protected("video-window")
+    assert not config.is_protected("video-window-recovery-202611251200")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[ui]\nrefresh_seconds = \"60\"\n", "ui.refresh_seconds must be an integer, got string '60'"),
+        ("[ui]\nread_only = 1\n", "ui.read_only must be true or false, got integer 1"),
+        ("[instances]\nprotected = \"video-window\"\n", "instances.protected must be a list of strings"),
+        ("[backup]\nvalt = \"x\"\n", "unknown key backup.valt; [backup] takes vault"),
+        ("[bakup]\nvault = \"x\"\n", "unknown section [bakup]"),
+        ("[backup]\nvault = \"\"\n", "backup.vault is required and must not be empty"),
+        ("[objectives]\nrto_hours = 0\n", "objectives.rto_hours must be greater than 0"),
+        ("[database]\nsslmode = \"yes\"\n", "database.sslmode must be one of"),
+        ("[aws\nregion = 1\n", "not valid TOML"),
+    ],
+)
+def test_bad_config_is_refused_with_file_key_and_expectation(tmp_path: Path, text: str,
+                                                             expected: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        config_mod.load_file(path)
+    assert str(path) in str(caught.value)
+    assert expected in str(caught.value)
+
+
+def test_search_order_flag_then_env_then_xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    xdg = tmp_path / "xdg"
+    (xdg / "vwtui").mkdir(parents=True)
+    (xdg / "vwtui" / "config.toml").write_text('[aws]\nregion = "eu-central-1"\n')
+    env_file = tmp_path / "env.toml"
+    env_file.write_text('[aws]\nregion = "us-east-1"\n')
+    flag_file = tmp_path / "flag.toml"
+    flag_file.write_text('[aws]\nregion = "ap-south-1"\n')
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(xdg))
+    monkeypatch.delenv("VWTUI_CONFIG", raising=False)
+    assert config_mod.load().aws.region == "eu-central-1"
+    monkeypatch.setenv("VWTUI_CONFIG", str(env_file))
+    assert config_mod.load().aws.region == "us-east-1"
+    assert config_mod.load(flag_file).aws.region == "ap-south-1"
+
+
+def test_no_config_anywhere_gives_the_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.delenv("VWTUI_CONFIG", raising=False)
+    assert config_mod.load() == config_mod.Config()
+
+
+def test_missing_explicit_config_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such config file"):
+        config_mod.load(tmp_path / "absent.toml")
+
+
+def test_bad_config_exits_2_with_one_sentence_and_no_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[ui]\nrefresh_seconds = true\n")
+    done = subprocess.run([sys.executable, "-m", "vwtui", "--config", str(path)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"vwtui: {path}: ui.refresh_seconds must be an integer, got boolean True")
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_help_and_version() -> None:
+    done = subprocess.run([sys.executable, "-m", "vwtui", "--version"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("vwtui 0.")
+    done = subprocess.run([sys.executable, "-m", "vwtui", "--help"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0
+    for command in ("demo", "init", "checklist"):
+        assert command in done.stdout
+
+
+def test_init_writes_a_loadable_config_from_flags(tmp_path: Path) -> None:
+    path = tmp_path / "vwtui" / "config.toml"
+    code = main(["init", "--path", str(path), "--defaults", "--region", "eu-central-1",
+                 "--production", "vw-prod", "--staging", "vw-stage"])
+    assert code == 0
+    config = config_mod.load_file(path)
+    assert config.aws.region == "eu-central-1"
+    assert config.instances.production == "vw-prod"
+    assert config.instances.protected == ("vw-prod", "vw-stage")
+    assert config.backup.vault == "video-window-backup-vault"
+
+
+def test_init_never_overwrites_without_force(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("# mine\n")
+    assert main(["init", "--path", str(path), "--defaults"]) == 2
+    assert "already exists; pass --force" in capsys.readouterr().err
+    assert path.read_text() == "# mine\n"
+    assert main(["init", "--path", str(path), "--defaults", "--force"]) == 0
+    assert config_mod.load_file(path) == config_mod.Config(source=path)
+
+
+def test_init_asks_for_what_the_flags_leave_out(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    answers = iter(["", "prod-db", "", "", "", "", ""])
+    from vwtui.init import build_config
+    import argparse
+
+    args = argparse.Namespace(region=None, production=None, staging=None, vault="my-vault",
+                              restore_role_arn=None, dns_zone=None, dns_record=None)
+    asked: list[str] = []
+
+    def ask(question: str, default: str) -> str:
+        asked.append(question)
+        return next(answers) or default
+
+    config = build_config(args, ask)
+    assert "AWS Backup vault" not in asked  # given as a flag
+    assert config.instances.production == "prod-db"
+    assert config.backup.vault == "my-vault"
+    assert config.aws.region == "eu-west-1"
+    config_mod.write(config, path)
+    assert config_mod.load_file(path).instances.production == "prod-db"
