@@ -1,0 +1,93 @@
+"""`vwtui demo`: the console against a sandbox that behaves like the Video Window account.
+
+Starts moto's server on 127.0.0.1 (behind the sandbox shim) and a throwaway PostgreSQL,
+seeds both, runs the console against them, and on exit stops both and removes everything it
+created: no stray process, no temp dir. The console is the same code that talks to real AWS;
+only the config (endpoint, database host) points elsewhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+
+from vwtui.config import AwsConfig, Config, DatabaseConfig, UiConfig
+from vwtui.errors import ConfigError
+
+
+def demo_config(endpoint_url: str, region: str, pg_host: str, pg_port: int,
+                pg_user: str) -> Config:
+    """The runbook's config, pointed at the sandbox and the throwaway database."""
+    return Config(
+        aws=AwsConfig(region=region, endpoint_url=endpoint_url, max_attempts=2),
+        database=DatabaseConfig(host=pg_host, port=pg_port, user=pg_user, sslmode="disable",
+                                connect_timeout_seconds=5),
+        ui=UiConfig(read_only=False, refresh_seconds=30),
+    )
+
+
+@contextlib.contextmanager
+def _exit_on_hangup() -> Iterator[None]:
+    """SIGTERM and SIGHUP (a dropped SSH session) end the demo through its cleanup path."""
+
+    def _raise(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = {sig: signal.signal(sig, _raise) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextlib.contextmanager
+def sandbox_environment(scenario: str, restore_seconds: float) -> Iterator[Config]:
+    """Start the sandbox account and database, yield a config that points at them, clean up."""
+    from vwtui.sandbox import SCENARIOS, Sandbox
+    from vwtui.sandbox.postgres import DemoPostgres
+
+    if scenario not in SCENARIOS:
+        names = ", ".join(SCENARIOS)
+        raise ConfigError(f"unknown demo scenario {scenario!r}; choose one of: {names}")
+    saved_env = dict(os.environ)
+    with tempfile.TemporaryDirectory(prefix="vwtui-demo-") as tmp:
+        try:
+            with Sandbox(scenario=scenario, restore_seconds=restore_seconds) as sandbox, \
+                    DemoPostgres() as database:
+                os.environ.update(sandbox.env())
+                # Journals and sign-offs of a demo belong to the demo, not to the real account.
+                os.environ["XDG_STATE_HOME"] = str(Path(tmp) / "state")
+                yield demo_config(sandbox.endpoint_url, sandbox.region, database.host,
+                                  database.port, database.user)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved_env)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    if args.list_scenarios:
+        from vwtui.sandbox import SCENARIOS
+
+        width = max(map(len, SCENARIOS))
+        for name, description in SCENARIOS.items():
+            print(f"{name:<{width}}  {description}")
+        return 0
+    if args.restore_seconds < 0:
+        raise ConfigError("--restore-seconds must be 0 or more")
+    from vwtui.console import run_console
+
+    if not sys.stdout.isatty():
+        print("vwtui demo: the console needs a terminal", file=sys.stderr)
+        return 2
+    with _exit_on_hangup(), sandbox_environment(args.scenario, args.restore_seconds) as config:
+        console_args = argparse.Namespace(profile=None, region=None, staging=False,
+                                          read_only=False, config=None)
+        return run_console(config, console_args)
