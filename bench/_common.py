@@ -1,0 +1,66 @@
+"""What the benchmarks share: the project's venv, the AWS CLI's own venv, a sandbox config."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+VENV = REPO / ".venv"
+BENCH_VENV = REPO / ".venv-bench"
+
+
+def ensure_project_venv() -> None:
+    """Re-run this script under the project's .venv (made by the README's commands)."""
+    python = VENV / "bin" / "python"
+    if Path(sys.prefix).resolve() == VENV.resolve():
+        return
+    if not python.exists():
+        raise SystemExit("no .venv: run the README's set-up command first")
+    os.execv(python, [str(python), *sys.argv])
+
+
+def aws_cli_path() -> Path:
+    """The AWS CLI in the bench's own venv (its botocore pin stays out of the project's)."""
+    aws = BENCH_VENV / "bin" / "aws"
+    if not aws.exists():
+        print("installing the AWS CLI into .venv-bench (once) ...", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(BENCH_VENV)], check=True)
+        subprocess.run([str(BENCH_VENV / "bin" / "pip"), "install", "-q", "awscli"],
+                       check=True)
+    return aws
+
+
+def aws_cli(commands: list[list[str]], env: dict[str, str]) -> float:
+    """Wall time of the commands run one after another, as an engineer would."""
+    aws = aws_cli_path()
+    started = time.perf_counter()
+    for command in commands:
+        subprocess.run([str(aws), *command, "--output", "json"], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+@contextlib.contextmanager
+def sandbox_config(scenario: str = "healthy") -> Iterator[tuple[Path, Any, dict[str, str]]]:
+    """A running sandbox, a config file pointing at it, and the environment to reach it."""
+    from vwtui import config as config_mod
+    from vwtui.sandbox import Sandbox
+
+    with Sandbox(scenario=scenario) as sandbox, \
+            tempfile.TemporaryDirectory(prefix="vwtui-bench-") as tmp:
+        config = config_mod.Config(
+            aws=config_mod.AwsConfig(region=sandbox.region, endpoint_url=sandbox.endpoint_url),
+            ui=config_mod.UiConfig(refresh_seconds=0),
+        )
+        path = Path(tmp) / "config.toml"
+        config_mod.write(config, path)
+        env = {**os.environ, **sandbox.env(), "XDG_STATE_HOME": str(Path(tmp) / "state")}
+        yield path, config, env
