@@ -185,6 +185,8 @@ class QueryResult:
     columns: tuple[str, ...]
     rows: tuple[tuple[object, ...], ...]
     error: str | None = None
+    # The runbook's comment above the query ("User data validation"); `name` is the short one.
+    title: str = ""
 
 
 @dataclass(frozen=True, slots=True)
