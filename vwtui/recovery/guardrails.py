@@ -1,0 +1,79 @@
+"""The guardrails on mutating AWS calls, as pure decisions.
+
+`vwtui.services.recovery_ops` calls these before every mutating request, so a refusal happens
+in the service layer whatever the screen does. Each raises GuardrailError with the reason and
+what to do instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import TYPE_CHECKING
+
+from vwtui.errors import GuardrailError
+
+if TYPE_CHECKING:
+    from vwtui.config import Config
+
+
+def check_writable(config: Config, action: str) -> None:
+    """A read-only session refuses every mutation."""
+    if config.ui.read_only:
+        raise GuardrailError(
+            f"Refused to {action}: this session is read-only (ui.read_only, or --read-only). "
+            f"Start vwtui without it to make changes.")
+
+
+def check_not_protected(config: Config, identifier: str, action: str) -> None:
+    """A protected instance (production, or listed in instances.protected) is never deleted,
+    renamed or modified."""
+    if config.is_protected(identifier):
+        raise GuardrailError(
+            f"Refused to {action} {identifier}: it is a protected instance (production or "
+            f"listed in instances.protected). vwtui never deletes, renames or modifies it.")
+
+
+def check_owned(identifier: str, owned: Collection[str], action: str) -> None:
+    """Only an instance this run created or renamed may be deleted."""
+    if identifier not in owned:
+        made = ", ".join(sorted(owned)) or "nothing yet"
+        raise GuardrailError(
+            f"Refused to {action} {identifier}: this recovery did not create or rename it "
+            f"(it owns: {made}). Delete it by hand if it really must go.")
+
+
+def check_confirmation(identifier: str, typed: str | None, action: str) -> None:
+    """The engineer must type the identifier exactly."""
+    if (typed or "").strip() != identifier:
+        shown = f"'{typed}'" if typed else "nothing"
+        raise GuardrailError(
+            f"Refused to {action} {identifier}: the confirmation typed ({shown}) is not its "
+            f"identifier. Type {identifier} exactly to confirm.")
+
+
+def check_delete(config: Config, identifier: str, *, owned: Collection[str],
+                 typed_confirmation: str | None) -> None:
+    """Everything a delete must pass, in order: writable, not protected, owned, confirmed."""
+    action = "delete"
+    check_writable(config, action)
+    check_not_protected(config, identifier, action)
+    check_owned(identifier, owned, action)
+    check_confirmation(identifier, typed_confirmation, action)
+
+
+def check_rename(config: Config, identifier: str, new_identifier: str) -> None:
+    """A rename: writable, the instance renamed not protected, the new name not the same."""
+    check_writable(config, "rename")
+    check_not_protected(config, identifier, "rename")
+    if identifier == new_identifier:
+        raise GuardrailError(f"Refused to rename {identifier} to itself.")
+
+
+def check_create(config: Config, identifier: str, source: str | None = None) -> None:
+    """A restore creates a new instance: writable, and its name is neither the source's nor a
+    protected one (only the rename swap gives it such a name, once verified)."""
+    check_writable(config, f"create {identifier}")
+    if (source is not None and identifier == source) or config.is_protected(identifier):
+        raise GuardrailError(
+            f"Refused to restore as {identifier}: that name belongs to the source or a protected "
+            f"instance. Restore under video-window-recovery-YYYYMMDDHHMM.")

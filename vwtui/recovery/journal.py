@@ -1,0 +1,328 @@
+"""The run journal: append-only JSON lines on disk, fsync'd, one file per run.
+
+`$XDG_STATE_HOME/vwtui/runs/<run-id>.jsonl` (default `~/.local/state/vwtui/runs/`). A record is
+written before a step starts and when it ends, and whenever the run creates, renames or deletes
+something in AWS, so that a restarted vwtui knows what is under way and never issues it twice.
+Each record carries the time, the OS user and the caller identity's ARN; never a secret.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import re
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from vwtui.errors import VwtuiError
+from vwtui.model import utcnow
+from vwtui.recovery.plan import RecoveryRequest, parse_utc
+
+
+class JournalError(VwtuiError):
+    title = "Recovery journal"
+
+
+# Field names that must never reach the journal.
+_SECRET = re.compile(r"pass(word)?|secret|token|credential|private", re.IGNORECASE)
+
+# Record kinds.
+RUN_START = "run-start"
+RUN_RESUME = "run-resume"
+STEP_START = "step-start"
+STEP_END = "step-end"
+STEP_PROGRESS = "step-progress"
+RESTORE_ISSUED = "restore-issued"
+TICK = "tick"
+SWAP_DONE = "swap-done"
+RENAMED = "renamed"
+DELETE_ISSUED = "delete-issued"
+RUN_END = "run-end"
+
+
+def state_dir() -> Path:
+    """`$XDG_STATE_HOME/vwtui`, default `~/.local/state/vwtui`."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "vwtui"
+
+
+def runs_dir(base: Path | None = None) -> Path:
+    return (base or state_dir()) / "runs"
+
+
+def os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid())
+
+
+def new_run_id(now: datetime, target: str) -> str:
+    """A sortable, unique-enough run id: 20251111T103000Z-<target>-<pid>."""
+    return f"{now.astimezone(UTC):%Y%m%dT%H%M%SZ}-{target}-{os.getpid()}"
+
+
+class Journal:
+    """One run's journal file. Every append is flushed and fsync'd before it returns."""
+
+    def __init__(self, path: Path, run_id: str) -> None:
+        self.path = path
+        self.run_id = run_id
+        self.caller_arn: str | None = None
+        self.user = os_user()
+
+    @classmethod
+    def create(cls, run_id: str, directory: Path | None = None) -> Journal:
+        """A new, empty journal under `directory` (default the runs dir); the directory entry
+        is fsync'd so the file survives a crash right after."""
+        folder = directory or runs_dir()
+        try:
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            path = folder / f"{run_id}.jsonl"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+            os.fsync(fd)
+            os.close(fd)
+            _fsync_dir(folder)
+        except FileExistsError:
+            raise JournalError(f"A journal for run {run_id} already exists in {folder}.") from None
+        except OSError as exc:
+            raise JournalError(
+                f"Cannot write the recovery journal in {folder} ({exc.strerror}); set "
+                f"XDG_STATE_HOME to a writable directory.") from None
+        return cls(path, run_id)
+
+    @classmethod
+    def open(cls, path: Path) -> Journal:
+        """An existing journal, to append to (resume)."""
+        record = load_run(path)
+        journal = cls(path, record.run_id)
+        journal.caller_arn = record.caller_arn
+        return journal
+
+    def append(self, event: str, **fields: Any) -> dict[str, Any]:
+        """Write one record (time, run id, event, OS user, caller ARN, fields) durably."""
+        for key in fields:
+            if _SECRET.search(key):
+                raise JournalError(f"Refusing to write {key!r} to the journal: never a secret.")
+        record: dict[str, Any] = {
+            "time": _iso(utcnow()),
+            "run_id": self.run_id,
+            "event": event,
+            "os_user": self.user,
+            "caller_arn": self.caller_arn,
+        }
+        record.update({k: _jsonable(v) for k, v in fields.items()})
+        line = json.dumps(record, separators=(",", ":"), sort_keys=False) + "\n"
+        try:
+            with self.path.open("a", encoding="utf-8") as handle:
+                handle.write(line)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            raise JournalError(
+                f"Cannot append to the recovery journal {self.path} ({exc.strerror}).") from None
+        return record
+
+
+@dataclass(slots=True)
+class StepRecord:
+    """What the journal says of one step."""
+
+    key: str
+    outcome: str = "pending"  # pending | running | waiting | done | failed | skipped
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    detail: str = ""
+    error: str | None = None
+    skip_reason: str | None = None
+    command: str | None = None
+
+
+@dataclass(slots=True)
+class RunRecord:
+    """A run as read back from its journal."""
+
+    path: Path
+    run_id: str
+    request: RecoveryRequest
+    started_at: datetime
+    dry_run: bool
+    caller_arn: str | None
+    os_user: str | None
+    host: str | None
+    steps: dict[str, StepRecord] = field(default_factory=dict)
+    step_order: tuple[str, ...] = ()
+    created: list[str] = field(default_factory=list)
+    renamed: dict[str, str] = field(default_factory=dict)  # old identifier -> new identifier
+    restore_job_id: str | None = None
+    restore_issued: bool = False
+    restore_point: datetime | None = None
+    ticks: dict[str, datetime] = field(default_factory=dict)
+    swap: dict[str, Any] | None = None
+    deleted: list[str] = field(default_factory=list)
+    finished: bool = False
+    outcome: str | None = None
+    finished_at: datetime | None = None
+    resumed: int = 0
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def owned(self) -> frozenset[str]:
+        """Identifiers the run may delete: the ones it created or renamed (their new names)."""
+        return frozenset(self.created) | frozenset(self.renamed.values())
+
+    @property
+    def current_step(self) -> str | None:
+        for key in self.step_order:
+            if self.steps[key].outcome not in ("done", "skipped"):
+                return key
+        return None
+
+
+def load_run(path: Path) -> RunRecord:
+    """Read a journal back. A torn last line (a kill mid-write) is ignored; anything else
+    malformed is a JournalError naming the line."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise JournalError(f"Cannot read the journal {path} ({exc.strerror}).") from None
+    records: list[dict[str, Any]] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            if number == len(lines):
+                break
+            raise JournalError(f"{path}, line {number}: not a journal record.") from None
+    if not records or records[0].get("event") != RUN_START:
+        raise JournalError(f"{path} does not start with a run-start record; not a vwtui run.")
+    first = records[0]
+    run = RunRecord(
+        path=path, run_id=str(first["run_id"]),
+        request=RecoveryRequest.from_json(first["request"]),
+        started_at=parse_utc(first["started_at"]),
+        dry_run=bool(first.get("dry_run")),
+        caller_arn=first.get("caller_arn"), os_user=first.get("os_user"),
+        host=first.get("host"),
+        step_order=tuple(step["key"] for step in first.get("plan", [])),
+    )
+    run.steps = {key: StepRecord(key) for key in run.step_order}
+    for record in records:
+        _apply(run, record)
+    run.records = records
+    return run
+
+
+def _apply(run: RunRecord, record: Mapping[str, Any]) -> None:
+    event = record.get("event")
+    when = _time(record.get("time"))
+    step = run.steps.get(str(record.get("step"))) if record.get("step") else None
+    if event == RUN_RESUME:
+        run.resumed += 1
+    elif event == STEP_START and step is not None:
+        step.outcome = "running"
+        step.started_at = step.started_at or when
+        step.ended_at = None
+        step.error = None
+        step.command = record.get("command") or step.command
+    elif event == STEP_END and step is not None:
+        step.outcome = str(record.get("outcome", "done"))
+        step.detail = str(record.get("detail") or "")
+        step.error = record.get("error")
+        step.skip_reason = record.get("skip_reason")
+        if step.outcome in ("done", "skipped", "failed"):
+            step.ended_at = when
+        if step.outcome == "skipped" and step.started_at is None:
+            step.started_at = when
+    elif event == RESTORE_ISSUED:
+        run.restore_issued = True
+        for identifier in record.get("created") or []:
+            if identifier not in run.created:
+                run.created.append(identifier)
+        run.restore_job_id = record.get("restore_job_id") or run.restore_job_id
+        if record.get("restore_point"):
+            run.restore_point = parse_utc(record["restore_point"])
+    elif event == RENAMED:
+        run.renamed[str(record["old"])] = str(record["new"])
+    elif event == TICK:
+        run.ticks[str(record["item"])] = _time(record.get("ticked_at")) or when
+    elif event == SWAP_DONE:
+        run.swap = dict(record)
+    elif event == DELETE_ISSUED:
+        run.deleted.append(str(record["identifier"]))
+    elif event == RUN_END:
+        run.finished = True
+        run.outcome = record.get("outcome")
+        run.finished_at = when
+
+
+def unfinished_runs(base: Path | None = None) -> list[RunRecord]:
+    """Runs whose journal has no run-end record, newest first (the ones to offer to resume).
+    Unreadable files are skipped: one bad file must not hide the others."""
+    folder = runs_dir(base)
+    if not folder.is_dir():
+        return []
+    found: list[RunRecord] = []
+    for path in folder.glob("*.jsonl"):
+        try:
+            run = load_run(path)
+        except (JournalError, KeyError, ValueError, TypeError):
+            continue
+        if not run.finished:
+            found.append(run)
+    return sorted(found, key=lambda r: r.started_at, reverse=True)
+
+
+def start_record_fields(request: RecoveryRequest, plan: list[dict[str, Any]],
+                        started_at: datetime) -> dict[str, Any]:
+    """The fields of a run-start record."""
+    return {
+        "request": request.to_json(),
+        "plan": plan,
+        "started_at": _iso(started_at),
+        "dry_run": request.dry_run,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+    }
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return parse_utc(str(value))
+    except VwtuiError:
+        return None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return _iso(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if hasattr(value, "total_seconds"):
+        return value.total_seconds()
+    return value

@@ -1,0 +1,532 @@
+"""Recovery scenarios and their plans: pure, no I/O.
+
+A plan is the runbook's steps for one scenario (restore, wait, verify, swap, cleanup), each with
+the runbook's time estimate and, for every step that changes anything, the exact `aws ...` command
+line it amounts to (the dry-run twin shown on screen and written to the journal).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from vwtui.errors import VwtuiError
+
+if TYPE_CHECKING:
+    from vwtui.config import Config
+    from vwtui.model import PitrWindow
+
+
+class RecoveryInputError(VwtuiError):
+    """A recovery input (time, identifier, choice) that cannot be used, with the reason."""
+
+    title = "Cannot use this input"
+
+
+class Scenario(StrEnum):
+    PITR = "pitr"
+    SNAPSHOT = "snapshot"
+    AWS_BACKUP = "aws-backup"
+    CROSS_REGION = "cross-region"
+
+    @property
+    def label(self) -> str:
+        return _SCENARIO_LABELS[self]
+
+
+_SCENARIO_LABELS = {
+    Scenario.PITR: "Scenario 1: point-in-time recovery",
+    Scenario.SNAPSHOT: "Scenario 2: snapshot restore",
+    Scenario.AWS_BACKUP: "Scenario 3: AWS Backup restore",
+    Scenario.CROSS_REGION: "Scenario 4: cross-region disaster recovery",
+}
+
+
+class SwapMethod(StrEnum):
+    ROUTE53 = "route53"
+    RENAME = "rename"
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryRequest:
+    """What the engineer chose: scenario, source, target identifier and the scenario's input.
+
+    `restore_time` is the PITR target (scenario 1); `snapshot_id` scenario 2;
+    `recovery_point_arn` scenario 3. `restore_point` is the moment the restored data stands at
+    when the chooser already knows it (the snapshot's or recovery point's creation time); the
+    run looks it up otherwise.
+    """
+
+    scenario: Scenario
+    source: str
+    target: str
+    incident_time: datetime | None = None
+    restore_time: datetime | None = None
+    snapshot_id: str | None = None
+    recovery_point_arn: str | None = None
+    subnet_group: str | None = None
+    security_groups: tuple[str, ...] = ()
+    instance_class: str = "db.t3.micro"
+    swap: SwapMethod = SwapMethod.ROUTE53
+    dry_run: bool = False
+    restore_point: datetime | None = None
+
+    def to_json(self) -> dict[str, object]:
+        """A JSON-ready mapping (the journal's record of the request)."""
+        return {
+            "scenario": self.scenario.value,
+            "source": self.source,
+            "target": self.target,
+            "incident_time": _iso(self.incident_time),
+            "restore_time": _iso(self.restore_time),
+            "snapshot_id": self.snapshot_id,
+            "recovery_point_arn": self.recovery_point_arn,
+            "subnet_group": self.subnet_group,
+            "security_groups": list(self.security_groups),
+            "instance_class": self.instance_class,
+            "swap": self.swap.value,
+            "dry_run": self.dry_run,
+            "restore_point": _iso(self.restore_point),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> RecoveryRequest:
+        """The inverse of `to_json`."""
+        def when(key: str) -> datetime | None:
+            value = data.get(key)
+            return parse_utc(str(value)) if value else None
+
+        def text(key: str) -> str | None:
+            value = data.get(key)
+            return str(value) if value is not None else None
+
+        groups = data.get("security_groups") or []
+        return cls(
+            scenario=Scenario(str(data["scenario"])),
+            source=str(data["source"]),
+            target=str(data["target"]),
+            incident_time=when("incident_time"),
+            restore_time=when("restore_time"),
+            snapshot_id=text("snapshot_id"),
+            recovery_point_arn=text("recovery_point_arn"),
+            subnet_group=text("subnet_group"),
+            security_groups=tuple(str(g) for g in groups) if isinstance(groups, list) else (),
+            instance_class=str(data.get("instance_class") or "db.t3.micro"),
+            swap=SwapMethod(str(data.get("swap") or SwapMethod.ROUTE53.value)),
+            dry_run=bool(data.get("dry_run")),
+            restore_point=when("restore_point"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedStep:
+    """One step of a plan. `command` is the `aws ...` line it amounts to (None: no AWS call)."""
+
+    key: str
+    title: str
+    estimate: timedelta
+    mutating: bool
+    command: str | None
+    notes: tuple[str, ...] = field(default=())
+
+
+# The runbook's estimates. Scenario 1 takes 1-2 h, scenario 2 1.5-3 h, scenario 3 2-4 h; the
+# monthly test gives preparation 5 min, validation 30 min, connection test 15 min, cleanup 10 min;
+# scenario 1 says the wait for `available` takes 10-20 minutes. The wait absorbs the difference.
+STEP_ESTIMATES: dict[Scenario, dict[str, timedelta]] = {
+    Scenario.PITR: {"restore": timedelta(minutes=5), "wait": timedelta(minutes=20),
+                    "verify": timedelta(minutes=30), "swap": timedelta(minutes=15),
+                    "cleanup": timedelta(minutes=10)},
+    Scenario.SNAPSHOT: {"restore": timedelta(minutes=5), "wait": timedelta(minutes=60),
+                        "verify": timedelta(minutes=30), "swap": timedelta(minutes=15),
+                        "cleanup": timedelta(minutes=10)},
+    Scenario.AWS_BACKUP: {"restore": timedelta(minutes=5), "wait": timedelta(minutes=90),
+                          "verify": timedelta(minutes=30), "swap": timedelta(minutes=15),
+                          "cleanup": timedelta(minutes=10)},
+    Scenario.CROSS_REGION: {"prerequisites": timedelta(minutes=5)},
+}
+
+STEP_KEYS = ("restore", "wait", "verify", "swap", "cleanup")
+
+# The manual items of the runbook's swap ("minimal downtime approach"), ticked by the engineer.
+# Those before the swap action must be ticked before it runs; "resume" after it.
+SWAP_CHECKLIST_BEFORE: tuple[tuple[str, str], ...] = (
+    ("maintenance", "Set maintenance mode"),
+    ("stop-connections", "Stop application connections"),
+)
+SWAP_CHECKLIST_AFTER: tuple[tuple[str, str], ...] = (
+    ("resume", "Resume application"),
+)
+
+RENAME_WARNING = ("Renaming changes the instance's endpoint; DNS takes minutes to follow. "
+                  "A Route53 UPSERT is the quick swap.")
+
+
+# ---- inputs --------------------------------------------------------------------------------
+
+def target_identifier(now: datetime) -> str:
+    """The runbook's name for a recovery instance: video-window-recovery-YYYYMMDDHHMM (UTC)."""
+    _require_aware(now, "now")
+    return f"video-window-recovery-{now.astimezone(UTC):%Y%m%d%H%M}"
+
+
+def parse_utc(text: str) -> datetime:
+    """An ISO 8601 time with a zone (`Z` or an offset), returned as aware UTC.
+
+    Raises RecoveryInputError naming what is wrong: not ISO 8601, or no zone given.
+    """
+    cleaned = text.strip()
+    if not cleaned:
+        raise RecoveryInputError("Type a time in UTC, ISO 8601, e.g. 2025-11-11T10:30:00Z.")
+    candidate = cleaned[:-1] + "+00:00" if cleaned[-1] in "zZ" else cleaned
+    try:
+        moment = datetime.fromisoformat(candidate.replace(" ", "T", 1))
+    except ValueError:
+        raise RecoveryInputError(
+            f"{cleaned!r} is not an ISO 8601 time; type it like 2025-11-11T10:30:00Z.") from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise RecoveryInputError(
+            f"{cleaned!r} has no time zone; add Z for UTC, e.g. {cleaned}Z.")
+    return moment.astimezone(UTC)
+
+
+def check_restore_time(window: PitrWindow, restore_time: datetime, now: datetime) -> datetime:
+    """Refuse a PITR target time that cannot be restored to, saying why; return it in UTC.
+
+    Refused: a naive time, a time in the future, a time outside the instance's restore window
+    (the message gives the window), or an instance with no window at all (PITR off).
+    """
+    _require_aware(restore_time, "The restore time")
+    _require_aware(now, "now")
+    moment = restore_time.astimezone(UTC)
+    if moment > now:
+        raise RecoveryInputError(
+            f"{_fmt(moment)} is in the future (now is {_fmt(now)}); pick a time before the "
+            f"incident.")
+    if window.earliest is None or window.latest is None:
+        raise RecoveryInputError(
+            f"{window.instance_identifier} has no point-in-time restore window (automated "
+            f"backups off or none yet); use a snapshot restore (scenario 2) instead.")
+    if not window.contains(moment):
+        side = "before the earliest" if moment < window.earliest else "after the latest"
+        raise RecoveryInputError(
+            f"{_fmt(moment)} is outside the restore window of {window.instance_identifier}: "
+            f"{_fmt(window.earliest)} to {_fmt(window.latest)} ({side} restorable time). "
+            f"Pick a time inside it, or use a snapshot restore (scenario 2).")
+    return moment
+
+
+def check_incident_time(incident_time: datetime, restore_time: datetime | None,
+                        now: datetime) -> datetime:
+    """Refuse an incident time that is naive, in the future, or before the restore time."""
+    _require_aware(incident_time, "The incident time")
+    moment = incident_time.astimezone(UTC)
+    if moment > now:
+        raise RecoveryInputError(
+            f"The incident time {_fmt(moment)} is in the future (now is {_fmt(now)}).")
+    if restore_time is not None and restore_time > moment:
+        raise RecoveryInputError(
+            f"The restore time {_fmt(restore_time)} is after the incident ({_fmt(moment)}): "
+            f"it would restore the damage too. Pick a time before the incident.")
+    return moment
+
+
+def implied_rpo(incident_time: datetime, restore_time: datetime) -> timedelta:
+    """The data lost by restoring to `restore_time`: incident time minus restore time (>= 0)."""
+    _require_aware(incident_time, "The incident time")
+    _require_aware(restore_time, "The restore time")
+    return max(incident_time - restore_time, timedelta(0))
+
+
+def check_request(request: RecoveryRequest) -> None:
+    """Refuse a request that lacks its scenario's input (or names its own source as target)."""
+    if not request.source.strip():
+        raise RecoveryInputError("Choose the source instance (production or staging).")
+    if request.scenario is Scenario.CROSS_REGION:
+        return
+    if not request.target.strip():
+        raise RecoveryInputError("The new instance needs an identifier.")
+    if request.target == request.source:
+        raise RecoveryInputError(
+            f"The new instance cannot be named {request.source}: that is the source. Use "
+            f"video-window-recovery-YYYYMMDDHHMM.")
+    if request.scenario is Scenario.PITR and request.restore_time is None:
+        raise RecoveryInputError("Type the restore time (UTC, ISO 8601) for a PITR restore.")
+    if request.scenario is Scenario.SNAPSHOT and not request.snapshot_id:
+        raise RecoveryInputError("Pick a snapshot from the snapshots pane.")
+    if request.scenario is Scenario.AWS_BACKUP and not request.recovery_point_arn:
+        raise RecoveryInputError("Pick a recovery point from the recovery points pane.")
+
+
+def plan_warnings(request: RecoveryRequest, config: Config) -> tuple[str, ...]:
+    """Things the engineer should read before confirming the plan."""
+    warnings: list[str] = []
+    if request.scenario is Scenario.CROSS_REGION:
+        return ()
+    if request.swap is SwapMethod.RENAME:
+        warnings.append(RENAME_WARNING)
+        if config.is_protected(request.source):
+            warnings.append(
+                f"{request.source} is protected: vwtui will refuse to rename it, so the rename "
+                f"swap cannot run. Choose the Route53 swap.")
+    if config.is_protected(request.source):
+        warnings.append(
+            f"Cleanup never deletes {request.source} (protected); after a Route53 swap it stays "
+            f"running until someone deletes it by hand, or skip cleanup with a reason.")
+    return tuple(warnings)
+
+
+# ---- AWS CLI twins -------------------------------------------------------------------------
+
+def _aws(config: Config | None, service: str, operation: str,
+         args: Sequence[tuple[str, str | Sequence[str] | None]]) -> str:
+    """One `aws` command line, values shell-quoted, flags in the order given."""
+    parts = ["aws", service, operation]
+    for flag, value in args:
+        if value is None:
+            continue
+        if isinstance(value, str):
+            parts += [flag, shlex.quote(value)] if value != "" else [flag]
+        else:
+            if not value:
+                continue
+            parts += [flag, *(shlex.quote(v) for v in value)]
+    if config is not None:
+        if config.aws.region:
+            parts += ["--region", shlex.quote(config.aws.region)]
+        if config.aws.profile:
+            parts += ["--profile", shlex.quote(config.aws.profile)]
+        if config.aws.endpoint_url:
+            parts += ["--endpoint-url", shlex.quote(config.aws.endpoint_url)]
+    return " ".join(parts)
+
+
+def cli_restore_pitr(config: Config | None, source: str, target: str, restore_time: datetime,
+                     subnet_group: str | None, security_groups: Sequence[str],
+                     instance_class: str | None) -> str:
+    """aws rds restore-db-instance-to-point-in-time ... (scenario 1, step 2)."""
+    return _aws(config, "rds", "restore-db-instance-to-point-in-time", [
+        ("--source-db-instance-identifier", source),
+        ("--target-db-instance-identifier", target),
+        ("--restore-time", _iso(restore_time)),
+        ("--db-instance-class", instance_class or None),
+        ("--db-subnet-group-name", subnet_group or None),
+        ("--vpc-security-group-ids", tuple(security_groups)),
+    ])
+
+
+def cli_restore_snapshot(config: Config | None, snapshot_id: str, target: str,
+                         subnet_group: str | None, security_groups: Sequence[str],
+                         instance_class: str | None) -> str:
+    """aws rds restore-db-instance-from-db-snapshot ... (scenario 2, step 2)."""
+    return _aws(config, "rds", "restore-db-instance-from-db-snapshot", [
+        ("--db-instance-identifier", target),
+        ("--db-snapshot-identifier", snapshot_id),
+        ("--db-instance-class", instance_class or None),
+        ("--db-subnet-group-name", subnet_group or None),
+        ("--vpc-security-group-ids", tuple(security_groups)),
+    ])
+
+
+def restore_job_metadata(target: str, instance_class: str, subnet_group: str | None,
+                         security_groups: Sequence[str]) -> dict[str, str]:
+    """The runbook's metadata for an RDS restore job (scenario 3, step 2), plus the network
+    choices when known. AWS Backup takes every value as a string."""
+    metadata = {
+        "DBInstanceIdentifier": target,
+        "DBInstanceClass": instance_class,
+        "Engine": "postgres",
+        "MultiAZ": "false",
+    }
+    if subnet_group:
+        metadata["DBSubnetGroupName"] = subnet_group
+    if security_groups:
+        metadata["VpcSecurityGroupIds"] = json.dumps(list(security_groups))
+    return metadata
+
+
+def cli_start_restore_job(config: Config | None, recovery_point_arn: str, role_arn: str,
+                          metadata: Mapping[str, str]) -> str:
+    """aws backup start-restore-job ... (scenario 3, step 2)."""
+    return _aws(config, "backup", "start-restore-job", [
+        ("--recovery-point-arn", recovery_point_arn),
+        ("--iam-role-arn", role_arn),
+        ("--metadata", json.dumps(dict(metadata), separators=(",", ":"))),
+    ])
+
+
+def cli_describe_restore_job(config: Config | None, job_id: str) -> str:
+    """aws backup describe-restore-job --restore-job-id ... (scenario 3, step 3)."""
+    return _aws(config, "backup", "describe-restore-job", [("--restore-job-id", job_id)])
+
+
+def cli_wait_available(config: Config | None, identifier: str) -> str:
+    """aws rds wait db-instance-available ... (the runbook's wait)."""
+    return _aws(config, "rds", "wait", [("db-instance-available", ""),
+                                        ("--db-instance-identifier", identifier)])
+
+
+def cli_route53_upsert(config: Config | None, zone_id: str, record: str, value: str,
+                       ttl: int) -> str:
+    """aws route53 change-resource-record-sets with one CNAME UPSERT (swap, option A)."""
+    batch = {"Comment": "vwtui recovery swap", "Changes": [{
+        "Action": "UPSERT",
+        "ResourceRecordSet": {"Name": record, "Type": "CNAME", "TTL": ttl,
+                              "ResourceRecords": [{"Value": value}]}}]}
+    return _aws(config, "route53", "change-resource-record-sets", [
+        ("--hosted-zone-id", zone_id),
+        ("--change-batch", json.dumps(batch, separators=(",", ":"))),
+    ])
+
+
+def cli_rename_instance(config: Config | None, identifier: str, new_identifier: str) -> str:
+    """aws rds modify-db-instance --new-db-instance-identifier ... (swap, option B)."""
+    return _aws(config, "rds", "modify-db-instance", [
+        ("--db-instance-identifier", identifier),
+        ("--new-db-instance-identifier", new_identifier),
+        ("--apply-immediately", ""),
+    ])
+
+
+def cli_delete_instance(config: Config | None, identifier: str, *,
+                        final_snapshot_id: str | None) -> str:
+    """aws rds delete-db-instance ... with a final snapshot unless declined (cleanup)."""
+    args: list[tuple[str, str | Sequence[str] | None]] = [("--db-instance-identifier", identifier)]
+    if final_snapshot_id:
+        args.append(("--final-db-snapshot-identifier", final_snapshot_id))
+    else:
+        args.append(("--skip-final-snapshot", ""))
+    return _aws(config, "rds", "delete-db-instance", args)
+
+
+def retired_identifier(source: str, now: datetime) -> str:
+    """The name the rename swap gives the instance it replaces: <source>-old-YYYYMMDDHHMM."""
+    return f"{source}-old-{now.astimezone(UTC):%Y%m%d%H%M}"
+
+
+def final_snapshot_identifier(identifier: str, now: datetime) -> str:
+    """The final snapshot taken before a delete: <identifier>-final-YYYYMMDDHHMM."""
+    return f"{identifier}-final-{now.astimezone(UTC):%Y%m%d%H%M}"
+
+
+# ---- the plan ------------------------------------------------------------------------------
+
+def build_plan(request: RecoveryRequest, config: Config, *, zone_id: str | None = None,
+               new_endpoint: str | None = None, replaced: str | None = None,
+               now: datetime | None = None) -> tuple[PlannedStep, ...]:
+    """The runbook's steps for the request's scenario, with estimates and CLI twins.
+
+    Values not known before the run (the hosted zone id, the new endpoint, the restore job id)
+    appear as `<...>` placeholders unless given.
+    """
+    estimates = STEP_ESTIMATES[request.scenario]
+    if request.scenario is Scenario.CROSS_REGION:
+        return (PlannedStep(
+            "prerequisites", "Check cross-region prerequisites", estimates["prerequisites"],
+            mutating=False, command=None,
+            notes=("Cross-region snapshot copies and a read replica in a second region; the "
+                   "runbook's steps for scenario 4 are still to be written.",)),)
+    target = request.target
+    subnet = request.subnet_group or None
+    groups = request.security_groups
+    if request.scenario is Scenario.PITR:
+        restore_time = request.restore_time or datetime(1970, 1, 1, tzinfo=UTC)
+        restore = PlannedStep(
+            "restore", f"Restore {request.source} to {_fmt(restore_time)} as {target}",
+            estimates["restore"], True,
+            cli_restore_pitr(config, request.source, target, restore_time, subnet, groups,
+                             request.instance_class))
+        wait_cmd = cli_wait_available(config, target)
+    elif request.scenario is Scenario.SNAPSHOT:
+        snapshot = request.snapshot_id or "<snapshot-id>"
+        restore = PlannedStep(
+            "restore", f"Restore snapshot {snapshot} as {target}", estimates["restore"], True,
+            cli_restore_snapshot(config, snapshot, target, subnet, groups,
+                                 request.instance_class))
+        wait_cmd = cli_wait_available(config, target)
+    else:
+        point = request.recovery_point_arn or "<recovery-point-arn>"
+        metadata = restore_job_metadata(target, request.instance_class, subnet, groups)
+        restore = PlannedStep(
+            "restore", f"Start an AWS Backup restore job of {_short_arn(point)} as {target}",
+            estimates["restore"], True,
+            cli_start_restore_job(config, point, config.backup.restore_role_arn, metadata))
+        wait_cmd = (cli_describe_restore_job(config, "<restore-job-id>") + "\n"
+                    + cli_wait_available(config, target))
+    wait = PlannedStep("wait", f"Wait until {target} is available", estimates["wait"], False,
+                       wait_cmd)
+    verify = PlannedStep(
+        "verify", f"Verify the data of {target} (validation queries)", estimates["verify"],
+        False, None,
+        notes=("Row counts, newest created_at against the restore point, orphaned records, "
+               "indexes.",))
+    swap = _swap_step(request, config, estimates["swap"], zone_id, new_endpoint, now)
+    old = replaced or _replaced(request, now)
+    cleanup = PlannedStep(
+        "cleanup", f"Delete the replaced instance {old}", estimates["cleanup"], True,
+        cli_delete_instance(config, old, final_snapshot_id=final_snapshot_identifier(
+            old, now or datetime.now(UTC))),
+        notes=("Only an instance this recovery created or renamed; type its identifier to "
+               "confirm; a final snapshot unless declined.",))
+    return (restore, wait, verify, swap, cleanup)
+
+
+def _swap_step(request: RecoveryRequest, config: Config, estimate: timedelta,
+               zone_id: str | None, new_endpoint: str | None,
+               now: datetime | None) -> PlannedStep:
+    manual = tuple(label for _, label in SWAP_CHECKLIST_BEFORE + SWAP_CHECKLIST_AFTER)
+    if request.swap is SwapMethod.ROUTE53:
+        command = cli_route53_upsert(config, zone_id or f"<zone-id of {config.dns.zone}>",
+                                     config.dns.record,
+                                     new_endpoint or f"<endpoint of {request.target}>",
+                                     config.dns.ttl)
+        title = f"Swap: point {config.dns.record} at {request.target} (Route53 UPSERT)"
+        notes = ("Manual: " + "; ".join(manual) + ".", "The old record value is kept for "
+                 "rollback.")
+    else:
+        retired = retired_identifier(request.source, now or datetime.now(UTC))
+        command = (cli_rename_instance(config, request.source, retired) + "\n"
+                   + cli_rename_instance(config, request.target, request.source))
+        title = f"Swap: rename {request.source} to {retired}, {request.target} to {request.source}"
+        notes = ("Manual: " + "; ".join(manual) + ".", RENAME_WARNING)
+    return PlannedStep("swap", title, estimate, True, command, notes=notes)
+
+
+def _replaced(request: RecoveryRequest, now: datetime | None) -> str:
+    """The instance the swap replaces: the source, or its retired name after a rename."""
+    if request.swap is SwapMethod.RENAME:
+        return retired_identifier(request.source, now or datetime.now(UTC))
+    return request.source
+
+
+def total_estimate(plan: Sequence[PlannedStep]) -> timedelta:
+    return sum((step.estimate for step in plan), timedelta(0))
+
+
+# ---- helpers -------------------------------------------------------------------------------
+
+def _require_aware(moment: datetime, what: str) -> None:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise RecoveryInputError(
+            f"{what} has no time zone; give it in UTC (ISO 8601 with Z, e.g. "
+            f"2025-11-11T10:30:00Z).")
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment.microsecond == 0 \
+        else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _fmt(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _short_arn(arn: str) -> str:
+    return arn.rsplit(":", 1)[-1] if arn.startswith("arn:") else arn
