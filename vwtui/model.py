@@ -200,3 +200,92 @@ class ValidationReport:
 
     def result(self, name: str) -> QueryResult | None:
         return next((r for r in self.results if r.name == name), None)
+
+
+# ---- backup verification (checks, compliance) -------------------------------------------------
+
+class Verdict(str, Enum):
+    """A check's answer. UNKNOWN when its data could not be read: never a pass by default."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """One daily, weekly or compliance check: its verdict and the evidence behind it."""
+
+    id: str
+    title: str
+    group: str  # "daily" | "weekly" | "compliance"
+    verdict: Verdict
+    evidence: tuple[str, ...]
+    # Key of the runbook troubleshooting entry that explains a failure (vwtui.checks.DIAGNOSES).
+    diagnosis: str
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict is Verdict.PASS
+
+
+@dataclass(frozen=True, slots=True)
+class CopyAction:
+    """A backup rule's copy of each recovery point to another vault (maybe another region)."""
+
+    destination_vault_arn: str
+    delete_after_days: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class BackupRule:
+    name: str
+    target_vault: str
+    schedule: str | None
+    delete_after_days: int | None
+    copy_actions: tuple[CopyAction, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BackupPlan:
+    """An AWS Backup plan (GetBackupPlan)."""
+
+    plan_id: str
+    name: str
+    arn: str
+    rules: tuple[BackupRule, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SnsSubscription:
+    arn: str  # "PendingConfirmation" until the subscriber confirms
+    protocol: str
+    endpoint: str
+
+    @property
+    def confirmed(self) -> bool:
+        return self.arn.startswith("arn:")
+
+
+@dataclass(frozen=True, slots=True)
+class SnsTopic:
+    """An SNS topic found by name, with its subscriptions."""
+
+    name: str
+    arn: str | None  # None when no topic has this name
+    subscriptions: tuple[SnsSubscription, ...] = ()
+
+    @property
+    def exists(self) -> bool:
+        return self.arn is not None
+
+
+@dataclass(frozen=True, slots=True)
+class EventRule:
+    """An EventBridge rule on the default bus, with its targets' ARNs."""
+
+    name: str
+    arn: str
+    state: str  # ENABLED | DISABLED
+    event_pattern: str | None
+    targets: tuple[str, ...] = ()

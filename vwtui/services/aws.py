@@ -329,6 +329,80 @@ class AwsService:
             for name in wanted
         ]
 
+
+    # ---- backup verification: plan, SNS, EventBridge, replication (issue 4) ---------------
+
+    def prepare(self, services: Iterable[str]) -> None:
+        """Make the session and the clients for `services` now, before any call (no AWS call
+        is made), so concurrent calls do not queue on client creation; an unknown profile
+        becomes CredentialsError here rather than one error per call."""
+        from botocore.exceptions import BotoCoreError, ProfileNotFound
+
+        for name in services:
+            try:
+                self.client(name)
+            except ProfileNotFound:
+                raise CredentialsError(
+                    f"AWS profile {self.profile!r} is not in ~/.aws/config or "
+                    f"~/.aws/credentials. Pass an existing --profile or run aws configure sso.",
+                    operation="CreateClient") from None
+            except BotoCoreError as exc:
+                raise translate(exc, name, "CreateClient") from exc
+
+    async def backup_plan(self, name: str) -> BackupPlan | None:
+        """backup:ListBackupPlans (paginated) to find the plan by name, then backup:GetBackupPlan.
+
+        None when no plan has this name.
+        """
+        plans = await self.paginate("backup", "ListBackupPlans", "BackupPlansList")
+        found = next((p for p in plans if p.get("BackupPlanName") == name), None)
+        if found is None:
+            return None
+        data = await self.call("backup", "GetBackupPlan", BackupPlanId=found["BackupPlanId"])
+        return backup_plan_from(data)
+
+    async def sns_topic(self, name: str) -> SnsTopic:
+        """sns:ListTopics (paginated) to find the topic by name, then
+        sns:ListSubscriptionsByTopic (paginated). A missing topic comes back with arn=None."""
+        topics = await self.paginate("sns", "ListTopics", "Topics")
+        arn = next((t["TopicArn"] for t in topics
+                    if t.get("TopicArn", "").rsplit(":", 1)[-1] == name), None)
+        if arn is None:
+            return SnsTopic(name=name, arn=None)
+        subs = await self.paginate("sns", "ListSubscriptionsByTopic", "Subscriptions",
+                                   TopicArn=arn)
+        return SnsTopic(name=name, arn=arn, subscriptions=tuple(
+            SnsSubscription(arn=s.get("SubscriptionArn", ""), protocol=s.get("Protocol", ""),
+                            endpoint=s.get("Endpoint", "")) for s in subs))
+
+    async def eventbridge_rules(self, *, source: str | None = None) -> list[EventRule]:
+        """events:ListRules (paginated) on the default bus, then events:ListTargetsByRule
+        (paginated, concurrently) for each rule kept. With `source` (e.g. "aws.backup") only
+        the rules whose event pattern names that source are kept."""
+        rules = await self.paginate("events", "ListRules", "Rules")
+        if source is not None:
+            rules = [r for r in rules if _pattern_names_source(r.get("EventPattern"), source)]
+        targets = await asyncio.gather(*(
+            self.paginate("events", "ListTargetsByRule", "Targets", Rule=r["Name"])
+            for r in rules))
+        return [
+            EventRule(name=r["Name"], arn=r.get("Arn", ""), state=r.get("State", "UNKNOWN"),
+                      event_pattern=r.get("EventPattern"),
+                      targets=tuple(t["Arn"] for t in found if t.get("Arn")))
+            for r, found in zip(rules, targets, strict=True)
+        ]
+
+    async def backup_replications(self, identifier: str) -> tuple[str, ...]:
+        """rds:DescribeDBInstances: the ARNs of the instance's automated backups replicated to
+        another region (DBInstanceAutomatedBackupsReplications); empty when none."""
+        data = await self.call("rds", "DescribeDBInstances", DBInstanceIdentifier=identifier)
+        found = data.get("DBInstances", [])
+        if not found:
+            raise NotFound(f"No RDS instance named {identifier}.", operation="DescribeDBInstances")
+        return tuple(r["DBInstanceAutomatedBackupsArn"]
+                     for r in found[0].get("DBInstanceAutomatedBackupsReplications") or []
+                     if r.get("DBInstanceAutomatedBackupsArn"))
+
     # ---- PostgreSQL IAM authentication ---------------------------------------------------
 
     async def rds_auth_token(self, host: str, port: int, user: str) -> str:
@@ -478,3 +552,46 @@ def since(hours: float) -> datetime:
     """The moment `hours` ago, aware UTC."""
     return utcnow() - timedelta(hours=hours)
 
+
+# ---- backup verification: response -> model (issue 4) -------------------------------------------
+
+from vwtui.model import (  # noqa: E402  (kept with the section that uses them)
+    BackupPlan,
+    BackupRule,
+    CopyAction,
+    EventRule,
+    SnsSubscription,
+    SnsTopic,
+)
+
+
+def backup_plan_from(d: dict[str, Any]) -> BackupPlan:
+    """A GetBackupPlan response as a BackupPlan."""
+    plan = d.get("BackupPlan") or {}
+    rules = []
+    for rule in plan.get("Rules", []):
+        lifecycle = rule.get("Lifecycle") or {}
+        copies = tuple(
+            CopyAction(destination_vault_arn=c.get("DestinationBackupVaultArn", ""),
+                       delete_after_days=(c.get("Lifecycle") or {}).get("DeleteAfterDays"))
+            for c in rule.get("CopyActions", []))
+        rules.append(BackupRule(name=rule.get("RuleName", ""),
+                                target_vault=rule.get("TargetBackupVaultName", ""),
+                                schedule=rule.get("ScheduleExpression"),
+                                delete_after_days=lifecycle.get("DeleteAfterDays"),
+                                copy_actions=copies))
+    return BackupPlan(plan_id=d.get("BackupPlanId", ""), name=plan.get("BackupPlanName", ""),
+                      arn=d.get("BackupPlanArn", ""), rules=tuple(rules))
+
+
+def _pattern_names_source(pattern: str | None, source: str) -> bool:
+    """Whether an EventBridge event pattern (JSON text) matches events from `source`."""
+    import json
+
+    if not pattern:
+        return False
+    try:
+        sources = json.loads(pattern).get("source", [])
+    except (ValueError, AttributeError):
+        return False
+    return source in (sources if isinstance(sources, list) else [sources])

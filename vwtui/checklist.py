@@ -1,0 +1,254 @@
+"""`vwtui checklist`: read everything once, concurrently, then print the verdicts.
+
+`read_all` makes every AWS call the checks need at the same time (asyncio.gather); a call that
+fails becomes an `Unreadable` so the checks that needed it answer unknown while the rest still
+answer. The renderers turn results into a table for people, JSON for machines and Markdown for
+tickets. Exit status: 0 all pass, 1 any fail or unknown, 2 config or credentials error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import sys
+import textwrap
+from collections.abc import Awaitable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from vwtui import checks
+from vwtui.checks import GROUP_TITLES, GROUPS, Readings, Unreadable
+from vwtui.errors import AwsError, CredentialsError, VwtuiError
+from vwtui.model import CheckResult, Verdict, utcnow
+from vwtui.signoff import SignOff, SignOffLog, is_overdue
+
+if TYPE_CHECKING:
+    from vwtui.config import Config
+    from vwtui.services.aws import AwsService
+
+T = TypeVar("T")
+
+# The AWS services the checklist calls: their clients are made before the calls start.
+SERVICES = ("rds", "backup", "cloudwatch", "sns", "events")
+# Backup jobs and RDS events are read this far back (the weekly review's span).
+HISTORY = timedelta(days=7)
+
+
+async def _read(source: str, call: Awaitable[T]) -> T | Unreadable:
+    try:
+        return await call
+    except CredentialsError as exc:
+        return Unreadable(source, str(exc), credentials=True)
+    except AwsError as exc:
+        return Unreadable(source, str(exc))
+
+
+async def read_all(service: AwsService, config: Config, now: datetime | None = None) -> Readings:
+    """Every reading the checks need, all AWS calls at once; failures become Unreadable."""
+    now = now or utcnow()
+    production, staging = config.instances.production, config.instances.staging
+    names = [production] + ([staging] if staging and staging != production else [])
+    alarms = [config.alarms.backup_age, config.alarms.backup_failure]
+    since = now - HISTORY
+    (pitr_window, replications, snapshots, recovery_points, backup_jobs, alarm_list, events,
+     plan, topic, rules, *instances) = await asyncio.gather(
+        _read(f"the PITR window of {production}", service.pitr_window(production)),
+        _read(f"the backup replications of {production}", service.backup_replications(production)),
+        _read(f"the snapshots of {production}", service.snapshots(production)),
+        _read(f"the recovery points in {config.backup.vault}",
+              service.recovery_points(config.backup.vault)),
+        _read("the backup jobs", service.backup_jobs(vault=config.backup.vault,
+                                                     created_after=since)),
+        _read("the CloudWatch alarms", service.alarms(alarms)),
+        _read(f"the RDS events of {production}",
+              service.rds_events(production, hours=int(HISTORY.total_seconds() // 3600))),
+        _read(f"the backup plan {config.backup.plan}", service.backup_plan(config.backup.plan)),
+        _read(f"the SNS topic {config.alarms.sns_topic}",
+              service.sns_topic(config.alarms.sns_topic)),
+        _read("the EventBridge rules", service.eventbridge_rules(source="aws.backup")),
+        *(_read(f"instance {name}", service.instance(name)) for name in names),
+    )
+    return Readings(
+        now=now, region=service.region or config.aws.region, production=production,
+        instances=dict(zip(names, instances, strict=True)), pitr_window=pitr_window,
+        replications=replications, snapshots=snapshots, recovery_points=recovery_points,
+        backup_jobs=backup_jobs, alarms=alarm_list, rds_events=events, backup_plan=plan,
+        sns_topic=topic, event_rules=rules)
+
+
+async def run_checks(service: AwsService, config: Config,
+                     now: datetime | None = None) -> tuple[Readings, list[CheckResult]]:
+    """Read everything once and evaluate every check."""
+    readings = await read_all(service, config, now)
+    return readings, checks.evaluate(readings, config)
+
+
+def credentials_problem(readings: Readings) -> str | None:
+    """The message of a credentials failure, if any reading failed for that reason."""
+    return next((u.reason for u in readings.unreadable() if u.credentials), None)
+
+
+# ---- the command ------------------------------------------------------------------------------
+
+def run_checklist(config: Config, args: argparse.Namespace) -> int:
+    """`vwtui checklist [--json | --markdown]`: print the verdicts; 0 / 1 / 2 as documented."""
+    from vwtui.services.aws import AwsService
+
+    service = AwsService(config, profile=getattr(args, "profile", None),
+                         region=getattr(args, "region", None))
+    try:
+        service.prepare(SERVICES)
+        readings, results = asyncio.run(_run(service, config))
+    except CredentialsError as exc:
+        print(f"vwtui: {exc.title}: {exc}", file=sys.stderr)
+        return 2
+    problem = credentials_problem(readings)
+    if problem:
+        print(f"vwtui: AWS credentials: {problem}", file=sys.stderr)
+        return 2
+    last, log_problem = _last_signoff()
+    if getattr(args, "json", False):
+        out = render_json(results, readings, config, last)
+    elif getattr(args, "markdown", False):
+        out = render_markdown(results, readings, config, last)
+    else:
+        out = render_table(results, readings, config, last, color=_use_color(),
+                           width=shutil.get_terminal_size((100, 24)).columns)
+    sys.stdout.write(out)
+    sys.stdout.flush()
+    if log_problem:
+        print(f"vwtui: {log_problem}", file=sys.stderr)
+    return checks.exit_status(results)
+
+
+async def _run(service: AwsService, config: Config) -> tuple[Readings, list[CheckResult]]:
+    # Each boto3 call holds a thread: give them enough to all be in flight at once.
+    with ThreadPoolExecutor(max_workers=24, thread_name_prefix="vwtui-aws") as pool:
+        asyncio.get_running_loop().set_default_executor(pool)
+        return await run_checks(service, config)
+
+
+def _last_signoff() -> tuple[SignOff | None, str | None]:
+    try:
+        return SignOffLog().last(), None
+    except VwtuiError as exc:
+        return None, str(exc)
+
+
+def _use_color() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+# ---- renderers --------------------------------------------------------------------------------
+
+_MARK = {Verdict.PASS: "PASS", Verdict.FAIL: "FAIL", Verdict.UNKNOWN: "UNKNOWN"}
+_SYMBOL = {Verdict.PASS: "✔", Verdict.FAIL: "✖", Verdict.UNKNOWN: "?"}
+_ANSI = {Verdict.PASS: "\033[32m", Verdict.FAIL: "\033[1;31m", Verdict.UNKNOWN: "\033[33m"}
+
+
+def signoff_line(last: SignOff | None, now: datetime) -> str:
+    """'Last sign-off: ...' with a flag when the weekly review is overdue."""
+    if last is None:
+        return "Last sign-off: none yet (weekly review due)"
+    age = checks.format_age(now - last.signed_at)
+    flag = " - OVERDUE, more than 7 days ago" if is_overdue(last, now) else ""
+    notes = f": {last.notes}" if last.notes else ""
+    return f"Last sign-off: {last.name}, {last.signed_at:%Y-%m-%d %H:%M} UTC ({age} ago){flag}{notes}"
+
+
+def _heading(readings: Readings, config: Config) -> str:
+    return (f"Backup verification of {readings.production} in {readings.region}, vault "
+            f"{config.backup.vault}, at {readings.now:%Y-%m-%d %H:%M} UTC")
+
+
+def _totals(results: Sequence[CheckResult]) -> str:
+    counts = checks.summary(results)
+    return ", ".join(f"{counts[v.value]} {v.value}" for v in Verdict)
+
+
+def render_table(results: Sequence[CheckResult], readings: Readings, config: Config,
+                 last: SignOff | None = None, *, color: bool = False, width: int = 100) -> str:
+    """The human table: one line per check, its evidence indented under it."""
+    width = max(width, 60)
+    lines = [_heading(readings, config), ""]
+    for group in GROUPS:
+        members = [r for r in results if r.group == group]
+        if not members:
+            continue
+        lines.append(GROUP_TITLES[group])
+        for result in members:
+            mark = f"{_SYMBOL[result.verdict]} {_MARK[result.verdict]:<7}"
+            if color:
+                mark = f"{_ANSI[result.verdict]}{mark}\033[0m"
+            lines.append(f"  {mark} {result.title}")
+            for evidence in result.evidence:
+                lines.extend(textwrap.wrap(evidence, width=width, initial_indent=" " * 12,
+                                           subsequent_indent=" " * 14) or [""])
+        lines.append("")
+    lines.append(signoff_line(last, readings.now))
+    lines.append(_totals(results))
+    return "\n".join(lines) + "\n"
+
+
+def as_dict(results: Sequence[CheckResult], readings: Readings, config: Config,
+            last: SignOff | None = None) -> dict[str, Any]:
+    """The JSON document: every check with its verdict and evidence, and the last sign-off."""
+    return {
+        "generated_at": readings.now.isoformat(),
+        "instance": readings.production,
+        "region": readings.region,
+        "vault": config.backup.vault,
+        "ok": checks.exit_status(results) == 0,
+        "summary": checks.summary(results),
+        "checks": [{"id": r.id, "group": r.group, "title": r.title,
+                    "verdict": r.verdict.value, "evidence": list(r.evidence),
+                    "diagnosis": r.diagnosis} for r in results],
+        "last_signoff": None if last is None else {
+            "name": last.name, "signed_at": last.signed_at.isoformat(), "notes": last.notes},
+        "review_overdue": is_overdue(last, readings.now),
+    }
+
+
+def render_json(results: Sequence[CheckResult], readings: Readings, config: Config,
+                last: SignOff | None = None) -> str:
+    return json.dumps(as_dict(results, readings, config, last), indent=2,
+                      ensure_ascii=False) + "\n"
+
+
+def _md(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(results: Sequence[CheckResult], readings: Readings, config: Config,
+                    last: SignOff | None = None) -> str:
+    """A Markdown report for a ticket: a table per group, then the diagnosis of each failure."""
+    from vwtui.diagnosis import entry_for
+
+    lines = [f"# {_heading(readings, config)}", "", f"**{_totals(results)}**", "",
+             signoff_line(last, readings.now), ""]
+    for group in GROUPS:
+        members = [r for r in results if r.group == group]
+        if not members:
+            continue
+        lines += [f"## {GROUP_TITLES[group]}", "", "| Verdict | Check | Evidence |",
+                  "| --- | --- | --- |"]
+        for r in members:
+            evidence = "<br>".join(_md(e) for e in r.evidence)
+            lines.append(f"| {_SYMBOL[r.verdict]} {_MARK[r.verdict]} | {_md(r.title)} | "
+                         f"{evidence} |")
+        lines.append("")
+    failing = [r for r in results if r.verdict is not Verdict.PASS]
+    if failing:
+        lines += ["## Troubleshooting", ""]
+        for r in failing:
+            entry = entry_for(r.diagnosis)
+            lines += [f"### {r.title} ({r.verdict.value})", "",
+                      f"{entry.title} ({entry.source}). Common causes:", ""]
+            lines += [f"{n}. {cause}" for n, cause in enumerate(entry.causes, 1)]
+            lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,154 @@
+"""The weekly reviewer's sign-off log: append-only JSON lines under the state directory.
+
+Each sign-off (name, time, notes, and the verdicts it signed) is one line, written with a single
+append and fsync'd before `sign` returns, so a sign-off survives a crash or a restart. A torn
+last line (power cut mid-write) is skipped when reading; nothing is ever rewritten.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from vwtui.errors import VwtuiError
+from vwtui.model import CheckResult, utcnow
+
+# A review older than this is flagged.
+REVIEW_INTERVAL = timedelta(days=7)
+LOG_NAME = "signoffs.jsonl"
+
+
+class SignOffError(VwtuiError):
+    title = "Sign-off"
+
+
+@dataclass(frozen=True, slots=True)
+class SignOff:
+    """One weekly review, signed."""
+
+    name: str
+    signed_at: datetime
+    notes: str = ""
+    # (check id, verdict) of every item as the reviewer saw it.
+    verdicts: tuple[tuple[str, str], ...] = ()
+
+    def failing(self) -> list[str]:
+        """The ids of the items that were not passing when this was signed."""
+        return [check for check, verdict in self.verdicts if verdict != "pass"]
+
+    def to_json(self) -> str:
+        return json.dumps({"name": self.name, "signed_at": self.signed_at.isoformat(),
+                           "notes": self.notes, "verdicts": dict(self.verdicts)},
+                          ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, line: str) -> SignOff:
+        data = json.loads(line)
+        signed_at = datetime.fromisoformat(data["signed_at"])
+        if signed_at.tzinfo is None:
+            signed_at = signed_at.replace(tzinfo=UTC)
+        return cls(name=str(data["name"]), signed_at=signed_at.astimezone(UTC),
+                   notes=str(data.get("notes", "")),
+                   verdicts=tuple((str(k), str(v)) for k, v in data.get("verdicts", {}).items()))
+
+
+def state_dir() -> Path:
+    """$XDG_STATE_HOME/vwtui, or ~/.local/state/vwtui."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "vwtui"
+
+
+def default_log_path() -> Path:
+    return state_dir() / LOG_NAME
+
+
+def is_overdue(last: SignOff | None, now: datetime,
+               interval: timedelta = REVIEW_INTERVAL) -> bool:
+    """A review is due when there is none, or the last one is older than `interval`."""
+    return last is None or now - last.signed_at > interval
+
+
+class SignOffLog:
+    """The append-only sign-off log file."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or default_log_path()
+
+    def sign(self, name: str, notes: str = "", results: Iterable[CheckResult] = (),
+             now: datetime | None = None) -> SignOff:
+        """Record a sign-off by `name` and return it once it is on disk."""
+        name = " ".join(name.split())
+        if not name:
+            raise SignOffError("A sign-off needs the reviewer's name.")
+        signoff = SignOff(name=name, signed_at=(now or utcnow()).astimezone(UTC),
+                          notes=notes.strip(),
+                          verdicts=tuple((r.id, r.verdict.value) for r in results))
+        self.append(signoff)
+        return signoff
+
+    def append(self, signoff: SignOff) -> None:
+        """Append one line and fsync it (and the directory, when the file is new)."""
+        data = (signoff.to_json() + "\n").encode("utf-8")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            created = not self.path.exists()
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                if os.fstat(fd).st_size and not _ends_with_newline(fd):
+                    # A torn line from an earlier crash: start ours on a line of its own.
+                    data = b"\n" + data
+                os.write(fd, data)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            if created:
+                _fsync_dir(self.path.parent)
+        except OSError as exc:
+            raise SignOffError(
+                f"Cannot write the sign-off log {self.path}: {exc.strerror}. Set "
+                f"XDG_STATE_HOME to a writable directory.") from None
+
+    def entries(self) -> list[SignOff]:
+        """Every readable sign-off, oldest first; unreadable lines are skipped."""
+        try:
+            text = self.path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise SignOffError(f"Cannot read the sign-off log {self.path}: "
+                               f"{exc.strerror}.") from None
+        found = []
+        for line in text.splitlines():
+            if not line.strip():
+                continue
+            try:
+                found.append(SignOff.from_json(line))
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue
+        return found
+
+    def last(self) -> SignOff | None:
+        """The most recent sign-off, or None."""
+        entries = self.entries()
+        return max(entries, key=lambda s: s.signed_at) if entries else None
+
+
+def _ends_with_newline(fd: int) -> bool:
+    return os.pread(fd, 1, os.fstat(fd).st_size - 1) == b"\n"
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
