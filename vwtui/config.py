@@ -25,6 +25,8 @@ class AwsConfig:
     endpoint_url: str = ""
     # Attempts per call, botocore "standard" retry mode.
     max_attempts: int = 5
+    # Second region for cross-region disaster recovery (scenario 4); empty = not configured.
+    dr_region: str = ""
 
 
 @dataclass(frozen=True, slots=True)
