@@ -13,13 +13,14 @@ from __future__ import annotations
 import atexit
 import logging
 import shutil
+import subprocess
 import tempfile
 import time
 import warnings
 from importlib.resources import files
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import psycopg
 from psycopg import sql
@@ -95,7 +96,7 @@ class DemoPostgres:
 
     # ---- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> DemoPostgres:
+    def start(self) -> Self:
         """Start the server, create database `serverpod` and load sql/demo_schema.sql."""
         if self._server is not None:
             return self
@@ -146,7 +147,8 @@ class DemoPostgres:
         if server is not None:
             try:
                 server.cleanup()
-            except Exception as exc:  # pgserver failed to stop it: do it ourselves below
+            except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
+                # pgserver failed to stop it: _kill_leftover does it below.
                 _log.warning("pgserver cleanup failed: %s", exc)
             self._kill_leftover()
         if self._socket_dir is not None and self._root is not None \
@@ -173,7 +175,7 @@ class DemoPostgres:
         except psutil.TimeoutExpired:
             process.kill()
 
-    def __enter__(self) -> DemoPostgres:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
