@@ -96,7 +96,7 @@ class SignOffLog:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             created = not self.path.exists()
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 if os.fstat(fd).st_size and not _ends_with_newline(fd):
                     # A torn line from an earlier crash: start ours on a line of its own.
