@@ -49,6 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--restore-seconds", type=float, default=20.0,
                       help="how long a restore takes in the sandbox (default 20)")
 
+    checklist = sub.add_parser(
+        "checklist", help="run the daily checks, the weekly checklist and compliance once and "
+                          "print the verdicts (exit 0 all pass, 1 any fail or unknown, 2 config "
+                          "or credentials error)")
+    _common(checklist)
+    output = checklist.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print JSON (for machines)")
+    output.add_argument("--markdown", action="store_true", help="print Markdown (for tickets)")
+
     init = sub.add_parser("init", help="write a config file (asks for what flags leave out)")
     init.add_argument("--path", metavar="PATH",
                       help="where to write (default: $XDG_CONFIG_HOME/vwtui/config.toml)")
@@ -96,6 +105,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.read_only:
         config = config.replace(ui=config_mod.UiConfig(
             read_only=True, refresh_seconds=config.ui.refresh_seconds))
+    if command == "checklist":
+        from vwtui.checklist import run_checklist
+
+        return run_checklist(config, args)
     if command == "run":
         from vwtui.console import run_console
 
