@@ -461,3 +461,16 @@ def test_diagnosis_says_when_pitr_is_off_and_when_data_was_unreadable() -> None:
 def test_every_check_has_a_diagnosis_entry() -> None:
     for result in checks.evaluate(healthy(), Config()):
         assert result.diagnosis in ENTRIES
+
+
+def test_a_snapshot_in_the_dr_region_breaks_data_residency() -> None:
+    copy = snap(30, kind="manual", name="video-window-copy")
+    result = checks.check_no_cross_region_copy(plan(), (), "eu-west-1", PROD, "eu-central-1",
+                                               [copy])
+    assert result.verdict is Verdict.FAIL
+    assert any("video-window-copy" in e and "eu-central-1" in e for e in result.evidence)
+    clean = checks.check_no_cross_region_copy(plan(), (), "eu-west-1", PROD, "eu-central-1", [])
+    assert clean.verdict is Verdict.PASS
+    assert "no snapshot of video-window in eu-central-1" in clean.evidence
+    assert checks.check_no_cross_region_copy(plan(), (), "eu-west-1", PROD, "eu-central-1",
+                                             DENIED).verdict is Verdict.UNKNOWN

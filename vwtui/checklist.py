@@ -54,8 +54,11 @@ async def read_all(service: AwsService, config: Config, now: datetime | None = N
     names = [production] + ([staging] if staging and staging != production else [])
     alarms = [config.alarms.backup_age, config.alarms.backup_failure]
     since = now - HISTORY
-    (pitr_window, replications, snapshots, recovery_points, backup_jobs, alarm_list, events,
+    dr_region = config.aws.dr_region if config.aws.dr_region != service.region else ""
+    (dr_snapshots, pitr_window, replications, snapshots, recovery_points, backup_jobs, alarm_list, events,
      plan, topic, rules, *instances) = await asyncio.gather(
+        _read(f"the snapshots of {production} in {dr_region}",
+              _dr_snapshots(service, config, dr_region)),
         _read(f"the PITR window of {production}", service.pitr_window(production)),
         _read(f"the backup replications of {production}", service.backup_replications(production)),
         _read(f"the snapshots of {production}", service.snapshots(production)),
@@ -77,7 +80,16 @@ async def read_all(service: AwsService, config: Config, now: datetime | None = N
         instances=dict(zip(names, instances, strict=True)), pitr_window=pitr_window,
         replications=replications, snapshots=snapshots, recovery_points=recovery_points,
         backup_jobs=backup_jobs, alarms=alarm_list, rds_events=events, backup_plan=plan,
-        sns_topic=topic, event_rules=rules)
+        sns_topic=topic, event_rules=rules, dr_region=dr_region, dr_snapshots=dr_snapshots)
+
+
+async def _dr_snapshots(service: AwsService, config: Config, dr_region: str) -> list[Any] | None:
+    """The production instance's snapshots in the DR region; None when none is configured."""
+    if not dr_region:
+        return None
+    other = type(service)(config, profile=service.profile, region=dr_region,
+                          endpoint_url=service.endpoint_url)
+    return await other.snapshots(config.instances.production)
 
 
 async def run_checks(service: AwsService, config: Config,

@@ -80,13 +80,17 @@ class Readings:
     backup_plan: BackupPlan | None | Unreadable
     sns_topic: SnsTopic | Unreadable
     event_rules: list[EventRule] | Unreadable  # rules whose pattern names aws.backup
+    # The production instance's snapshots in aws.dr_region; None when no DR region is set.
+    dr_region: str = ""
+    dr_snapshots: list[Snapshot] | Unreadable | None = None
 
     def unreadable(self) -> list[Unreadable]:
         """Every reading that failed."""
         values: list[object] = [self.pitr_window, self.replications, self.snapshots,
                                 self.recovery_points, self.backup_jobs, self.alarms,
                                 self.rds_events, self.backup_plan, self.sns_topic,
-                                self.event_rules, *self.instances.values()]
+                                self.event_rules, self.dr_snapshots,
+                                *self.instances.values()]
         return [v for v in values if isinstance(v, Unreadable)]
 
 
@@ -514,10 +518,21 @@ def arn_region(arn: str) -> str | None:
 
 def check_no_cross_region_copy(plan: BackupPlan | None | Unreadable,
                                replications: tuple[str, ...] | Unreadable, region: str,
-                               production: str) -> CheckResult:
-    """Data residency: no backup plan rule copies to a vault in another region, and the
-    instance's automated backups are not replicated to another region."""
+                               production: str, dr_region: str = "",
+                               dr_snapshots: list[Snapshot] | Unreadable | None = None,
+                               ) -> CheckResult:
+    """Data residency: no backup plan rule copies to a vault in another region, the
+    instance's automated backups are not replicated to another region, and (when a DR region
+    is configured) no snapshot of the instance sits in that region."""
     v = _Verdicts()
+    if isinstance(dr_snapshots, Unreadable):
+        v.missing(dr_snapshots)
+    elif dr_snapshots:
+        for line in _limited([f"snapshot {s.identifier} ({_when(s.created)}) is in {dr_region}"
+                              for s in dr_snapshots]):
+            v.fail(line)
+    elif dr_snapshots is not None:
+        v.ok(f"no snapshot of {production} in {dr_region}")
     if isinstance(plan, Unreadable):
         v.missing(plan)
     elif plan is None:
@@ -654,7 +669,8 @@ def evaluate(readings: Readings, config: Config) -> list[CheckResult]:
         check_pitr_window(r.pitr_window, production, b.pitr_window_days),
         check_plan_lifecycle(r.backup_plan, b.plan, b.retention_days),
         check_encryption_at_rest(r.instances, r.snapshots, r.recovery_points),
-        check_no_cross_region_copy(r.backup_plan, r.replications, r.region, r.production),
+        check_no_cross_region_copy(r.backup_plan, r.replications, r.region, r.production,
+                                   r.dr_region, r.dr_snapshots),
         check_alarms_wired(r.alarms, r.sns_topic,
                            [config.alarms.backup_age, config.alarms.backup_failure],
                            config.alarms.sns_topic),
