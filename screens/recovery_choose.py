@@ -1,0 +1,422 @@
+"""Recovery, step 1: choose the scenario, the source and what to restore.
+
+Picked, not typed, where picking is possible: the snapshot from a list of the source's snapshots,
+the recovery point from the vault's. The PITR target is typed in UTC (ISO 8601) with the incident
+time; it is checked against the instance's restore window as it is typed, refused with the
+reason, and the RPO it implies is shown beside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from vwtui.screens.recovery_style import CSS_PATH
+from vwtui import fmt
+from vwtui.errors import VwtuiError
+from vwtui.model import PitrWindow, RecoveryPoint, Snapshot, utcnow
+from vwtui.recovery.clock import format_duration
+from vwtui.recovery.plan import (
+    RecoveryInputError,
+    RecoveryRequest,
+    Scenario,
+    check_incident_time,
+    check_restore_time,
+    implied_rpo,
+    parse_utc,
+    target_identifier,
+)
+
+if TYPE_CHECKING:
+    from vwtui.config import Config
+
+SCENARIO_ORDER = (Scenario.PITR, Scenario.SNAPSHOT, Scenario.AWS_BACKUP, Scenario.CROSS_REGION)
+SCENARIO_SHORT = {
+    Scenario.PITR: "1 Point-in-time restore (PITR), last 7 days",
+    Scenario.SNAPSHOT: "2 Snapshot restore, daily snapshots up to 30 days",
+    Scenario.AWS_BACKUP: "3 AWS Backup restore, from the backup vault",
+    Scenario.CROSS_REGION: "4 Cross-region disaster recovery",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Preselection:
+    """What the dashboard had selected when the engineer pressed "new recovery"."""
+
+    scenario: Scenario | None = None
+    source: str | None = None
+    snapshot_id: str | None = None
+    recovery_point_arn: str | None = None
+
+
+def _fmt_time(moment: datetime | None) -> str:
+    return "—" if moment is None else f"{moment:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def recovery_points_of(points: list[RecoveryPoint], source_arn: str,
+                       source: str) -> list[RecoveryPoint]:
+    """The recovery points of the source instance (by its ARN, or by name when the ARN is
+    unknown)."""
+    def mine(point: RecoveryPoint) -> bool:
+        if source_arn and point.resource_arn == source_arn:
+            return True
+        return point.resource_arn.endswith(f":db:{source}")
+    return [p for p in points if mine(p)]
+
+
+class ChooseScreen(Screen[None]):
+    """Choose scenario 1-4, source, and the PITR time / snapshot / recovery point."""
+
+    CSS_PATH = CSS_PATH
+    BINDINGS = [
+        Binding("1", "scenario(1)", "PITR", show=False),
+        Binding("2", "scenario(2)", "Snapshot", show=False),
+        Binding("3", "scenario(3)", "AWS Backup", show=False),
+        Binding("4", "scenario(4)", "Cross-region", show=False),
+        Binding("e", "switch_source", "Prod/staging"),
+        Binding("p", "plan", "Plan"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, config: Config, aws: Any, *, source: str | None = None,
+                 preselect: Preselection | None = None,
+                 on_plan: Callable[[RecoveryRequest, dict[str, object]], None] | None = None,
+                 now: Callable[[], datetime] = utcnow) -> None:
+        super().__init__()
+        self.config = config
+        self.aws = aws
+        self.preselect = preselect or Preselection()
+        self.source = self.preselect.source or source or config.instances.production
+        self.scenario = self.preselect.scenario or (
+            Scenario.SNAPSHOT if self.preselect.snapshot_id else
+            Scenario.AWS_BACKUP if self.preselect.recovery_point_arn else Scenario.PITR)
+        self.on_plan = on_plan
+        self.now = now
+        self.window: PitrWindow | None = None
+        self.window_error: str | None = None
+        self.snapshots: list[Snapshot] = []
+        self.points: list[RecoveryPoint] = []
+        self.source_arn = ""
+
+    # ---- layout ------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="choose"):
+            yield Static("", id="choose-title", markup=False)
+            yield OptionList(*(Option(SCENARIO_SHORT[s], id=s.value) for s in SCENARIO_ORDER),
+                             id="scenarios", compact=True)
+            with Horizontal(classes="field-row", id="incident-row"):
+                yield Label("Incident time (UTC) ", classes="field-label")
+                yield Input(placeholder="2025-11-11T10:45:00Z", id="incident", compact=True)
+            with ContentSwitcher(initial=Scenario.PITR.value, id="bodies"):
+                with Vertical(id=Scenario.PITR.value):
+                    yield Static("⟳ reading the PITR window…", id="window", markup=False)
+                    with Horizontal(classes="field-row"):
+                        yield Label("Restore to    (UTC) ", classes="field-label")
+                        yield Input(placeholder="2025-11-11T10:30:00Z", id="restore-time",
+                                    compact=True)
+                with Vertical(id=Scenario.SNAPSHOT.value):
+                    yield DataTable(id="snapshots", cursor_type="row")
+                with Vertical(id=Scenario.AWS_BACKUP.value):
+                    yield DataTable(id="points", cursor_type="row")
+                with Vertical(id=Scenario.CROSS_REGION.value):
+                    yield Static("⟳ checking cross-region prerequisites…", id="dr",
+                                 markup=False)
+            yield Static("", id="verdict", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        snapshots = self.query_one("#snapshots", DataTable)
+        snapshots.add_columns("snapshot", "type", "created (UTC)", "age", "status")
+        points = self.query_one("#points", DataTable)
+        points.add_columns("recovery point", "created (UTC)", "age", "status")
+        self._show_scenario()
+        self.load_source()
+        self.query_one("#scenarios", OptionList).focus()
+
+    # ---- loading -----------------------------------------------------------------------------
+
+    def _title(self) -> Text:
+        env = ("PRODUCTION" if self.source == self.config.instances.production else
+               "staging" if self.source == self.config.instances.staging else "other")
+        return Text.assemble(("New recovery", "bold"), " · source ", (self.source, "bold"),
+                             f" ({env})")
+
+    @work(exclusive=True, group="recovery-choose")
+    async def load_source(self) -> None:
+        """Read what can be restored from: PITR window, snapshots, recovery points (AWS)."""
+        self.query_one("#choose-title", Static).update(self._title())
+        source = self.source
+        try:
+            self.source_arn = (await self.aws.instance(source)).arn
+        except VwtuiError:
+            self.source_arn = ""
+        try:
+            self.window = await self.aws.pitr_window(source)
+            self.window_error = None
+        except VwtuiError as exc:
+            self.window, self.window_error = None, f"{exc.title}: {exc}"
+        self._show_window()
+        try:
+            self.snapshots = await self.aws.snapshots(source)
+            self._fill_snapshots(None)
+        except VwtuiError as exc:
+            self.snapshots = []
+            self._fill_snapshots(f"{exc.title}: {exc}")
+        try:
+            points = await self.aws.recovery_points(self.config.backup.vault)
+            self.points = recovery_points_of(points, self.source_arn, source)
+            self._fill_points(None)
+        except VwtuiError as exc:
+            self.points = []
+            self._fill_points(f"{exc.title}: {exc}")
+        self._check()
+        await self._load_dr()
+
+    async def _load_dr(self) -> None:
+        """Scenario 4: its prerequisites checked against AWS, said plainly when missing."""
+        from vwtui.services.recovery_ops import RecoveryOps
+
+        dr = self.query_one("#dr", Static)
+        try:
+            status = await RecoveryOps(self.aws).cross_region_prerequisites(self.source)
+        except VwtuiError as exc:
+            dr.update(Text(f"✗ Cannot check the prerequisites: {exc.title}: {exc}"))
+            return
+        dr.update(Text("\n".join(status.lines())))
+
+    def _show_window(self) -> None:
+        box = self.query_one("#window", Static)
+        if self.window_error:
+            box.update(Text(f"✗ PITR window unknown: {self.window_error}"))
+        elif self.window is None or self.window.earliest is None or self.window.latest is None:
+            box.update(Text(f"✗ {self.source} has no PITR window (automated backups off or "
+                            f"none yet): use a snapshot restore (2)."))
+        else:
+            box.update(Text(f"PITR window of {self.source}: {_fmt_time(self.window.earliest)}"
+                            f" → {_fmt_time(self.window.latest)}"))
+
+    def _fill_snapshots(self, error: str | None) -> None:
+        table = self.query_one("#snapshots", DataTable)
+        table.clear()
+        now = self.now()
+        if error:
+            table.add_row(Text(error), "", "", "", "")
+            return
+        for snap in self.snapshots:
+            table.add_row(Text(snap.identifier), Text(snap.snapshot_type),
+                          Text(_fmt_time(snap.created).removesuffix(" UTC")),
+                          fmt.age(snap.age(now)), Text(snap.status), key=snap.identifier)
+        if not self.snapshots:
+            table.add_row(Text(f"No snapshots of {self.source}."), "", "", "", "")
+        wanted = self.preselect.snapshot_id
+        if wanted and any(s.identifier == wanted for s in self.snapshots):
+            table.move_cursor(row=table.get_row_index(wanted))
+
+    def _fill_points(self, error: str | None) -> None:
+        table = self.query_one("#points", DataTable)
+        table.clear()
+        now = self.now()
+        if error:
+            table.add_row(Text(error), "", "", "")
+            return
+        for point in self.points:
+            table.add_row(Text(point.arn.rsplit(":", 1)[-1]),
+                          Text(_fmt_time(point.created).removesuffix(" UTC")),
+                          fmt.age(point.age(now)), Text(point.status), key=point.arn)
+        if not self.points:
+            table.add_row(Text(f"No recovery points of {self.source} in "
+                               f"{self.config.backup.vault}."), "", "", "")
+        wanted = self.preselect.recovery_point_arn
+        if wanted and any(p.arn == wanted for p in self.points):
+            table.move_cursor(row=table.get_row_index(wanted))
+
+    # ---- choosing ----------------------------------------------------------------------------
+
+    def _show_scenario(self) -> None:
+        self.query_one("#bodies", ContentSwitcher).current = self.scenario.value
+        options = self.query_one("#scenarios", OptionList)
+        options.highlighted = SCENARIO_ORDER.index(self.scenario)
+        self.query_one("#incident-row").display = self.scenario is not Scenario.CROSS_REGION
+        self._check()
+
+    def action_scenario(self, number: int) -> None:
+        self.scenario = SCENARIO_ORDER[number - 1]
+        self._show_scenario()
+        focus = {Scenario.PITR: "#incident", Scenario.SNAPSHOT: "#snapshots",
+                 Scenario.AWS_BACKUP: "#points", Scenario.CROSS_REGION: "#scenarios"}
+        self.query_one(focus[self.scenario]).focus()
+
+    @on(OptionList.OptionHighlighted, "#scenarios")
+    def scenario_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        chosen = Scenario(str(event.option.id))
+        if chosen is not self.scenario:
+            self.scenario = chosen
+            self._show_scenario()
+
+    @on(OptionList.OptionSelected, "#scenarios")
+    def scenario_selected(self, event: OptionList.OptionSelected) -> None:
+        self.action_scenario(SCENARIO_ORDER.index(Scenario(str(event.option.id))) + 1)
+
+    def action_switch_source(self) -> None:
+        instances = self.config.instances
+        self.source = instances.staging if self.source == instances.production \
+            else instances.production
+        self.window = None
+        self.preselect = Preselection()
+        self.query_one("#window", Static).update("⟳ reading the PITR window…")
+        self.load_source()
+
+    @on(Input.Changed)
+    def _typed(self) -> None:
+        self._check()
+
+    @on(DataTable.RowHighlighted)
+    def _picked(self) -> None:
+        self._check()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "incident" and self.scenario is Scenario.PITR:
+            self.query_one("#restore-time", Input).focus()
+            return
+        if event.input.id == "incident":
+            target = "#snapshots" if self.scenario is Scenario.SNAPSHOT else "#points"
+            self.query_one(target).focus()
+            return
+        self.action_plan()
+
+    @on(DataTable.RowSelected)
+    def _selected(self) -> None:
+        self.action_plan()
+
+    # ---- checking ----------------------------------------------------------------------------
+
+    def selected_snapshot(self) -> Snapshot | None:
+        table = self.query_one("#snapshots", DataTable)
+        if not self.snapshots or table.cursor_row < 0:
+            return None
+        return self.snapshots[min(table.cursor_row, len(self.snapshots) - 1)]
+
+    def selected_point(self) -> RecoveryPoint | None:
+        table = self.query_one("#points", DataTable)
+        if not self.points or table.cursor_row < 0:
+            return None
+        return self.points[min(table.cursor_row, len(self.points) - 1)]
+
+    def _incident(self) -> datetime | None:
+        text = self.query_one("#incident", Input).value.strip()
+        return parse_utc(text) if text else None
+
+    def build_request(self) -> tuple[RecoveryRequest, dict[str, object]]:
+        """The request the inputs amount to; RecoveryInputError with the reason if refused."""
+        now = self.now()
+        incident = self._incident()
+        restore_cfg = self.config.restore
+        common: dict[str, Any] = {
+            "source": self.source, "target": target_identifier(now),
+            "incident_time": incident, "instance_class": restore_cfg.instance_class,
+        }
+        context: dict[str, object] = {}
+        if self.scenario is Scenario.PITR:
+            if incident is None:
+                raise RecoveryInputError(
+                    "Type the incident time (UTC, ISO 8601), e.g. 2025-11-11T10:45:00Z.")
+            text = self.query_one("#restore-time", Input).value
+            restore_time = parse_utc(text)
+            if self.window is None:
+                raise RecoveryInputError(self.window_error or
+                                         "The PITR window is still being read; wait a moment.")
+            restore_time = check_restore_time(self.window, restore_time, now)
+            check_incident_time(incident, restore_time, now)
+            request = RecoveryRequest(Scenario.PITR, restore_time=restore_time,
+                                      restore_point=restore_time, **common)
+        elif self.scenario is Scenario.SNAPSHOT:
+            snap = self.selected_snapshot()
+            if snap is None:
+                raise RecoveryInputError(f"Pick a snapshot of {self.source} from the list.")
+            if snap.status != "available":
+                raise RecoveryInputError(
+                    f"{snap.identifier} is {snap.status}, not available; pick another snapshot.")
+            if incident is not None and snap.created is not None:
+                check_incident_time(incident, snap.created, now)
+            request = RecoveryRequest(Scenario.SNAPSHOT, snapshot_id=snap.identifier,
+                                      restore_point=snap.created, **common)
+            context["snapshot"] = snap
+        elif self.scenario is Scenario.AWS_BACKUP:
+            point = self.selected_point()
+            if point is None:
+                raise RecoveryInputError(
+                    f"Pick a recovery point of {self.source} from the list.")
+            if point.status != "COMPLETED":
+                raise RecoveryInputError(
+                    f"That recovery point is {point.status}, not COMPLETED; pick another.")
+            if incident is not None and point.created is not None:
+                check_incident_time(incident, point.created, now)
+            request = RecoveryRequest(Scenario.AWS_BACKUP, recovery_point_arn=point.arn,
+                                      restore_point=point.created, **common)
+            context["recovery_point"] = point
+        else:
+            request = RecoveryRequest(Scenario.CROSS_REGION, **common)
+        return request, context
+
+    def _check(self) -> None:
+        """Re-check the inputs as they change; show the refusal or the implied RPO."""
+        try:
+            verdict = self.query_one("#verdict", Static)
+        except Exception:  # noqa: BLE001 - not composed yet
+            return
+        if self.scenario is Scenario.CROSS_REGION:
+            verdict.update(Text("p: show the prerequisites' plan · esc: back"))
+            verdict.set_class(False, "-refused")
+            return
+        try:
+            request, _ = self.build_request()
+        except RecoveryInputError as exc:
+            verdict.update(Text(f"✗ {exc}"))
+            verdict.set_class(True, "-refused")
+            return
+        verdict.set_class(False, "-refused")
+        rpo_target = self.config.objectives.rpo_hours
+        line = Text("✓ ")
+        if request.restore_point is not None:
+            line.append(f"restores to {_fmt_time(request.restore_point)}")
+        if request.incident_time is not None and request.restore_point is not None:
+            rpo = implied_rpo(request.incident_time, request.restore_point)
+            over = rpo.total_seconds() > rpo_target * 3600
+            line.append(f" · implied RPO {format_duration(rpo)} ")
+            line.append(f"{'✗ over' if over else '≤'} {rpo_target:g} h target",
+                        style="bold red" if over else "")
+        else:
+            line.append(" · implied RPO unknown (type the incident time)")
+        line.append(f" · new instance {request.target} · p: plan")
+        verdict.update(line)
+
+    # ---- leaving -----------------------------------------------------------------------------
+
+    def action_plan(self) -> None:
+        try:
+            request, context = self.build_request()
+        except RecoveryInputError as exc:
+            verdict = self.query_one("#verdict", Static)
+            verdict.update(Text(f"✗ {exc}"))
+            verdict.set_class(True, "-refused")
+            self.notify(str(exc), title=exc.title, severity="error", markup=False)
+            return
+        if self.on_plan is not None:
+            self.on_plan(request, context)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+

@@ -1,0 +1,115 @@
+"""Small modal questions that guard something: typed confirmation, a reason, yes / no.
+
+Each is one `ModalScreen` returning its answer through `dismiss`; pushed with a callback or
+awaited with `push_screen_wait`. Escape always means "no" (None / False), never "yes".
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Static
+
+from vwtui.screens.recovery_style import CSS_PATH
+
+
+class TypedConfirm(ModalScreen[str | None]):
+    """Ask the engineer to type `expected` (an instance identifier) to confirm a destructive act.
+
+    Dismisses with the typed text when it matches exactly, None on escape. A wrong text is
+    refused on screen and the modal stays open: nothing is returned that does not match.
+    """
+
+    CSS_PATH = CSS_PATH
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, detail: str, expected: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.detail = detail
+        self.expected = expected
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="modal-box"):
+            yield Label(Text(self.title_text, style="bold"), classes="modal-title")
+            yield Static(Text(self.detail), classes="modal-detail")
+            yield Static(Text.assemble("Type ", (self.expected, "bold"), " to confirm:"))
+            yield Input(placeholder=self.expected, id="typed")
+            yield Static("", id="refusal", classes="modal-error")
+            yield Static(Text("enter confirm · esc cancel", style="dim"))
+
+    @on(Input.Submitted, "#typed")
+    def submitted(self, event: Input.Submitted) -> None:
+        typed = event.value.strip()
+        if typed == self.expected:
+            self.dismiss(typed)
+            return
+        self.query_one("#refusal", Static).update(
+            Text(f"'{typed}' does not match; type {self.expected} exactly, or esc to cancel."))
+        event.input.value = ""
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ReasonPrompt(ModalScreen[str | None]):
+    """Ask for a short reason (e.g. why a step is skipped). Empty text is refused."""
+
+    CSS_PATH = CSS_PATH
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, detail: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.detail = detail
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="modal-box"):
+            yield Label(Text(self.title_text, style="bold"), classes="modal-title")
+            if self.detail:
+                yield Static(Text(self.detail), classes="modal-detail")
+            yield Input(placeholder="reason", id="reason")
+            yield Static("", id="refusal", classes="modal-error")
+            yield Static(Text("enter accept · esc cancel", style="dim"))
+
+    @on(Input.Submitted, "#reason")
+    def submitted(self, event: Input.Submitted) -> None:
+        reason = event.value.strip()
+        if reason:
+            self.dismiss(reason)
+        else:
+            self.query_one("#refusal", Static).update("A reason is required; it goes in the journal.")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class YesNo(ModalScreen[bool]):
+    """A plain question: y / n (escape is no)."""
+
+    CSS_PATH = CSS_PATH
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes"),
+        Binding("n", "answer(False)", "No"),
+        Binding("escape", "answer(False)", "No", show=False),
+    ]
+
+    def __init__(self, title: str, detail: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.detail = detail
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="modal-box"):
+            yield Label(Text(self.title_text, style="bold"), classes="modal-title")
+            if self.detail:
+                yield Static(Text(self.detail), classes="modal-detail")
+            yield Static(Text("y yes · n no", style="dim"))
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)

@@ -1,0 +1,244 @@
+"""Recovery, step 2: the plan, before anything runs.
+
+Every step with the runbook's estimate; the new instance's identifier, checked not to exist; the
+subnet group and security groups discovered from the source instance (config overrides); for
+each step that changes anything, the exact `aws ...` command line. Nothing runs until the
+engineer confirms; `d` walks the whole plan as a dry run that changes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from vwtui.errors import VwtuiError
+from vwtui.model import utcnow
+from vwtui.recovery.clock import format_duration
+from vwtui.recovery.plan import (
+    RENAME_WARNING,
+    PlannedStep,
+    RecoveryInputError,
+    RecoveryRequest,
+    Scenario,
+    SwapMethod,
+    build_plan,
+    check_request,
+    plan_warnings,
+    total_estimate,
+)
+from vwtui.screens.recovery_confirm import YesNo
+from vwtui.screens.recovery_style import CSS_PATH
+
+if TYPE_CHECKING:
+    from vwtui.config import Config
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Discovery:
+    """What the plan learnt from AWS before showing itself."""
+
+    request: RecoveryRequest
+    network_from: str  # "source instance", "config", "config + source instance", "unknown"
+    target_free: bool
+    problems: tuple[str, ...] = ()
+
+
+async def discover(aws: Any, config: Config, request: RecoveryRequest) -> Discovery:
+    """Fill in the network from the source (rds:DescribeDBInstances) unless the config sets it,
+    and check that the new identifier is free. Read-only calls only."""
+    problems: list[str] = []
+    if request.scenario is Scenario.CROSS_REGION:
+        return Discovery(request, "n/a", True)
+    subnet = config.restore.subnet_group or None
+    groups = tuple(config.restore.security_groups)
+    origin = "config"
+    if subnet is None or not groups:
+        try:
+            source = await aws.instance(request.source)
+        except VwtuiError as exc:
+            problems.append(f"Cannot read {request.source}: {exc}")
+            origin = "unknown"
+        else:
+            origin = "source instance" if subnet is None and not groups else \
+                "config + source instance"
+            subnet = subnet or source.subnet_group
+            groups = groups or tuple(source.security_groups)
+    try:
+        taken = await aws.instance_exists(request.target)
+    except VwtuiError as exc:
+        problems.append(f"Cannot check whether {request.target} exists: {exc}")
+        taken = False
+    if taken:
+        problems.append(f"{request.target} already exists: choose again in a minute for a new "
+                        f"name, or delete it first.")
+    filled = dataclasses.replace(request, subnet_group=subnet, security_groups=groups)
+    return Discovery(filled, origin, not taken, tuple(problems))
+
+
+def _minutes(delta: timedelta) -> str:
+    return f"{int(delta.total_seconds() // 60)} min"
+
+
+class PlanScreen(Screen[None]):
+    """Show the plan; confirm to run it, `d` to dry-run it, esc to go back and change it."""
+
+    CSS_PATH = CSS_PATH
+    BINDINGS = [
+        Binding("c", "confirm", "Confirm & run"),
+        Binding("d", "dry_run", "Dry run"),
+        Binding("w", "toggle_swap", "Route53/rename"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, config: Config, aws: Any, request: RecoveryRequest, *,
+                 on_start: Callable[[RecoveryRequest], None] | None = None,
+                 now: Callable[[], datetime] = utcnow) -> None:
+        super().__init__()
+        self.config = config
+        self.aws = aws
+        self.request = request
+        self.on_start = on_start
+        self.now = now
+        self.discovery: Discovery | None = None
+        self.steps: tuple[PlannedStep, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="plan"):
+            yield Static("", id="plan-title", markup=False)
+            yield Static("⟳ reading the source instance and checking the new identifier…",
+                         id="plan-facts", markup=False)
+            yield DataTable(id="plan-steps", cursor_type="row")
+            with VerticalScroll(id="plan-detail"):
+                yield Static("", id="plan-command", markup=False)
+            yield Static("", id="plan-warnings", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#plan-steps", DataTable)
+        table.add_columns("", "step", "est.")
+        self.query_one("#plan-title", Static).update(Text.assemble(
+            ("Plan · ", "bold"), (self.request.scenario.label, "bold"),
+            f" · source {self.request.source}"))
+        self.prepare()
+        table.focus()
+
+    @work(exclusive=True, group="recovery-plan")
+    async def prepare(self) -> None:
+        """Discover the network and check the identifier (read-only AWS calls), then draw."""
+        try:
+            check_request(self.request)
+            self.discovery = await discover(self.aws, self.config, self.request)
+        except RecoveryInputError as exc:
+            self.discovery = Discovery(self.request, "unknown", False, (str(exc),))
+        self.request = self.discovery.request
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Rebuild the plan from the request (after discovery, or a swap-method change)."""
+        request = self.request
+        self.steps = build_plan(request, self.config, now=self.now())
+        table = self.query_one("#plan-steps", DataTable)
+        row = table.cursor_row
+        table.clear()
+        for step in self.steps:
+            table.add_row("✎" if step.mutating else " ", Text(step.title),
+                          _minutes(step.estimate), key=step.key)
+        if self.steps:
+            table.move_cursor(row=min(max(row, 0), len(self.steps) - 1))
+        facts = Text()
+        if request.scenario is not Scenario.CROSS_REGION:
+            found = self.discovery
+            free = found is not None and found.target_free
+            facts.append(f"New instance {request.target} ")
+            facts.append("✓ free" if free else "✗ taken or unchecked",
+                         style="green" if free else "bold red")
+            facts.append(f" · total ~{format_duration(total_estimate(self.steps))}"
+                         f" (RTO {self.config.objectives.rto_hours:g} h)\n")
+            facts.append(f"Subnet group {request.subnet_group or '(AWS default)'} · security "
+                         f"groups {', '.join(request.security_groups) or '(AWS default)'}"
+                         f" · from {found.network_from if found else '?'}")
+        self.query_one("#plan-facts", Static).update(facts)
+        warnings = list(plan_warnings(request, self.config))
+        if self.discovery is not None:
+            warnings = list(self.discovery.problems) + warnings
+        self.query_one("#plan-warnings", Static).update(
+            Text("\n".join(f"! {w}" for w in warnings)))
+        self.show_step()
+
+    @on(DataTable.RowHighlighted, "#plan-steps")
+    def show_step(self) -> None:
+        """The highlighted step's command line (the dry-run twin) and notes."""
+        table = self.query_one("#plan-steps", DataTable)
+        if not self.steps or table.cursor_row < 0:
+            return
+        step = self.steps[min(table.cursor_row, len(self.steps) - 1)]
+        text = Text()
+        if step.command:
+            text.append("$ " if step.mutating else "(read-only) ", style="bold")
+            text.append(step.command.replace("\n", "\n$ "))
+        else:
+            text.append("No AWS call.", style="dim")
+        for note in step.notes:
+            text.append(f"\n{note}", style="italic")
+        self.query_one("#plan-command", Static).update(text)
+
+    # ---- actions -----------------------------------------------------------------------------
+
+    def _ready(self) -> bool:
+        found = self.discovery
+        if found is None:
+            self.notify("Still reading AWS; the plan is not complete yet.", severity="warning")
+            return False
+        if self.request.scenario is not Scenario.CROSS_REGION and found.problems:
+            self.notify(found.problems[0], title="Cannot run this plan", severity="error",
+                        markup=False)
+            return False
+        return True
+
+    def action_toggle_swap(self) -> None:
+        if self.request.scenario is Scenario.CROSS_REGION:
+            return
+        swap = SwapMethod.RENAME if self.request.swap is SwapMethod.ROUTE53 \
+            else SwapMethod.ROUTE53
+        self.request = dataclasses.replace(self.request, swap=swap)
+        if self.discovery is not None:
+            self.discovery = dataclasses.replace(self.discovery, request=self.request)
+        if swap is SwapMethod.RENAME:
+            self.notify(RENAME_WARNING, title="Rename swap", severity="warning", timeout=8,
+                        markup=False)
+        self.redraw()
+
+    def action_confirm(self) -> None:
+        if not self._ready():
+            return
+        request = dataclasses.replace(self.request, dry_run=False)
+        question = (f"Run {request.scenario.label} for real?")
+        detail = (f"This creates {request.target} from {request.source} in AWS and starts the "
+                  f"RTO clock. Every mutating step is shown before it runs."
+                  if request.scenario is not Scenario.CROSS_REGION
+                  else "This checks the cross-region prerequisites and changes nothing.")
+
+        def answered(yes: bool | None) -> None:
+            if yes and self.on_start is not None:
+                self.on_start(request)
+
+        self.app.push_screen(YesNo(question, detail), answered)
+
+    def action_dry_run(self) -> None:
+        if not self._ready():
+            return
+        if self.on_start is not None:
+            self.on_start(dataclasses.replace(self.request, dry_run=True))
+
+    def action_back(self) -> None:
+        self.dismiss(None)

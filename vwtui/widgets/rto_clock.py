@@ -1,0 +1,104 @@
+"""The RTO clock: always on screen while a recovery runs.
+
+Elapsed since the recorded start against the 4 h target, the level by colour AND symbol (so it
+reads with NO_COLOR), the estimated finish from the remaining steps' estimates, and the RPO
+achieved. A 1 s interval recomputes everything from `started_at`; nothing counts ticks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from rich.text import Text
+from textual.widgets import Static
+
+from vwtui.model import utcnow
+from vwtui.recovery.clock import ClockLevel, RtoClock, format_duration
+
+_LEVEL_WORD = {ClockLevel.OK: "on time", ClockLevel.WARN: "75% used", ClockLevel.BREACH: "BREACHED"}
+_LEVEL_STYLE = {ClockLevel.OK: "bold green", ClockLevel.WARN: "bold yellow",
+                ClockLevel.BREACH: "bold white on red"}
+
+
+class ClockSource(Protocol):
+    """What the widget reads each second: the run's clock, remaining estimates and RPO."""
+
+    @property
+    def clock(self) -> RtoClock: ...
+
+    def remaining_estimates(self, now: datetime) -> Iterable[timedelta]: ...
+
+    def rpo_achieved(self) -> timedelta | None: ...
+
+
+def _hours(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:g} h" if hours >= 1 else f"{int(delta.total_seconds() // 60)} min"
+
+
+def render_clock(clock: RtoClock, now: datetime, remaining: Iterable[timedelta],
+                 rpo: timedelta | None) -> Text:
+    """One line (two when narrow is not enough): level symbol, elapsed / target, ETA, RPO."""
+    level = clock.level(now)
+    elapsed = clock.elapsed(now)
+    left = list(remaining)
+    eta = clock.eta(now, left)
+    within = clock.eta_within_target(now, left)
+    text = Text()
+    text.append(f" {level.symbol} RTO {format_duration(elapsed)}", style=_LEVEL_STYLE[level])
+    text.append(f" / {_hours(clock.target)} ")
+    text.append(f"{_LEVEL_WORD[level]}", style=_LEVEL_STYLE[level])
+    if clock.finished_at is not None:
+        text.append(f" · finished {eta.astimezone(UTC):%H:%M} UTC")
+    else:
+        flag = "" if within else " ▲late"
+        text.append(f" · ETA {eta.astimezone(UTC):%H:%M} UTC"
+                    f" (+{format_duration(sum(left, timedelta(0)))}){flag}")
+    if rpo is None:
+        text.append(" · RPO –")
+    else:
+        met = rpo <= clock.rpo_target
+        text.append(f" · RPO {format_duration(rpo)} ")
+        text.append("✓" if met else "✗ over", style="green" if met else "bold red")
+    return text
+
+
+class RtoClockWidget(Static):
+    """The live RTO clock of one run; refreshed every second from the recorded start time."""
+
+    def __init__(self, source: ClockSource | None = None, *,
+                 now: Callable[[], datetime] | None = None, id: str | None = None) -> None:
+        super().__init__("", id=id, markup=False)
+        self.source = source
+        self._now = now
+
+    def on_mount(self) -> None:
+        self.refresh_clock()
+        self.set_interval(1.0, self.refresh_clock)
+
+    def now(self) -> datetime:
+        if self._now is not None:
+            return self._now()
+        clock = getattr(self.app, "clock", None)
+        return clock() if callable(clock) else utcnow()
+
+    def attach(self, source: ClockSource | None) -> None:
+        """Follow another run (or none)."""
+        self.source = source
+        self.refresh_clock()
+
+    def refresh_clock(self) -> None:
+        """Recompute from `started_at` and redraw; the level becomes a CSS class too."""
+        if self.source is None:
+            self.update(Text(" RTO clock: no recovery running", style="dim"))
+            self.set_class(False, "-ok", "-warn", "-breach")
+            return
+        now = self.now()
+        clock = self.source.clock
+        level = clock.level(now)
+        for lv in ClockLevel:
+            self.set_class(lv is level, f"-{lv.value}")
+        self.update(render_clock(clock, now, self.source.remaining_estimates(now),
+                                 self.source.rpo_achieved()))
