@@ -1,0 +1,273 @@
+"""The backup dashboard: source instance and PITR window, snapshots, recovery points, alarms,
+recent events and failed backup jobs.
+
+Each pane loads in its own worker; the first frame paints before any AWS call returns, each pane
+shows its own loading state and error row, and one failing pane never blanks another. At 80x24
+the instance pane stays on top and the four lists share the rest as tabs; a large terminal shows
+every pane at once in a grid.
+
+Polling: fetch every pane, draw, and only then schedule the next poll (`set_timer`), so a slow
+poll never overlaps the next one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Tab, Tabs
+
+from vwtui.fmt import Level
+from vwtui.widgets.activity_panes import AlarmsPane, EventsPane
+from vwtui.widgets.backup_panes import RecoveryPointsPane, SnapshotsPane
+from vwtui.widgets.context_bar import ContextBar
+from vwtui.widgets.instance_pane import InstancePane
+from vwtui.widgets.pane import Pane
+
+if TYPE_CHECKING:
+    from vwtui.app import VwtuiApp
+
+# The panes that share the tabs at 80x24, in tab order, with their tab labels.
+TABBED: dict[str, str] = {
+    "snapshots": "Snapshots",
+    "recovery-points": "Recovery points",
+    "alarms": "Alarms",
+    "events": "Events",
+}
+PANES = ("instance", *TABBED)
+FAILED_JOBS_DAYS = 7
+
+
+async def settle(*calls: Awaitable[Any]) -> tuple[list[Any], list[BaseException]]:
+    """Await calls concurrently: their results (None where one failed) and the failures."""
+    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    errors = [o for o in outcomes if isinstance(o, BaseException)]
+    for error in errors:
+        if isinstance(error, asyncio.CancelledError):
+            raise error
+    return [None if isinstance(o, BaseException) else o for o in outcomes], errors
+
+
+class DashboardScreen(Screen[None]):
+    """What can be restored, and is the backup healthy, at a glance."""
+
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (36, "-tall")]
+
+    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
+        Binding("r", "refresh", "Refresh", id="dashboard.refresh"),
+        Binding("f", "cycle_filter", "Snapshot type", id="dashboard.filter"),
+        Binding("tab", "next_pane", "Next pane", id="dashboard.next_pane"),
+        Binding("shift+tab", "previous_pane", "Previous pane", show=False,
+                id="dashboard.previous_pane"),
+        Binding("1", "show_pane('snapshots')", "Snapshots", show=False, id="dashboard.snapshots"),
+        Binding("2", "show_pane('recovery-points')", "Recovery points", show=False,
+                id="dashboard.recovery_points"),
+        Binding("3", "show_pane('alarms')", "Alarms", show=False, id="dashboard.alarms"),
+        Binding("4", "show_pane('events')", "Events and failed jobs", show=False,
+                id="dashboard.events"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._generation = 0
+        self._pending: set[str] = set()
+        self._poll_timer: Timer | None = None
+        self.polls_completed = 0
+
+    @property
+    def vwtui(self) -> VwtuiApp:
+        return cast("VwtuiApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield ContextBar()
+        with Container(id="dashboard"):
+            yield InstancePane()
+            yield Tabs(*(Tab(f"{i} {label}", id=f"tab-{name}")
+                         for i, (name, label) in enumerate(TABBED.items(), start=1)),
+                       active="tab-snapshots", id="pane-tabs")
+            # Grid order when wide: instance | alarms, snapshots | recovery points, events.
+            yield AlarmsPane(classes="tabbed")
+            yield SnapshotsPane(classes="tabbed -active")
+            yield RecoveryPointsPane(classes="tabbed")
+            yield EventsPane(classes="tabbed")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        # Tabs are switched by key bindings; focus stays in the lists.
+        self.query_one(Tabs).can_focus = False
+        self.pane("snapshots").table.focus()
+        # Start the workers and return at once: the first frame must not wait for AWS.
+        self.action_refresh()
+
+    # ---- panes ---------------------------------------------------------------------------
+
+    def pane(self, name: str) -> Any:
+        return self.query_one(f"#{name}", Pane)
+
+    @property
+    def wide(self) -> bool:
+        return self.has_class("-wide") and self.has_class("-tall")
+
+    @property
+    def active_pane(self) -> str:
+        active = self.query_one(Tabs).active or "tab-snapshots"
+        return active.removeprefix("tab-")
+
+    def action_show_pane(self, name: str) -> None:
+        """Bring a pane forward (its tab at 80x24) and put the cursor in its list."""
+        if name not in TABBED:
+            return
+        self.query_one(Tabs).active = f"tab-{name}"
+        self._activate(name)
+
+    @on(Tabs.TabActivated)
+    def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        if event.tab.id:
+            self._activate(event.tab.id.removeprefix("tab-"))
+
+    def _activate(self, name: str) -> None:
+        for other in TABBED:
+            self.pane(other).set_class(other == name, "-active")
+        self.call_after_refresh(self.pane(name).table.focus)
+
+    def _step_pane(self, step: int) -> None:
+        names = list(TABBED)
+        current = self.active_pane
+        if self.wide:
+            focused = self.focused
+            for name in names:
+                if focused is not None and focused.parent is self.pane(name):
+                    current = name
+        self.action_show_pane(names[(names.index(current) + step) % len(names)])
+
+    def action_next_pane(self) -> None:
+        self._step_pane(+1)
+
+    def action_previous_pane(self) -> None:
+        self._step_pane(-1)
+
+    def action_cycle_filter(self) -> None:
+        """Snapshots: all -> automated -> manual (drawn from the last fetch, no AWS call)."""
+        pane = cast(SnapshotsPane, self.pane("snapshots"))
+        pane.cycle_filter()
+        if self.active_pane != "snapshots":
+            self.action_show_pane("snapshots")
+
+    # ---- polling -------------------------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        """Fetch every pane again, each in its own worker."""
+        if self._poll_timer is not None:
+            self._poll_timer.stop()
+            self._poll_timer = None
+        self._generation += 1
+        self._pending = set(PANES)
+        generation = self._generation
+        for name in PANES:
+            self.pane(name).set_loading()
+        self.load_instance(generation)
+        self.load_snapshots(generation)
+        self.load_recovery_points(generation)
+        self.load_alarms(generation)
+        self.load_events(generation)
+
+    def _done(self, name: str, generation: int) -> None:
+        if generation != self._generation:
+            return  # a newer refresh replaced this one
+        self._update_tab(name)
+        self._pending.discard(name)
+        if self._pending:
+            return
+        self.polls_completed += 1
+        if self.polls_completed == 1:
+            self.vwtui.record_timing("all_loaded")
+        seconds = self.vwtui.config.ui.refresh_seconds
+        if seconds > 0:
+            self._poll_timer = self.set_timer(seconds, self.action_refresh)
+
+    @property
+    def fetching(self) -> bool:
+        """True while any pane of the current poll is still fetching."""
+        return bool(self._pending)
+
+    def _update_tab(self, name: str) -> None:
+        if name not in TABBED:
+            return
+        badge = self.pane(name).badge
+        number = list(TABBED).index(name) + 1
+        label = Text(f"{number} {TABBED[name]}")
+        if badge in (Level.BAD, Level.WARN, Level.UNKNOWN):
+            label.append(f" {badge.symbol}", style="bold")
+        self.query_one(f"#tab-{name}", Tab).label = label
+
+    # ---- workers: one per pane -----------------------------------------------------------
+
+    @work(exclusive=True, group="instance", exit_on_error=False)
+    async def load_instance(self, generation: int) -> None:
+        app = self.vwtui
+        source = app.source_instance
+        try:
+            (instance, window), errors = await settle(app.aws.instance(source),
+                                                      app.aws.pitr_window(source))
+            cast(InstancePane, self.pane("instance")).show(
+                instance, window, errors, now=app.clock(),
+                rpo_target_hours=app.config.objectives.rpo_hours)
+        finally:
+            self._done("instance", generation)
+
+    @work(exclusive=True, group="snapshots", exit_on_error=False)
+    async def load_snapshots(self, generation: int) -> None:
+        app = self.vwtui
+        try:
+            (snapshots,), errors = await settle(app.aws.snapshots(app.source_instance))
+            cast(SnapshotsPane, self.pane("snapshots")).show(
+                snapshots, errors, now=app.clock(),
+                max_age_hours=app.config.backup.max_age_hours)
+        finally:
+            self._done("snapshots", generation)
+
+    @work(exclusive=True, group="recovery-points", exit_on_error=False)
+    async def load_recovery_points(self, generation: int) -> None:
+        app = self.vwtui
+        vault = app.config.backup.vault
+        try:
+            (points,), errors = await settle(app.aws.recovery_points(vault))
+            cast(RecoveryPointsPane, self.pane("recovery-points")).show(
+                points, errors, now=app.clock(), vault=vault,
+                max_age_hours=app.config.backup.max_age_hours)
+        finally:
+            self._done("recovery-points", generation)
+
+    @work(exclusive=True, group="alarms", exit_on_error=False)
+    async def load_alarms(self, generation: int) -> None:
+        app = self.vwtui
+        names = [app.config.alarms.backup_age, app.config.alarms.backup_failure]
+        try:
+            (alarms,), errors = await settle(app.aws.alarms(names))
+            cast(AlarmsPane, self.pane("alarms")).show(alarms, errors, now=app.clock())
+        finally:
+            self._done("alarms", generation)
+
+    @work(exclusive=True, group="events", exit_on_error=False)
+    async def load_events(self, generation: int) -> None:
+        app = self.vwtui
+        now = app.clock()
+        try:
+            (events, jobs), errors = await settle(
+                app.aws.rds_events(app.source_instance, hours=24 * FAILED_JOBS_DAYS),
+                app.aws.backup_jobs(state="FAILED",
+                                    created_after=now - timedelta(days=FAILED_JOBS_DAYS)))
+            cast(EventsPane, self.pane("events")).show(events, jobs, errors, now=app.clock(),
+                                                       days=FAILED_JOBS_DAYS)
+        finally:
+            self._done("events", generation)

@@ -1,0 +1,73 @@
+"""`?`: the keys of the view underneath, grouped, with what each one does."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+
+def binding_rows(screen: Screen[object]) -> dict[str, list[tuple[str, str]]]:
+    """The active bindings of `screen` as {group: [(keys, description)]}, in declared order.
+
+    Groups: "This view" (the screen and vwtui's own widgets), "Everywhere" (the app) and
+    "Focused list" (Textual's own widget keys, such as moving the cursor).
+    """
+    groups: dict[str, list[tuple[str, str]]] = {"This view": [], "Focused list": [],
+                                                "Everywhere": []}
+    seen: set[tuple[str, str]] = set()
+    for active in screen.active_bindings.values():
+        binding, node = active.binding, active.node
+        if not binding.description:
+            continue
+        if isinstance(node, App):
+            group = "Everywhere"
+        elif isinstance(node, Screen) or type(node).__module__.startswith("vwtui"):
+            group = "This view"
+        else:
+            group = "Focused list"
+        keys = screen.app.get_key_display(binding)
+        if (keys, binding.description) in seen:
+            continue
+        seen.add((keys, binding.description))
+        groups[group].append((keys, binding.description))
+    return {name: rows for name, rows in groups.items() if rows}
+
+
+class HelpScreen(ModalScreen[None]):
+    """A modal list of the keys of the screen it was opened from."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss", "Close", id="help.close"),
+        Binding("question_mark", "dismiss", "Close", show=False, id="help.close2"),
+        Binding("q", "dismiss", "Close", show=False, id="help.close3"),
+    ]
+
+    def __init__(self, view: Screen[object], view_name: str) -> None:
+        super().__init__()
+        self.view = view
+        self.view_name = view_name
+        self.groups = binding_rows(view)
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-box") as box:
+            box.border_title = f"Keys · {self.view_name}"
+            box.border_subtitle = "Esc closes · ctrl+p lists every action by name"
+            yield Static(self._table(), id="help-table")
+
+    def _table(self) -> Table:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(no_wrap=True, style="bold")
+        table.add_column()
+        for index, (group, rows) in enumerate(self.groups.items()):
+            if index:
+                table.add_row("", "")
+            table.add_row(Text(group, style="underline"), "")
+            for keys, description in rows:
+                table.add_row(Text(keys), Text(description))
+        return table
+

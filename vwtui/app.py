@@ -1,0 +1,147 @@
+"""VwtuiApp: the screens, the bindings, the command palette, the theme.
+
+Every screen reads the services and the config from the app (`self.app.aws`, `self.app.config`,
+`self.app.clock()`); nothing else is global. To add a screen: one entry in MODES (a screen
+class, or `lazy("vwtui.screens.x:XScreen")` to import it when first opened) and one Binding.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from vwtui.config import Config
+from vwtui.errors import VwtuiError
+from vwtui.model import CallerIdentity, utcnow
+from vwtui.screens.dashboard import DashboardScreen
+from vwtui.screens.help import HelpScreen
+
+if TYPE_CHECKING:
+    from vwtui.services.aws import AwsService
+    from vwtui.services.pg import PgService
+
+Environment = Literal["production", "staging"]
+
+
+def lazy(target: str) -> Callable[[], Screen[Any]]:
+    """A MODES entry that imports "package.module:ScreenClass" when the mode is first opened."""
+
+    def make() -> Screen[Any]:
+        module, _, name = target.partition(":")
+        return getattr(importlib.import_module(module), name)()  # type: ignore[no-any-return]
+
+    return make
+
+
+class ActionsProvider(Provider):
+    """Command palette: every action of the current view and of the app, by its description."""
+
+    def _commands(self) -> Iterator[tuple[str, str, Callable[[], Any]]]:
+        seen: set[str] = set()
+        for active in self.screen.active_bindings.values():
+            binding = active.binding
+            if not binding.description or binding.action in seen or not active.enabled:
+                continue
+            seen.add(binding.action)
+            keys = self.app.get_key_display(binding)
+            yield (binding.description, f"{binding.tooltip or binding.action} (key: {keys})",
+                   partial(self.app.run_action, binding.action, active.node))
+
+    async def discover(self) -> Hits:
+        for name, help_text, callback in self._commands():
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, callback in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, text=name, help=help_text)
+
+
+class VwtuiApp(App[int]):
+    """The backup and recovery console."""
+
+    TITLE = "vwtui"
+    CSS_PATH = "vwtui.tcss"
+    COMMANDS = App.COMMANDS | {ActionsProvider}
+    # Screens by mode; each keeps its own state while another one is shown.
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
+        "dashboard": DashboardScreen,
+    }
+    DEFAULT_MODE = "dashboard"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("d", "switch_mode('dashboard')", "Dashboard", show=False, id="app.dashboard"),
+    ]
+
+    identity: reactive[CallerIdentity | None] = reactive(None)
+    identity_error: reactive[str | None] = reactive(None)
+
+    def __init__(self, config: Config, aws: AwsService, pg: PgService | None = None, *,
+                 clock: Callable[[], datetime] = utcnow,
+                 environment: Environment = "production") -> None:
+        if environment not in ("production", "staging"):
+            raise ValueError(f"environment must be 'production' or 'staging', not {environment!r}")
+        super().__init__()
+        self.config = config
+        self.aws = aws
+        self.pg = pg
+        self.clock = clock
+        self.environment: Environment = environment
+
+    @property
+    def source_instance(self) -> str:
+        """The instance this session watches and restores from."""
+        if self.environment == "staging":
+            return self.config.instances.staging
+        return self.config.instances.production
+
+    @property
+    def region(self) -> str:
+        return self.aws.region or self.config.aws.region or "(default region)"
+
+    def on_mount(self) -> None:
+        self.load_identity()
+
+    def on_ready(self) -> None:
+        self.record_timing("first_frame")
+
+    @work(exclusive=True, group="identity", exit_on_error=False)
+    async def load_identity(self) -> None:
+        """sts:GetCallerIdentity for the context bar; a failure is told once, not fatal."""
+        try:
+            self.identity = await self.aws.caller_identity()
+        except VwtuiError as exc:
+            self.identity_error = str(exc)
+            self.notify(str(exc), title=exc.title, severity="error", timeout=15, markup=False)
+
+    def action_help(self) -> None:
+        """Show the keys of the current view."""
+        if isinstance(self.screen, HelpScreen):
+            return
+        screen = self.screen
+        name = getattr(screen, "VIEW_NAME", type(screen).__name__.removesuffix("Screen"))
+        self.push_screen(HelpScreen(screen, name))
+
+    def record_timing(self, event: str) -> None:
+        """For bench/dashboard.py: append {"event", "t"} to $VWTUI_TIMINGS when it is set."""
+        path = os.environ.get("VWTUI_TIMINGS")
+        if not path:
+            return
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"event": event, "t": time.time()}) + "\n")

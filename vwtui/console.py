@@ -1,0 +1,31 @@
+"""`vwtui` / `vwtui run`: build the services from the config and flags, run the console."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vwtui.config import Config
+
+
+def _pg_service(config: Config) -> Any:
+    """The PostgreSQL service, or None where it is not available (the dashboard needs none)."""
+    try:
+        from vwtui.services.pg import PgService
+    except ImportError:
+        return None
+    return PgService(config)
+
+
+def run_console(config: Config, args: argparse.Namespace) -> int:
+    """Run the console in this terminal until the engineer quits; return the exit code."""
+    from vwtui.app import VwtuiApp
+    from vwtui.services.aws import AwsService
+
+    aws = AwsService(config, profile=getattr(args, "profile", None),
+                     region=getattr(args, "region", None))
+    environment = "staging" if getattr(args, "staging", False) else "production"
+    app = VwtuiApp(config, aws, _pg_service(config), environment=environment)
+    result = app.run()
+    return result if isinstance(result, int) else (app.return_code or 0)

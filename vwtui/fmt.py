@@ -1,0 +1,143 @@
+"""Formatting for people: ages, UTC times, sizes and traffic-light levels.
+
+Pure functions, no Textual: the widgets turn a `Level` into a style, everything else here is text.
+Every level has a symbol as well as a colour, so the screen still reads with NO_COLOR.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+
+from vwtui.model import AlarmState
+
+NONE = "—"
+
+
+class Level(str, Enum):
+    """How worried to be about a value: drawn as a colour and a symbol."""
+
+    OK = "ok"
+    WARN = "warn"
+    BAD = "bad"
+    UNKNOWN = "unknown"
+
+    @property
+    def symbol(self) -> str:
+        return _SYMBOLS[self]
+
+
+_SYMBOLS = {Level.OK: "✔", Level.WARN: "▲", Level.BAD: "✖", Level.UNKNOWN: "?"}
+_SEVERITY = {Level.OK: 0, Level.WARN: 1, Level.UNKNOWN: 2, Level.BAD: 3}
+
+
+def worst(levels: Iterable[Level]) -> Level:
+    """The most worrying of some levels (OK when there are none)."""
+    return max(levels, key=_SEVERITY.__getitem__, default=Level.OK)
+
+
+def age(delta: timedelta | None) -> str:
+    """A duration the way an engineer says it: "45s", "12m", "3h 12m", "2d 4h", "29d".
+
+    Two units at most; days past ten drop the hours (noise at that distance). A negative
+    duration (a clock slightly ahead of AWS) reads as "0s".
+    """
+    if delta is None:
+        return NONE
+    seconds = max(int(delta.total_seconds()), 0)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days >= 10:
+        return f"{days}d"
+    if days:
+        return f"{days}d {hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
+    if minutes:
+        return f"{minutes}m"
+    return f"{secs}s"
+
+
+def age_since(moment: datetime | None, now: datetime) -> str:
+    """`age(now - moment)`, or "—" when the moment is unknown."""
+    return NONE if moment is None else age(now - moment)
+
+
+def utc(moment: datetime | None, *, seconds: bool = False, year: bool = True) -> str:
+    """An aware datetime as UTC text: "2025-11-11 03:00" (or with seconds, or without year)."""
+    if moment is None:
+        return NONE
+    moment = moment.astimezone(UTC)
+    fmt = ("%Y-%m-%d " if year else "%m-%d ") + ("%H:%M:%S" if seconds else "%H:%M")
+    return moment.strftime(fmt)
+
+
+def clock(moment: datetime) -> str:
+    """The time of day in UTC, for "updated at" lines: "10:30:05"."""
+    return moment.astimezone(UTC).strftime("%H:%M:%S")
+
+
+def gigabytes(size_bytes: int | None) -> str:
+    """Bytes as GB (GiB, as the RDS console counts them), one decimal: "21.4 GB"."""
+    if size_bytes is None:
+        return NONE
+    return f"{size_bytes / 1024**3:.1f} GB"
+
+
+def hours(value: float) -> str:
+    """A configured number of hours: "1h", "25h", "0.5h"."""
+    return f"{value:g}h"
+
+
+def rpo_level(exposure: timedelta | None, target_hours: float) -> Level:
+    """Current RPO exposure (now - latest restorable time) against the target.
+
+    Within half the target is fine; up to the target is a warning (PITR normally lags about
+    five minutes, so half an hour of lag means log shipping has stalled); past it is a breach.
+    """
+    if exposure is None:
+        return Level.UNKNOWN
+    target = timedelta(hours=target_hours)
+    if exposure > target:
+        return Level.BAD
+    if exposure > target / 2:
+        return Level.WARN
+    return Level.OK
+
+
+def backup_age_level(newest: timedelta | None, max_age_hours: float) -> Level:
+    """The newest backup's age against the runbook's limit (25 h): past it is bad."""
+    if newest is None:
+        return Level.BAD
+    return Level.BAD if newest > timedelta(hours=max_age_hours) else Level.OK
+
+
+def alarm_level(state: AlarmState, exists: bool = True) -> Level:
+    if not exists:
+        return Level.BAD
+    return {AlarmState.OK: Level.OK, AlarmState.ALARM: Level.BAD}.get(state, Level.UNKNOWN)
+
+
+def alarm_badge(state: AlarmState, exists: bool = True) -> str:
+    """The alarm state as symbol and word: "✔ OK", "✖ ALARM", "? INSUFFICIENT", "✖ MISSING"."""
+    if not exists:
+        return f"{Level.BAD.symbol} MISSING"
+    word = "INSUFFICIENT" if state is AlarmState.INSUFFICIENT_DATA else state.value
+    return f"{alarm_level(state).symbol} {word}"
+
+
+def status_level(status: str, good: tuple[str, ...] = ("available", "completed")) -> Level:
+    """An AWS resource status: the good ones are OK, failures BAD, anything in between WARN."""
+    lowered = status.lower()
+    if lowered in good:
+        return Level.OK
+    if any(word in lowered for word in ("fail", "error", "incompatible", "expired", "abort")):
+        return Level.BAD
+    return Level.WARN
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """"1 snapshot", "3 snapshots"."""
+    return f"{count} {noun if count == 1 else (nouns or noun + 's')}"

@@ -1,0 +1,181 @@
+"""Snapshots and recovery points: the two lists an engineer restores from."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from rich.text import Text
+
+from vwtui import fmt
+from vwtui.fmt import Level
+from vwtui.model import RecoveryPoint, Snapshot
+from vwtui.widgets.pane import Row, TablePane
+
+SNAPSHOT_FILTERS = ("all", "automated", "manual")
+_TYPE_SHORT = {"automated": "auto", "manual": "manual", "awsbackup": "backup"}
+
+
+class SnapshotsPane(TablePane):
+    """RDS snapshots of the source instance, newest first, filtered by type."""
+
+    TITLE = "Snapshots"
+    COLUMNS = (
+        ("id", "Snapshot", False),
+        ("type", "Type", False),
+        ("created", "Created", False),
+        ("age", "Age", True),
+        ("size", "GB", True),
+        ("enc", "Enc", False),
+        ("status", "Status", False),
+    )
+
+    def __init__(self, *, id: str | None = "snapshots", classes: str = "") -> None:
+        super().__init__(id=id, classes=classes)
+        self.snapshots: list[Snapshot] = []
+        self.type_filter = "all"
+        self._now: datetime | None = None
+        self._max_age_hours = 25.0
+
+    def show(self, snapshots: Sequence[Snapshot] | None, errors: Sequence[BaseException], *,
+             now: datetime, max_age_hours: float) -> None:
+        """Draw the snapshots (None: the fetch failed, keep the last ones shown)."""
+        if snapshots is not None:
+            self.snapshots = sorted(snapshots, key=_created, reverse=True)
+        self._now = now
+        self._max_age_hours = max_age_hours
+        self.set_errors(errors)
+        self._render_rows()
+
+    def cycle_filter(self) -> str:
+        """all -> automated -> manual -> all; redraws from what was fetched (no AWS call)."""
+        index = SNAPSHOT_FILTERS.index(self.type_filter)
+        self.type_filter = SNAPSHOT_FILTERS[(index + 1) % len(SNAPSHOT_FILTERS)]
+        if self._now is not None:
+            self._render_rows()
+        return self.type_filter
+
+    @property
+    def shown(self) -> list[Snapshot]:
+        if self.type_filter == "all":
+            return list(self.snapshots)
+        return [s for s in self.snapshots if s.snapshot_type == self.type_filter]
+
+    def newest_automated(self) -> Snapshot | None:
+        return next((s for s in self.snapshots if s.snapshot_type == "automated"), None)
+
+    def _render_rows(self) -> None:
+        now = self._now
+        assert now is not None
+        shown = self.shown
+        self.set_rows([self._row(s, now) for s in shown])
+        newest = self.newest_automated()
+        newest_age = newest.age(now) if newest else None
+        age_level = fmt.backup_age_level(newest_age, self._max_age_hours)
+        unencrypted = [s for s in self.snapshots if not s.encrypted]
+        levels = [age_level, *(fmt.status_level(s.status) for s in self.snapshots)]
+        if unencrypted or self.errors:
+            levels.append(Level.BAD)
+        self.badge = fmt.worst(levels)
+
+        summary = Text(f"type: {self.type_filter} (f) · "
+                       f"{fmt.plural(len(shown), 'snapshot')} · newest automated ")
+        summary.append_text(self.leveled(
+            f"{age_level.symbol} {fmt.age(newest_age)}" if newest else f"{Level.BAD.symbol} none",
+            age_level))
+        if unencrypted:
+            summary.append(" · ")
+            summary.append_text(self.leveled(
+                f"{Level.BAD.symbol} {len(unencrypted)} unencrypted", Level.BAD))
+        self.set_status(summary, now)
+
+    def _row(self, snap: Snapshot, now: datetime) -> Row:
+        status = fmt.status_level(snap.status)
+        enc = (self.leveled(Level.OK.symbol, Level.OK) if snap.encrypted
+               else self.leveled(Level.BAD.symbol, Level.BAD))
+        cells = (
+            Text(snap.identifier),
+            Text(_TYPE_SHORT.get(snap.snapshot_type, snap.snapshot_type)),
+            Text(fmt.utc(snap.created, year=False)),
+            Text(fmt.age(snap.age(now)), justify="right"),
+            Text(str(snap.allocated_storage_gb), justify="right"),
+            enc,
+            self.leveled(snap.status, status) if status is not Level.OK else Text(snap.status),
+        )
+        detail = Text(no_wrap=True, overflow="ellipsis")
+        detail.append(snap.identifier, style="bold")
+        detail.append(f"  {snap.engine} {snap.engine_version}, "
+                      f"{'encrypted' if snap.encrypted else 'NOT encrypted'}, "
+                      f"created {fmt.utc(snap.created, seconds=True)} UTC\n")
+        detail.append(snap.arn, style=self.style_for(None))
+        return Row(snap.identifier, cells, detail)
+
+
+class RecoveryPointsPane(TablePane):
+    """AWS Backup recovery points in the vault, newest first."""
+
+    TITLE = "Recovery points"
+    COLUMNS = (
+        ("created", "Created", False),
+        ("age", "Age", True),
+        ("size", "Size", True),
+        ("status", "Status", False),
+        ("keep", "Keep", True),
+        ("enc", "Enc", False),
+        ("id", "Recovery point", False),
+    )
+
+    def __init__(self, *, id: str | None = "recovery-points", classes: str = "") -> None:
+        super().__init__(id=id, classes=classes)
+        self.recovery_points: list[RecoveryPoint] = []
+
+    def show(self, points: Sequence[RecoveryPoint] | None, errors: Sequence[BaseException], *,
+             now: datetime, vault: str, max_age_hours: float) -> None:
+        """Draw the recovery points (None: the fetch failed, keep the last ones shown)."""
+        if points is not None:
+            self.recovery_points = sorted(points, key=_created, reverse=True)
+        self.set_errors(errors)
+        points = self.recovery_points
+        self.set_rows([self._row(p, now) for p in points])
+        newest = points[0] if points else None
+        newest_age = newest.age(now) if newest else None
+        age_level = fmt.backup_age_level(newest_age, max_age_hours)
+        levels = [age_level, *(fmt.status_level(p.status, ("completed",)) for p in points)]
+        if self.errors:
+            levels.append(Level.BAD)
+        self.badge = fmt.worst(levels)
+        summary = Text(f"{vault} · {fmt.plural(len(points), 'recovery point')} · newest ")
+        summary.append_text(self.leveled(
+            f"{age_level.symbol} {fmt.age(newest_age)}" if newest else f"{Level.BAD.symbol} none",
+            age_level))
+        self.set_status(summary, now)
+
+    def _row(self, point: RecoveryPoint, now: datetime) -> Row:
+        status = fmt.status_level(point.status, ("completed",))
+        keep = f"{point.delete_after_days}d" if point.delete_after_days is not None else fmt.NONE
+        enc = (self.leveled(Level.OK.symbol, Level.OK) if point.encrypted
+               else self.leveled(Level.BAD.symbol, Level.BAD))
+        cells = (
+            Text(fmt.utc(point.created, year=False)),
+            Text(fmt.age(point.age(now)), justify="right"),
+            Text(fmt.gigabytes(point.size_bytes), justify="right"),
+            self.leveled(point.status, status) if status is not Level.OK else Text(point.status),
+            Text(keep, justify="right"),
+            enc,
+            Text(short_arn(point.arn)),
+        )
+        detail = Text(no_wrap=True, overflow="ellipsis")
+        detail.append(point.arn, style="bold")
+        detail.append(f"\n{point.resource_type or 'resource'} {point.resource_arn}, created "
+                      f"{fmt.utc(point.created, seconds=True)} UTC", style=self.style_for(None))
+        return Row(point.arn, cells, detail)
+
+
+def short_arn(arn: str) -> str:
+    """The resource part of an ARN: "awsbackup:job-1234" of "arn:aws:rds:...:snapshot:awsbackup:job-1234"."""
+    parts = arn.split(":", 6)
+    return parts[6] if len(parts) == 7 else arn
+
+
+def _created(item: Snapshot | RecoveryPoint) -> datetime:
+    return item.created or datetime.min.replace(tzinfo=UTC)
