@@ -1,0 +1,308 @@
+"""The mutating AWS calls of a recovery, each guarded before it reaches AWS.
+
+Guardrails live here, in the service layer, not in the screens: a read-only session refuses
+every mutation; a protected instance is never deleted, renamed or modified; a delete needs an
+identifier the run created or renamed and the engineer's typed confirmation, and takes a final
+snapshot unless declined. Every call goes through `AwsService.call` (errors translated); each
+mutating call has a CLI twin in `vwtui.recovery.plan` (`cli_command`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from vwtui.errors import AwsError, InvalidParameter, NotFound
+from vwtui.model import Instance, RestoreJob, utcnow
+from vwtui.recovery import guardrails, plan
+from vwtui.services.aws import AwsService, instance_from, restore_job_from
+
+# The tag every instance a recovery creates carries: which run made it.
+RUN_TAG = "vwtui-run"
+
+
+@dataclass(frozen=True, slots=True)
+class CrossRegionStatus:
+    """Scenario 4's prerequisites as found in AWS (runbook: cross-region snapshot copy, read
+    replica in a secondary region)."""
+
+    primary_region: str
+    dr_region: str | None
+    snapshot_copies: tuple[str, ...]
+    backup_replications: tuple[str, ...]
+    read_replicas: tuple[str, ...]
+    errors: tuple[str, ...] = ()
+
+    @property
+    def has_snapshot_copies(self) -> bool:
+        return bool(self.snapshot_copies or self.backup_replications)
+
+    @property
+    def has_read_replica(self) -> bool:
+        return bool(self.read_replicas)
+
+    @property
+    def configured(self) -> bool:
+        """Both prerequisites are in place."""
+        return self.has_snapshot_copies and self.has_read_replica
+
+    def lines(self) -> tuple[str, ...]:
+        """What to say on screen, plainly."""
+        where = self.dr_region or "a second region"
+        out = [
+            ("✓ " if self.has_snapshot_copies else "✗ ")
+            + (f"Cross-region snapshot copies in {where}: "
+               + ", ".join((*self.snapshot_copies, *self.backup_replications))
+               if self.has_snapshot_copies else
+               f"Cross-region snapshot copy: not configured (no snapshot copy or replicated "
+               f"automated backup in {where})."),
+            ("✓ " if self.has_read_replica else "✗ ")
+            + (f"Read replica in another region: {', '.join(self.read_replicas)}"
+               if self.has_read_replica else
+               f"Read replica in a secondary region: not configured (none in {where})."),
+        ]
+        if self.dr_region is None:
+            out.append("No DR region is configured (aws.dr_region).")
+        out += [f"! {e}" for e in self.errors]
+        if not self.configured:
+            out.append("Cross-region disaster recovery is not configured: the runbook lists it "
+                       "as a future enhancement. Restore in this region (scenarios 1-3).")
+        return tuple(out)
+
+
+class RecoveryOps:
+    """Mutating RDS, AWS Backup and Route53 calls of a recovery, with their guardrails."""
+
+    def __init__(self, aws: AwsService, *, now: Callable[[], datetime] = utcnow) -> None:
+        self.aws = aws
+        self.config = aws.config
+        self._now = now
+
+    # ---- restore --------------------------------------------------------------------------
+
+    async def restore_to_point_in_time(
+            self, source: str, target: str, restore_time: datetime, *,
+            subnet_group: str | None = None, security_groups: Sequence[str] = (),
+            instance_class: str | None = None, run_id: str | None = None) -> Instance:
+        """rds:RestoreDBInstanceToPointInTime (scenario 1). Refused on a read-only session or
+        when `target` is the source or a protected name."""
+        guardrails.check_create(self.config, target, source)
+        params: dict[str, Any] = {
+            "SourceDBInstanceIdentifier": source,
+            "TargetDBInstanceIdentifier": target,
+            "RestoreTime": restore_time.astimezone(UTC),
+        }
+        params.update(_network(subnet_group, security_groups, instance_class, run_id))
+        data = await self.aws.call("rds", "RestoreDBInstanceToPointInTime", **params)
+        return instance_from(data["DBInstance"])
+
+    async def restore_from_snapshot(
+            self, snapshot_id: str, target: str, *, subnet_group: str | None = None,
+            security_groups: Sequence[str] = (), instance_class: str | None = None,
+            run_id: str | None = None) -> Instance:
+        """rds:RestoreDBInstanceFromDBSnapshot (scenario 2)."""
+        guardrails.check_create(self.config, target)
+        params: dict[str, Any] = {"DBInstanceIdentifier": target,
+                                  "DBSnapshotIdentifier": snapshot_id}
+        params.update(_network(subnet_group, security_groups, instance_class, run_id))
+        data = await self.aws.call("rds", "RestoreDBInstanceFromDBSnapshot", **params)
+        return instance_from(data["DBInstance"])
+
+    async def start_restore_job(self, recovery_point_arn: str, metadata: Mapping[str, str], *,
+                                role_arn: str | None = None) -> str:
+        """backup:StartRestoreJob (scenario 3) with the configured restore role; the job id."""
+        target = metadata.get("DBInstanceIdentifier", "")
+        guardrails.check_create(self.config, target or "a restored instance")
+        data = await self.aws.call(
+            "backup", "StartRestoreJob", RecoveryPointArn=recovery_point_arn,
+            IamRoleArn=role_arn or self.config.backup.restore_role_arn,
+            Metadata=dict(metadata), ResourceType="RDS")
+        return str(data["RestoreJobId"])
+
+    async def restore_job(self, job_id: str) -> RestoreJob:
+        """backup:DescribeRestoreJob."""
+        return await self.aws.restore_job(job_id)
+
+    async def restore_jobs_since(self, since: datetime) -> list[RestoreJob]:
+        """backup:ListRestoreJobs created after `since` (paginated): to find a job started just
+        before vwtui was killed, so that it is never started twice."""
+        items = await self.aws.paginate("backup", "ListRestoreJobs", "RestoreJobs",
+                                        ByCreatedAfter=since)
+        return [restore_job_from(item) for item in items]
+
+    async def instance_or_none(self, identifier: str) -> Instance | None:
+        """rds:DescribeDBInstances; None when there is no such instance."""
+        try:
+            return await self.aws.instance(identifier)
+        except NotFound:
+            return None
+
+    # ---- swap -----------------------------------------------------------------------------
+
+    async def rename_instance(self, identifier: str, new_identifier: str) -> Instance:
+        """rds:ModifyDBInstance with NewDBInstanceIdentifier, applied immediately. A protected
+        instance is never renamed."""
+        guardrails.check_rename(self.config, identifier, new_identifier)
+        data = await self.aws.call("rds", "ModifyDBInstance", DBInstanceIdentifier=identifier,
+                                   NewDBInstanceIdentifier=new_identifier,
+                                   ApplyImmediately=True)
+        return instance_from(data["DBInstance"])
+
+    async def hosted_zone_id(self, zone_name: str) -> str:
+        """route53:ListHostedZonesByName: the id of the zone named `zone_name`."""
+        wanted = _dot(zone_name)
+        data = await self.aws.call("route53", "ListHostedZonesByName", DNSName=wanted)
+        for zone in data.get("HostedZones", []):
+            if zone.get("Name") == wanted:
+                return str(zone["Id"]).rsplit("/", 1)[-1]
+        raise NotFound(f"No Route53 hosted zone named {wanted}. Check dns.zone in the config.",
+                       operation="ListHostedZonesByName")
+
+    async def record_value(self, zone_id: str, record: str) -> str | None:
+        """route53:ListResourceRecordSets: the CNAME value of `record` (None when absent)."""
+        wanted = _dot(record)
+        data = await self.aws.call("route53", "ListResourceRecordSets", HostedZoneId=zone_id,
+                                   StartRecordName=wanted, StartRecordType="CNAME", MaxItems="1")
+        for item in data.get("ResourceRecordSets", []):
+            if item.get("Name") == wanted and item.get("Type") == "CNAME":
+                values = item.get("ResourceRecords") or []
+                return str(values[0]["Value"]) if values else None
+        return None
+
+    async def upsert_record(self, zone_id: str, record: str, value: str,
+                            ttl: int | None = None) -> str | None:
+        """route53:ChangeResourceRecordSets, one CNAME UPSERT; returns the old value (for
+        rollback), None when the record did not exist."""
+        guardrails.check_writable(self.config, f"change the DNS record {record}")
+        old = await self.record_value(zone_id, record)
+        await self.aws.call("route53", "ChangeResourceRecordSets", HostedZoneId=zone_id,
+                            ChangeBatch={"Comment": "vwtui recovery swap", "Changes": [{
+                                "Action": "UPSERT",
+                                "ResourceRecordSet": {
+                                    "Name": _dot(record), "Type": "CNAME",
+                                    "TTL": ttl if ttl is not None else self.config.dns.ttl,
+                                    "ResourceRecords": [{"Value": value}]}}]})
+        return old
+
+    # ---- cleanup --------------------------------------------------------------------------
+
+    async def delete_instance(self, identifier: str, *, owned: Collection[str],
+                              typed_confirmation: str | None,
+                              skip_final_snapshot: bool = False) -> str | None:
+        """rds:DeleteDBInstance. Only an instance the run created or renamed (`owned`), never a
+        protected one, and only when `typed_confirmation` is its identifier. Takes a final
+        snapshot unless `skip_final_snapshot`; returns its identifier."""
+        guardrails.check_delete(self.config, identifier, owned=owned,
+                                typed_confirmation=typed_confirmation)
+        final = None if skip_final_snapshot else plan.final_snapshot_identifier(
+            identifier, self._now())
+        params: dict[str, Any] = {"DBInstanceIdentifier": identifier,
+                                  "SkipFinalSnapshot": skip_final_snapshot}
+        if final:
+            params["FinalDBSnapshotIdentifier"] = final
+        await self.aws.call("rds", "DeleteDBInstance", **params)
+        return final
+
+    # ---- scenario 4 -----------------------------------------------------------------------
+
+    async def cross_region_prerequisites(self, source: str,
+                                         dr_region: str | None = None) -> CrossRegionStatus:
+        """Scenario 4's prerequisites: rds:DescribeDBInstances of the source (its read replicas
+        and replicated automated backups) and, in the DR region, rds:DescribeDBSnapshots
+        (manual snapshots copied from the source)."""
+        primary = self.aws.region or self.config.aws.region
+        dr = dr_region or self.config.aws.dr_region or None
+        errors: list[str] = []
+        data = await self.aws.call("rds", "DescribeDBInstances", DBInstanceIdentifier=source)
+        found = data.get("DBInstances") or [{}]
+        raw = found[0]
+        replicas = tuple(r for r in raw.get("ReadReplicaDBInstanceIdentifiers", [])
+                         if _region_of(r) not in (None, primary))
+        replications = tuple(r["DBInstanceAutomatedBackupsArn"]
+                             for r in raw.get("DBInstanceAutomatedBackupsReplications") or []
+                             if r.get("DBInstanceAutomatedBackupsArn"))
+        copies: tuple[str, ...] = ()
+        if dr and dr != primary:
+            remote = AwsService(self.config, profile=self.aws.profile, region=dr,
+                                endpoint_url=self.aws.endpoint_url)
+            try:
+                items = await remote.paginate("rds", "DescribeDBSnapshots", "DBSnapshots",
+                                              SnapshotType="manual")
+                copies = tuple(s["DBSnapshotIdentifier"] for s in items
+                               if s.get("DBInstanceIdentifier") == source
+                               or source in str(s.get("SourceDBSnapshotIdentifier", "")))
+                dr_instances = await remote.paginate("rds", "DescribeDBInstances", "DBInstances")
+                replicas += tuple(
+                    i["DBInstanceIdentifier"] for i in dr_instances
+                    if _region_of(str(i.get("ReadReplicaSourceDBInstanceIdentifier", "")))
+                    == primary and str(i.get("ReadReplicaSourceDBInstanceIdentifier", ""))
+                    .endswith(f":db:{source}"))
+            except AwsError as exc:
+                errors.append(f"Could not read {dr}: {exc.message}")
+        return CrossRegionStatus(primary_region=primary, dr_region=dr,
+                                 snapshot_copies=copies, backup_replications=replications,
+                                 read_replicas=tuple(dict.fromkeys(replicas)),
+                                 errors=tuple(errors))
+
+    # ---- dry-run twins --------------------------------------------------------------------
+
+    def cli_command(self, operation: str, *args: Any, **kwargs: Any) -> str:
+        """The `aws ...` line a mutating method amounts to, with the same arguments.
+
+        `operation` is the method's name: restore_to_point_in_time, restore_from_snapshot,
+        start_restore_job, rename_instance, upsert_record, delete_instance.
+        """
+        c = self.config
+        if operation == "restore_to_point_in_time":
+            source, target, when = args
+            return plan.cli_restore_pitr(c, source, target, when, kwargs.get("subnet_group"),
+                                         kwargs.get("security_groups", ()),
+                                         kwargs.get("instance_class"))
+        if operation == "restore_from_snapshot":
+            snapshot_id, target = args
+            return plan.cli_restore_snapshot(c, snapshot_id, target, kwargs.get("subnet_group"),
+                                             kwargs.get("security_groups", ()),
+                                             kwargs.get("instance_class"))
+        if operation == "start_restore_job":
+            point, metadata = args
+            return plan.cli_start_restore_job(c, point, kwargs.get("role_arn")
+                                              or c.backup.restore_role_arn, metadata)
+        if operation == "rename_instance":
+            return plan.cli_rename_instance(c, *args)
+        if operation == "upsert_record":
+            zone_id, record, value = args[:3]
+            return plan.cli_route53_upsert(c, zone_id, _dot(record), value,
+                                           kwargs.get("ttl") or c.dns.ttl)
+        if operation == "delete_instance":
+            (identifier,) = args
+            final = None if kwargs.get("skip_final_snapshot") else \
+                plan.final_snapshot_identifier(identifier, self._now())
+            return plan.cli_delete_instance(c, identifier, final_snapshot_id=final)
+        raise InvalidParameter(f"No CLI twin for {operation}.")
+
+
+def _network(subnet_group: str | None, security_groups: Sequence[str],
+             instance_class: str | None, run_id: str | None) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if subnet_group:
+        params["DBSubnetGroupName"] = subnet_group
+    if security_groups:
+        params["VpcSecurityGroupIds"] = list(security_groups)
+    if instance_class:
+        params["DBInstanceClass"] = instance_class
+    tags = [{"Key": "created-by", "Value": "vwtui"}]
+    if run_id:
+        tags.append({"Key": RUN_TAG, "Value": run_id[:256]})
+    params["Tags"] = tags
+    return params
+
+
+def _dot(name: str) -> str:
+    return name if name.endswith(".") else name + "."
+
+
+def _region_of(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 3 and arn.startswith("arn:") else None
