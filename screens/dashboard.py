@@ -65,7 +65,7 @@ class DashboardScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
         Binding("r", "refresh", "Refresh", id="dashboard.refresh"),
-        Binding("f", "cycle_filter", "Snapshot type", id="dashboard.filter"),
+        Binding("f", "cycle_filter", "Filter type", id="dashboard.filter"),
         Binding("tab", "next_pane", "Next pane", id="dashboard.next_pane"),
         Binding("shift+tab", "previous_pane", "Previous pane", show=False,
                 id="dashboard.previous_pane"),

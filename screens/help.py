@@ -11,18 +11,23 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 
+# Textual's own housekeeping bindings, not actions of vwtui.
+_HOUSEKEEPING = {"screen.copy_text", "app.focus_next", "app.focus_previous", "help_quit"}
+_RENAMED = {"command_palette": "Command palette: every action by name"}
+
+
 def binding_rows(screen: Screen[object]) -> dict[str, list[tuple[str, str]]]:
     """The active bindings of `screen` as {group: [(keys, description)]}, in declared order.
 
-    Groups: "This view" (the screen and vwtui's own widgets), "Everywhere" (the app) and
-    "Focused list" (Textual's own widget keys, such as moving the cursor).
+    Groups: "This view" (the screen and vwtui's own widgets), "Focused list" (Textual's own
+    widget keys, such as moving the cursor) and "Everywhere" (the app).
     """
     groups: dict[str, list[tuple[str, str]]] = {"This view": [], "Focused list": [],
                                                 "Everywhere": []}
     seen: set[tuple[str, str]] = set()
     for active in screen.active_bindings.values():
         binding, node = active.binding, active.node
-        if not binding.description:
+        if not binding.description or binding.system or binding.action in _HOUSEKEEPING:
             continue
         if isinstance(node, App):
             group = "Everywhere"
@@ -31,10 +36,11 @@ def binding_rows(screen: Screen[object]) -> dict[str, list[tuple[str, str]]]:
         else:
             group = "Focused list"
         keys = screen.app.get_key_display(binding)
-        if (keys, binding.description) in seen:
+        description = _RENAMED.get(binding.action, binding.description)
+        if (keys, description) in seen:
             continue
-        seen.add((keys, binding.description))
-        groups[group].append((keys, binding.description))
+        seen.add((keys, description))
+        groups[group].append((keys, description))
     return {name: rows for name, rows in groups.items() if rows}
 
 

@@ -17,7 +17,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.reactive import reactive
@@ -46,19 +46,27 @@ def lazy(target: str) -> Callable[[], Screen[Any]]:
     return make
 
 
+# Textual housekeeping, and the palette itself: not actions to list in the palette.
+_NOT_IN_PALETTE = {"screen.copy_text", "app.focus_next", "app.focus_previous", "help_quit",
+                   "command_palette"}
+
+
 class ActionsProvider(Provider):
     """Command palette: every action of the current view and of the app, by its description."""
 
     def _commands(self) -> Iterator[tuple[str, str, Callable[[], Any]]]:
         seen: set[str] = set()
         for active in self.screen.active_bindings.values():
-            binding = active.binding
-            if not binding.description or binding.action in seen or not active.enabled:
+            binding, node = active.binding, active.node
+            # The app's, the screen's and vwtui's widgets' actions; not a list's cursor keys.
+            ours = isinstance(node, (App, Screen)) or type(node).__module__.startswith("vwtui")
+            if (not ours or not binding.description or binding.system or binding.action in seen
+                    or binding.action in _NOT_IN_PALETTE or not active.enabled):
                 continue
             seen.add(binding.action)
             keys = self.app.get_key_display(binding)
-            yield (binding.description, f"{binding.tooltip or binding.action} (key: {keys})",
-                   partial(self.app.run_action, binding.action, active.node))
+            yield (binding.description, f"key: {keys}",
+                   partial(self.app.run_action, binding.action, node))
 
     async def discover(self) -> Hits:
         for name, help_text, callback in self._commands():
@@ -114,6 +122,12 @@ class VwtuiApp(App[int]):
     @property
     def region(self) -> str:
         return self.aws.region or self.config.aws.region or "(default region)"
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterator[SystemCommand]:
+        # Quit is already listed with its key by ActionsProvider.
+        for command in super().get_system_commands(screen):
+            if command.title != "Quit":
+                yield command
 
     def on_mount(self) -> None:
         self.load_identity()
