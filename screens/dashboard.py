@@ -243,7 +243,7 @@ class DashboardScreen(Screen[None]):
         try:
             (points,), errors = await settle(app.aws.recovery_points(vault))
             cast(RecoveryPointsPane, self.pane("recovery-points")).show(
-                points, errors, now=app.clock(), vault=vault,
+                points, errors, now=app.clock(), vault=vault, instance=app.source_instance,
                 max_age_hours=app.config.backup.max_age_hours)
         finally:
             self._done("recovery-points", generation)

@@ -20,14 +20,15 @@ class SnapshotsPane(TablePane):
     """RDS snapshots of the source instance, newest first, filtered by type."""
 
     TITLE = "Snapshots"
+    # The identifier goes last: it is the widest, and the detail line shows it whole.
     COLUMNS = (
-        ("id", "Snapshot", False),
-        ("type", "Type", False),
         ("created", "Created", False),
         ("age", "Age", True),
+        ("type", "Type", False),
         ("size", "GB", True),
         ("enc", "Enc", False),
         ("status", "Status", False),
+        ("id", "Snapshot", False),
     )
 
     def __init__(self, *, id: str | None = "snapshots", classes: str = "") -> None:
@@ -94,13 +95,13 @@ class SnapshotsPane(TablePane):
         enc = (self.leveled(Level.OK.symbol, Level.OK) if snap.encrypted
                else self.leveled(Level.BAD.symbol, Level.BAD))
         cells = (
-            Text(snap.identifier),
-            Text(_TYPE_SHORT.get(snap.snapshot_type, snap.snapshot_type)),
             Text(fmt.utc(snap.created, year=False)),
             Text(fmt.age(snap.age(now)), justify="right"),
+            Text(_TYPE_SHORT.get(snap.snapshot_type, snap.snapshot_type)),
             Text(str(snap.allocated_storage_gb), justify="right"),
             enc,
             self.leveled(snap.status, status) if status is not Level.OK else Text(snap.status),
+            Text(snap.identifier),
         )
         detail = Text(no_wrap=True, overflow="ellipsis")
         detail.append(snap.identifier, style="bold")
@@ -112,7 +113,11 @@ class SnapshotsPane(TablePane):
 
 
 class RecoveryPointsPane(TablePane):
-    """AWS Backup recovery points in the vault, newest first."""
+    """AWS Backup recovery points of the source instance in the vault, newest first.
+
+    The vault holds production's and staging's points side by side: only the source
+    instance's are listed, so nobody restores production from a staging backup.
+    """
 
     TITLE = "Recovery points"
     COLUMNS = (
@@ -130,10 +135,11 @@ class RecoveryPointsPane(TablePane):
         self.recovery_points: list[RecoveryPoint] = []
 
     def show(self, points: Sequence[RecoveryPoint] | None, errors: Sequence[BaseException], *,
-             now: datetime, vault: str, max_age_hours: float) -> None:
-        """Draw the recovery points (None: the fetch failed, keep the last ones shown)."""
+             now: datetime, vault: str, instance: str, max_age_hours: float) -> None:
+        """Draw the instance's recovery points (None: the fetch failed, keep the last ones)."""
         if points is not None:
-            self.recovery_points = sorted(points, key=_created, reverse=True)
+            mine = [p for p in points if is_point_of(p, instance)]
+            self.recovery_points = sorted(mine, key=_created, reverse=True)
         self.set_errors(errors)
         points = self.recovery_points
         self.set_rows([self._row(p, now) for p in points])
@@ -144,10 +150,11 @@ class RecoveryPointsPane(TablePane):
         if self.errors:
             levels.append(Level.BAD)
         self.badge = fmt.worst(levels)
-        summary = Text(f"{vault} · {fmt.plural(len(points), 'recovery point')} · newest ")
+        summary = Text(f"{fmt.plural(len(points), 'recovery point')} of {instance} · newest ")
         summary.append_text(self.leveled(
             f"{age_level.symbol} {fmt.age(newest_age)}" if newest else f"{Level.BAD.symbol} none",
             age_level))
+        summary.append(f" · {vault}")
         self.set_status(summary, now)
 
     def _row(self, point: RecoveryPoint, now: datetime) -> Row:
@@ -169,6 +176,11 @@ class RecoveryPointsPane(TablePane):
         detail.append(f"\n{point.resource_type or 'resource'} {point.resource_arn}, created "
                       f"{fmt.utc(point.created, seconds=True)} UTC", style=self.style_for(None))
         return Row(point.arn, cells, detail)
+
+
+def is_point_of(point: RecoveryPoint, instance: str) -> bool:
+    """Whether a recovery point backs up this RDS instance (its resource ARN ends in :db:NAME)."""
+    return point.resource_arn.endswith(f":db:{instance}")
 
 
 def short_arn(arn: str) -> str:
