@@ -1,0 +1,422 @@
+"""The RDS half of the shim: what moto's RDS lacks, spoken in the query protocol (XML).
+
+- DescribeDBInstanceAutomatedBackups with a RestoreWindow (earliest = now - retention days,
+  latest = now - 5 minutes, advancing in 5-minute steps as the sandbox clock runs);
+  DBInstance.LatestRestorableTime agrees with it.
+- DescribeEvents over seeded events and the events of what was done in the sandbox, filtered
+  by SourceIdentifier / SourceType / EventCategories / Duration / StartTime / EndTime, paged.
+- DescribeDBSnapshots paged like AWS (MaxRecords 20..100, Marker).
+- RestoreDBInstanceToPointInTime refuses a RestoreTime outside the window (InvalidRestoreFault);
+  restored instances stay "creating" for `restore_seconds`, then turn "available".
+- DeleteDBInstance adds its event; an instance still "creating" cannot be deleted or modified.
+- Everything moto creates is re-dated to the sandbox clock, so a fixed `now` stays consistent.
+
+Touches moto 5.2.5 internals (its RDS backend and DBInstance class), so moto is pinned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from moto.core.serialize import QuerySerializer, XFormedAttributePicker
+from moto.core.utils import get_service_model
+from moto.rds.exceptions import RDSClientError
+from moto.rds.models import DBInstance as MotoDBInstance
+from moto.rds.models import RDSBackend, rds_backends
+
+from vwtui.sandbox.state import SandboxState, aware, naive, stable_uuid
+from vwtui.sandbox.wire import Response, WireRequest, decode_token, encode_token, parse_time
+
+# Only one sandbox runs per process (moto's backends are process-global); the instance class
+# below asks it for the restore window.
+_active: RdsShim | None = None
+
+
+class SandboxDBInstance(MotoDBInstance):
+    """moto's DBInstance with a LatestRestorableTime that follows the sandbox's restore window.
+
+    Instances are moved into this class one by one (`adopt`), so moto itself is not patched.
+    """
+
+    @property
+    def latest_restorable_time(self) -> datetime | None:  # type: ignore[override]
+        if _active is None:
+            return None
+        window = _active.window(self)
+        return naive(window[1]) if window else None
+
+
+# moto's serializer finds some fields by stripping the class name from the shape's member
+# name (DBInstanceIdentifier -> Identifier); keep the name it knows.
+SandboxDBInstance.__name__ = "DBInstance"
+
+
+def adopt(db: MotoDBInstance) -> None:
+    if type(db) is MotoDBInstance:
+        db.__class__ = SandboxDBInstance
+
+
+@dataclass
+class SandboxEvent:
+    """An RDS event, shaped as moto's so its serializer and ours treat both alike."""
+
+    source_identifier: str
+    source_type: str
+    message: str
+    event_categories: list[str]
+    source_arn: str
+    date: datetime  # naive UTC, like moto's
+
+
+def rds_xml(operation: str, result: Any) -> Response:
+    """Serialize a result (or an RDSClientError) as AWS's query protocol would."""
+    serializer = QuerySerializer(get_service_model("rds").operation_model(operation),
+                                 value_picker=XFormedAttributePicker())
+    out = serializer.serialize(result)
+    headers = [(k, str(v)) for k, v in out["headers"].items()]
+    if not any(k.lower() == "content-type" for k, _ in headers):
+        headers.append(("Content-Type", "text/xml"))
+    body = out["body"]
+    return int(out["status_code"]), headers, body.encode() if isinstance(body, str) else body
+
+
+def rds_error(operation: str, code: str, message: str) -> Response:
+    return rds_xml(operation, RDSClientError(code, message))
+
+
+class RdsShim:
+    """RDS handlers and bookkeeping; every method runs under the sandbox lock."""
+
+    STEP = timedelta(minutes=5)
+
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
+        # Restored instances still "creating": identifier -> when they become available.
+        self.pending: dict[str, datetime] = {}
+
+    def activate(self) -> None:
+        global _active
+        _active = self
+
+    def deactivate(self) -> None:
+        global _active
+        if _active is self:
+            _active = None
+
+    @property
+    def backend(self) -> RDSBackend:
+        return rds_backends[self.state.account][self.state.region]
+
+    # ---- time ------------------------------------------------------------------------------
+
+    def latest_restorable(self) -> datetime:
+        """now - 5 min at start, then moving forward in 5-minute steps like RDS log uploads."""
+        steps = int(self.state.clock.elapsed() / self.STEP)
+        return self.state.clock.start - self.STEP + steps * self.STEP
+
+    def window(self, db: MotoDBInstance) -> tuple[datetime, datetime] | None:
+        """(earliest, latest) restorable time of an instance; None without PITR."""
+        retention = int(db.backup_retention_period or 0)
+        if retention <= 0 or db.status == "creating":
+            return None
+        created = aware(db.instance_create_time)
+        latest = max(self.latest_restorable(), created)
+        earliest = max(latest + self.STEP - timedelta(days=retention), created)
+        return earliest, latest
+
+    # ---- events ----------------------------------------------------------------------------
+
+    def add_event(self, source_identifier: str, message: str, category: str,
+                  date: datetime | None = None, source_type: str = "db-instance") -> None:
+        resource = {"db-instance": "db", "db-snapshot": "snapshot"}.get(source_type, "db")
+        self.backend.events.append(SandboxEvent(
+            source_identifier=source_identifier, source_type=source_type, message=message,
+            event_categories=[category],
+            source_arn=self.state.arn("rds", f"{resource}:{source_identifier}"),
+            date=naive(date or self.state.clock.now())))
+
+    # ---- the request cycle -----------------------------------------------------------------
+
+    def advance(self) -> None:
+        """Turn restored instances "available" once their restore time has passed."""
+        now = self.state.clock.now()
+        for identifier, ready_at in list(self.pending.items()):
+            if now < ready_at:
+                continue
+            del self.pending[identifier]
+            db = self.backend.databases.get(identifier)
+            if db is None or db.status != "creating":
+                continue
+            db.status = "available"
+            self.add_event(identifier, "DB instance restored and available", "availability",
+                           ready_at)
+            self.add_event(identifier, "Backing up DB instance", "backup", ready_at)
+            self.add_event(identifier, "Finished DB Instance backup", "backup",
+                           ready_at + timedelta(seconds=1))
+
+    def handle(self, request: WireRequest, call_moto: Any) -> Response:
+        """Answer an RDS request: ours, or moto's with the bookkeeping around it."""
+        op = request.operation or ""
+        own = {
+            "DescribeDBInstanceAutomatedBackups": self.describe_automated_backups,
+            "DescribeEvents": self.describe_events,
+            "DescribeDBSnapshots": self.describe_snapshots,
+        }
+        if op in own:
+            return own[op](request.form())
+        refused = self.refuse(op, request.form())
+        if refused is not None:
+            return refused
+        before = self._census()
+        response = call_moto()
+        self._redate_new(before)
+        if response[0] != 200:
+            return response
+        form = request.form()
+        if op == "RestoreDBInstanceToPointInTime":
+            target = form.get("TargetDBInstanceIdentifier", "")
+            when = form.get("RestoreTime")
+            source = form.get("SourceDBInstanceIdentifier", "")
+            moment = parse_time(when) if when else self.latest_restorable()
+            message = f"Restored from DB instance {source} to {moment:%Y-%m-%d %H:%M:%S} UTC"
+            return self._restored(op, target, message, before)
+        if op == "RestoreDBInstanceFromDBSnapshot":
+            message = f"Restored from snapshot {form.get('DBSnapshotIdentifier', '')}"
+            return self._restored(op, form.get("DBInstanceIdentifier", ""), message, before)
+        if op == "DeleteDBInstance":
+            identifier = form.get("DBInstanceIdentifier", "")
+            self.pending.pop(identifier, None)
+            self.add_event(identifier, "DB instance deleted", "deletion")
+        if op == "ModifyDBInstance" and form.get("NewDBInstanceIdentifier"):
+            new = form["NewDBInstanceIdentifier"].lower()
+            self.add_event(new, f"Renamed instance from {form.get('DBInstanceIdentifier')} "
+                                f"to {new}", "configuration change")
+        return response
+
+    def refuse(self, op: str, form: dict[str, str]) -> Response | None:
+        """Checks AWS makes that moto does not."""
+        identifier = form.get("DBInstanceIdentifier", "")
+        busy_ops = {"DeleteDBInstance", "ModifyDBInstance", "RebootDBInstance",
+                    "CreateDBSnapshot", "StopDBInstance"}
+        db = self.backend.databases.get(identifier)
+        if op in busy_ops and db is not None and db.status == "creating":
+            return rds_error(op, "InvalidDBInstanceState",
+                             f"Instance {identifier} is not in available state: it is still "
+                             f"creating.")
+        if op == "DeleteDBInstance":
+            skip = form.get("SkipFinalSnapshot", "false").lower() == "true"
+            if not skip and not form.get("FinalDBSnapshotIdentifier"):
+                return rds_error(op, "InvalidParameterCombination",
+                                 "FinalDBSnapshotIdentifier is required unless "
+                                 "SkipFinalSnapshot is specified.")
+        if op == "RestoreDBInstanceToPointInTime":
+            return self._check_restore_time(op, form)
+        return None
+
+    def _check_restore_time(self, op: str, form: dict[str, str]) -> Response | None:
+        when = form.get("RestoreTime")
+        use_latest = form.get("UseLatestRestorableTime", "false").lower() == "true"
+        if when and use_latest:
+            return rds_error(op, "InvalidParameterCombination",
+                             "Cannot specify both RestoreTime and UseLatestRestorableTime.")
+        source = self.backend.databases.get(form.get("SourceDBInstanceIdentifier", ""))
+        if source is None or not when:
+            return None  # moto answers DBInstanceNotFound; "latest" needs no check
+        try:
+            moment = parse_time(when)
+        except ValueError:
+            return rds_error(op, "InvalidParameterValue", f"Invalid RestoreTime: {when}")
+        window = self.window(source)
+        if window is None:
+            return rds_error(op, "InvalidRestoreFault",
+                             f"Point-in-time recovery is not enabled for DB instance "
+                             f"{source.db_instance_identifier} (BackupRetentionPeriod is 0).")
+        earliest, latest = window
+        if moment is None or not earliest <= moment <= latest:
+            return rds_error(op, "InvalidRestoreFault",
+                             f"Restore time {when} is outside the restorable window of DB "
+                             f"instance {source.db_instance_identifier}: it must be between "
+                             f"{earliest:%Y-%m-%dT%H:%M:%SZ} and {latest:%Y-%m-%dT%H:%M:%SZ}.")
+        return None
+
+    def _census(self) -> tuple[set[str], set[str], int]:
+        backend = self.backend
+        return set(backend.databases), set(backend.database_snapshots), len(backend.events)
+
+    def _redate_new(self, before: tuple[set[str], set[str], int]) -> None:
+        """Put whatever moto just made on the sandbox clock (moto dates with the wall clock)."""
+        dbs, snaps, n_events = before
+        now = naive(self.state.clock.now())
+        backend = self.backend
+        for identifier, db in backend.databases.items():
+            if identifier not in dbs:
+                adopt(db)
+                db.created = db.instance_create_time = now
+        for identifier in [s for s in backend.database_snapshots if s not in snaps]:
+            snap = backend.database_snapshots[identifier]
+            snap.created = snap.original_snapshot_create_time = now
+            if snap.snapshot_type == "automated":
+                name = f"rds:{snap.db_instance_identifier}-{now:%Y-%m-%d-%H-%M}"
+                if name not in backend.database_snapshots:
+                    del backend.database_snapshots[identifier]
+                    snap.db_snapshot_identifier = name
+                    backend.database_snapshots[name] = snap
+        for event in backend.events[n_events:]:
+            event.date = now
+
+    def _restored(self, op: str, target: str, message: str,
+                  before: tuple[set[str], set[str], int]) -> Response:
+        """A restore moto finished at once: make it take `restore_seconds`, as RDS would."""
+        databases = self.backend.databases
+        db = databases.get(target.lower()) or databases[target]
+        self.start_creating(db, message, drop_events_from=before[2])
+        return rds_xml(op, {"DBInstance": db})
+
+    def start_creating(self, db: MotoDBInstance, message: str, drop_events_from: int) -> None:
+        """Status "creating" until restore_seconds have passed; moto's events replaced by ours."""
+        del self.backend.events[drop_events_from:]
+        adopt(db)
+        now = self.state.clock.now()
+        db.status = "creating"
+        self.pending[db.db_instance_identifier] = now + timedelta(
+            seconds=self.state.restore_seconds)
+        self.add_event(db.db_instance_identifier, "DB instance created", "creation", now)
+        self.add_event(db.db_instance_identifier, message, "restoration", now)
+
+    def create_instance(self, kwargs: dict[str, Any], message: str) -> MotoDBInstance:
+        """Make an instance straight in moto's backend (AWS Backup restores), then "creating"."""
+        before = self._census()
+        db = self.backend.create_db_instance(kwargs)
+        self._redate_new(before)
+        self.start_creating(db, message, drop_events_from=before[2])
+        return db
+
+    # ---- our own answers -------------------------------------------------------------------
+
+    def describe_automated_backups(self, form: dict[str, str]) -> Response:
+        op = "DescribeDBInstanceAutomatedBackups"
+        identifier = form.get("DBInstanceIdentifier")
+        records = []
+        for db in self.backend.databases.values():
+            if identifier and db.db_instance_identifier != identifier:
+                continue
+            window = self.window(db)
+            if window is None:
+                continue
+            records.append(self._automated_backup(db, window))
+        if identifier and not records:
+            return rds_error(op, "DBInstanceAutomatedBackupNotFound",
+                             f"No automated backups found for DB instance {identifier}.")
+        try:
+            page, marker = _page(records, form)
+        except _BadPaging as exc:
+            return rds_error(op, "InvalidParameterValue", str(exc))
+        return rds_xml(op, {"DBInstanceAutomatedBackups": page, "Marker": marker})
+
+    def _automated_backup(self, db: MotoDBInstance, window: tuple[datetime, datetime]) -> dict:
+        identifier = db.db_instance_identifier
+        return {
+            "DBInstanceArn": db.arn,
+            "DbiResourceId": db.dbi_resource_id,
+            "Region": self.state.region,
+            "DBInstanceIdentifier": identifier,
+            "RestoreWindow": {"EarliestTime": naive(window[0]), "LatestTime": naive(window[1])},
+            "AllocatedStorage": db.allocated_storage,
+            "Status": "active",
+            "Port": db.port,
+            "AvailabilityZone": db.availability_zone,
+            "InstanceCreateTime": db.instance_create_time,
+            "MasterUsername": db.master_username,
+            "Engine": db.engine,
+            "EngineVersion": db.engine_version,
+            "LicenseModel": db.license_model,
+            "Encrypted": bool(db.storage_encrypted),
+            "StorageType": db.storage_type,
+            "KmsKeyId": db.kms_key_id,
+            "IAMDatabaseAuthenticationEnabled": False,
+            "BackupRetentionPeriod": db.backup_retention_period,
+            "DBInstanceAutomatedBackupsArn": self.state.arn(
+                "rds", f"auto-backup:ab-{stable_uuid('auto-backup', identifier)[:26]}"),
+            "BackupTarget": "region",
+        }
+
+    def describe_events(self, form: dict[str, str]) -> Response:
+        op = "DescribeEvents"
+        source_id = form.get("SourceIdentifier")
+        source_type = form.get("SourceType")
+        if source_id and not source_type:
+            return rds_error(op, "InvalidParameterCombination",
+                             "Cannot specify source identifier without source type")
+        now = self.state.clock.now()
+        try:
+            end = parse_time(form.get("EndTime")) or now
+            start = parse_time(form.get("StartTime"))
+        except ValueError as exc:
+            return rds_error(op, "InvalidParameterValue", f"Invalid time: {exc}")
+        if start is None:
+            minutes = int(form.get("Duration") or 60)
+            start = end - timedelta(minutes=minutes)
+        categories = {v for k, v in form.items() if k.startswith("EventCategories.")}
+        events = [
+            e for e in self.backend.events
+            if (not source_id or e.source_identifier == source_id)
+            and (not source_type or e.source_type == source_type)
+            and (not categories or categories & set(e.event_categories))
+            and start <= aware(e.date) <= end
+        ]
+        events.sort(key=lambda e: e.date)
+        try:
+            page, marker = _page(events, form)
+        except _BadPaging as exc:
+            return rds_error(op, "InvalidParameterValue", str(exc))
+        return rds_xml(op, {"Events": page, "Marker": marker})
+
+    def describe_snapshots(self, form: dict[str, str]) -> Response:
+        op = "DescribeDBSnapshots"
+        try:
+            snapshots = self.backend.describe_db_snapshots(
+                form.get("DBInstanceIdentifier"), form.get("DBSnapshotIdentifier"),
+                form.get("SnapshotType"), _filters(form) or None)
+        except RDSClientError as exc:
+            return rds_xml(op, exc)
+        snapshots.sort(key=lambda s: (s.created, s.db_snapshot_identifier))
+        try:
+            page, marker = _page(snapshots, form)
+        except _BadPaging as exc:
+            return rds_error(op, "InvalidParameterValue", str(exc))
+        return rds_xml(op, {"DBSnapshots": page, "Marker": marker})
+
+
+class _BadPaging(ValueError):
+    pass
+
+
+def _page(items: list[Any], form: dict[str, str]) -> tuple[list[Any], str | None]:
+    """AWS paging for RDS describe calls: MaxRecords 20..100 (default 100) and a Marker."""
+    raw = form.get("MaxRecords")
+    size = int(raw) if raw and raw.isdigit() else 100
+    if raw and not (raw.isdigit() and 20 <= size <= 100):
+        raise _BadPaging(f"Invalid value {raw} for MaxRecords. Must be between 20 and 100")
+    offset = decode_token(form.get("Marker"))
+    if offset is None:
+        raise _BadPaging("The marker is not valid: pass the Marker of the previous page.")
+    page = items[offset:offset + size]
+    marker = encode_token(offset + size) if offset + size < len(items) else None
+    return page, marker
+
+
+def _filters(form: dict[str, str]) -> dict[str, list[str]]:
+    """Filters.Filter.N.Name / Filters.Filter.N.Values.Value.M -> {name: [values]}."""
+    names: dict[str, str] = {}
+    values: dict[str, list[str]] = {}
+    for key, value in form.items():
+        parts = key.split(".")
+        if len(parts) >= 4 and parts[0] == "Filters":
+            index = parts[2]
+            if parts[3] == "Name":
+                names[index] = value
+            elif parts[3] == "Values":
+                values.setdefault(index, []).append(value)
+    return {name: values.get(index, []) for index, name in names.items()}

@@ -1,0 +1,226 @@
+"""`Sandbox`: an AWS account that behaves like Video Window's, on 127.0.0.1.
+
+moto's server (its `DomainDispatcherApplication`) runs in a thread behind werkzeug, with the
+shim (`vwtui.sandbox.shim`) in front of it; boto3 and the aws CLI reach it through
+`AWS_ENDPOINT_URL`, so the product's code is the same code that talks to real AWS.
+
+    with Sandbox(scenario="stale-backups") as sandbox:
+        os.environ.update(sandbox.env())
+        ...
+
+moto keeps its state in process-wide backends: only one Sandbox runs per process at a time,
+and `start()` resets them before seeding, so successive sandboxes share nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+
+from vwtui.sandbox.scenarios import SCENARIOS, scenario as find_scenario
+from vwtui.sandbox.seed import Fleet, Seeder
+from vwtui.sandbox.state import ACCOUNT, Clock, SandboxState
+
+__all__ = ["SCENARIOS", "Sandbox", "SandboxBusy"]
+
+# moto's mock_random is seeded with this before every seed: ids moto draws (KMS keys, VPCs,
+# subnets, plans) come out the same on every run.
+RANDOM_SEED = 20251111
+
+# Variables that would steer boto3 away from the sandbox's keys or endpoint.
+ENV_UNSET = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+             "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+             "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI")
+
+_running_lock = threading.Lock()
+_running: Sandbox | None = None
+
+
+class SandboxBusy(RuntimeError):
+    """Another Sandbox is running in this process (moto's backends are process-wide)."""
+
+
+class Sandbox:
+    """The Video Window AWS account in a thread: moto + shim, seeded for `scenario`.
+
+    `now` is the seed's reference time (default: the current time, to the second); all seeded
+    history is dated relative to it, and the sandbox clock runs on from it. Restores take
+    `restore_seconds` of real time.
+    """
+
+    def __init__(self, scenario: str = "healthy", now: datetime | None = None,
+                 restore_seconds: float = 20.0, region: str = "eu-west-1") -> None:
+        self.scenario = find_scenario(scenario)
+        if now is not None and now.tzinfo is None:
+            raise ValueError("Sandbox(now=...) must be timezone-aware (UTC).")
+        if restore_seconds < 0:
+            raise ValueError("restore_seconds must be 0 or more.")
+        self.now = (now.astimezone(UTC) if now is not None
+                    else datetime.now(UTC).replace(microsecond=0))
+        self.region = region
+        self.account = ACCOUNT
+        self.restore_seconds = float(restore_seconds)
+        self.endpoint_url = ""
+        self.fleet: Fleet | None = None
+        # Seconds spent in start(): server up, moto reset, seeded (imports excluded).
+        self.startup_seconds: float | None = None
+        self._state = SandboxState(clock=Clock(self.now), region=region,
+                                   restore_seconds=self.restore_seconds)
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self._shim: Any = None
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> Sandbox:
+        """Reset moto, serve on a free port of 127.0.0.1, seed; returns self."""
+        global _running
+        if self._server is not None:
+            return self
+        with _running_lock:
+            if _running is not None:
+                raise SandboxBusy("Another Sandbox is already running in this process; stop it "
+                                  "first (moto's backends are shared by the whole process).")
+            _running = self
+        try:
+            self._start()
+        except BaseException:
+            self._teardown()
+            raise
+        return self
+
+    def _start(self) -> None:
+        from moto.moto_api._internal import mock_random
+        from moto.moto_api._internal.models import moto_api_backend
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        from vwtui.sandbox.backup import BackupShim
+        from vwtui.sandbox.rds import RdsShim
+        from vwtui.sandbox.shim import Shim
+
+        began = time.perf_counter()
+        # Every request would be a line on stderr, drawn over the TUI.
+        logging.getLogger("werkzeug").disabled = True
+        moto_api_backend.reset()
+        mock_random.seed(RANDOM_SEED)
+        rds = RdsShim(self._state)
+        backup = BackupShim(self._state, rds)
+        self._shim = Shim(DomainDispatcherApplication(create_backend_app), self._state, rds,
+                          backup)
+        self._server = make_server("127.0.0.1", 0, self._shim, threaded=True,
+                                   request_handler=MotoRequestHandler)
+        port = self._server.server_address[1]
+        self.endpoint_url = f"http://127.0.0.1:{port}"
+        # A short poll interval: shutdown() waits for the next poll.
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        name=f"vwtui-sandbox-{port}", daemon=True)
+        self._thread.start()
+        rds.activate()
+        self.fleet = Seeder(self.endpoint_url, self.now, self.scenario, rds, backup).run()
+        for pattern in self.scenario.deny:
+            self.deny(pattern)
+        self._state.clock.restart()
+        self.startup_seconds = time.perf_counter() - began
+
+    def stop(self) -> None:
+        """Stop serving and clear moto's backends. Safe to call twice."""
+        self._teardown()
+
+    def _teardown(self) -> None:
+        global _running
+        if self._shim is not None:
+            self._shim.rds.deactivate()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self._server is not None:
+            from moto.moto_api._internal.models import moto_api_backend
+
+            moto_api_backend.reset()
+        self._server = None
+        self._thread = None
+        with _running_lock:
+            if _running is self:
+                _running = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    # ---- for clients ---------------------------------------------------------------------------
+
+    def env(self) -> dict[str, str]:
+        """Environment for boto3 and the aws CLI to reach the sandbox with its fake keys.
+
+        Also remove the variables in `ENV_UNSET` (a profile or a session token would take
+        precedence over these keys); `environ()` does both.
+        """
+        if not self.endpoint_url:
+            raise RuntimeError("Sandbox.env() needs a started sandbox: call start() first.")
+        return {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_PAGER": "",
+            "AWS_MAX_ATTEMPTS": "2",
+            # The user's ~/.aws files could name a profile, an SSO session or another endpoint.
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        }
+
+    def environ(self, base: dict[str, str] | None = None) -> dict[str, str]:
+        """A copy of `base` (default os.environ) pointed at the sandbox."""
+        merged = dict(os.environ if base is None else base)
+        for name in ENV_UNSET:
+            merged.pop(name, None)
+        merged.update(self.env())
+        return merged
+
+    def deny(self, operation: str) -> None:
+        """Make an API operation answer AccessDenied in its service's protocol.
+
+        `operation` is an operation name ("DescribeAlarms"), or "service:Operation" with
+        IAM prefixes and wildcards ("backup:*", "rds:Describe*").
+        """
+        with self._state.lock:
+            self._state.denied.add(operation)
+
+    def allow(self, operation: str) -> None:
+        """Undo `deny(operation)` (the same string)."""
+        with self._state.lock:
+            self._state.denied.discard(operation)
+
+    def current_time(self) -> datetime:
+        """The sandbox clock: `now` plus the real time elapsed since the seed finished."""
+        return self._state.clock.now()
+
+    @property
+    def errors(self) -> list[str]:
+        """Internal errors of the shim or moto since start (empty when all went well)."""
+        return list(self._shim.errors) if self._shim is not None else []
+
+    def __repr__(self) -> str:
+        return (f"Sandbox(scenario={self.scenario.name!r}, now={self.now.isoformat()}, "
+                f"endpoint_url={self.endpoint_url!r})")

@@ -1,0 +1,82 @@
+"""What the sandbox shim remembers between requests: its clock, its counters, its denials.
+
+The sandbox keeps its own clock: the seed's reference time (`now`) plus the real time elapsed
+since start. Everything the shim dates (restores, events, jobs) uses it, so a sandbox seeded
+at a fixed `now` stays consistent however long it runs, and a restore takes `restore_seconds`
+of real time.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+ACCOUNT = "123456789012"
+# What moto's STS answers for the "testing" keys; used to word AccessDenied messages.
+PRINCIPAL_ARN = f"arn:aws:iam::{ACCOUNT}:user/moto"
+
+
+class Clock:
+    """The sandbox's time: `start` plus the monotonic time elapsed since `restart()`."""
+
+    def __init__(self, start: datetime) -> None:
+        self.start = start
+        self._t0 = time.monotonic()
+
+    def restart(self) -> None:
+        self._t0 = time.monotonic()
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=time.monotonic() - self._t0)
+
+    def elapsed(self) -> timedelta:
+        return timedelta(seconds=time.monotonic() - self._t0)
+
+
+def naive(moment: datetime) -> datetime:
+    """moto keeps naive UTC datetimes."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def stable_uuid(*parts: object) -> str:
+    """A UUID-shaped id that depends only on `parts` (so seeds are the same every run)."""
+    digest = hashlib.sha256(":".join(str(p) for p in parts).encode()).hexdigest()
+    return f"{digest[:8]}-{digest[8:12]}-4{digest[13:16]}-8{digest[17:20]}-{digest[20:32]}"
+
+
+@dataclass
+class SandboxState:
+    """Shared by the shim's handlers; every request runs under `lock`."""
+
+    clock: Clock
+    region: str
+    restore_seconds: float
+    account: str = ACCOUNT
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    denied: set[str] = field(default_factory=set)
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def next_id(self, kind: str) -> str:
+        """A deterministic UUID-shaped id: the n-th of its kind."""
+        n = self.counters.get(kind, 0) + 1
+        self.counters[kind] = n
+        return stable_uuid(kind, n)
+
+    def is_denied(self, service: str | None, operation: str | None) -> bool:
+        """Does a `deny()` pattern match this call? Patterns: "Op", "service:Op", "service:*"."""
+        if not operation:
+            return False
+        full = f"{service}:{operation}"
+        return any(fnmatch.fnmatchcase(full, p) if ":" in p else p == operation
+                   for p in self.denied)
+
+    def arn(self, service: str, resource: str) -> str:
+        return f"arn:aws:{service}:{self.region}:{self.account}:{resource}"
