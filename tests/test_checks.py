@@ -139,10 +139,20 @@ def test_a_healthy_account_passes_every_check() -> None:
 
 def test_a_failed_job_in_the_last_24_hours_fails_job_completion() -> None:
     result = checks.check_backup_jobs(
-        [job(2), job(5, "FAILED", "Insufficient privileges to perform the backup")], NOW)
+        [job(5), job(2, "FAILED", "Insufficient privileges to perform the backup")], NOW)
     assert result.verdict is Verdict.FAIL
     assert any("FAILED" in e and "Insufficient privileges" in e for e in result.evidence)
     assert result.diagnosis == "backup-job-fails"
+
+
+def test_a_failure_followed_by_a_completed_job_of_the_same_resource_is_resolved() -> None:
+    failed = job(5, "FAILED", "Storage full")
+    result = checks.check_backup_jobs([failed, job(2)], NOW)
+    assert result.verdict is Verdict.PASS
+    assert any("Storage full" in e and "resolved: job job-2-COMPLETED" in e
+               for e in result.evidence)
+    other = dataclasses.replace(job(2), resource_arn=PROD_ARN + "-staging")
+    assert checks.check_backup_jobs([failed, other], NOW).verdict is Verdict.FAIL
 
 
 def test_an_old_failure_does_not_fail_the_daily_job_check() -> None:
@@ -282,13 +292,16 @@ def test_an_alarm_in_alarm_fails_and_a_missing_alarm_is_unknown() -> None:
 
 
 def test_backup_logs_show_failed_jobs_and_failure_events_of_the_week() -> None:
-    result = checks.check_backup_logs([job(30), job(50, "FAILED", "Storage full")], [], NOW)
+    result = checks.check_backup_logs([job(50), job(30, "FAILED", "Storage full")], [], NOW)
     assert result.verdict is Verdict.FAIL
     assert any("Storage full" in e for e in result.evidence)
     event = RdsEvent(hours_ago(20), PROD, "db-instance", "Backup failed: storage full",
                      ("failure",))
     by_event = checks.check_backup_logs([job(30)], [event], NOW)
     assert by_event.verdict is Verdict.FAIL
+    resolved = checks.check_backup_logs([job(50, "FAILED", "Storage full"), job(30)], [], NOW)
+    assert resolved.verdict is Verdict.PASS
+    assert any("Storage full" in e and "resolved" in e for e in resolved.evidence)
     old = checks.check_backup_logs([job(24 * 8, "FAILED")], [], NOW)
     assert old.verdict is Verdict.PASS
     assert checks.check_backup_logs([job(3)], DENIED, NOW).verdict is Verdict.UNKNOWN
@@ -428,7 +441,7 @@ def test_format_age() -> None:
 
 def test_a_failing_item_opens_the_runbook_diagnosis_with_what_was_read() -> None:
     readings = dataclasses.replace(
-        healthy(), backup_jobs=[job(3, "FAILED", "Insufficient privileges"), job(30)],
+        healthy(), backup_jobs=[job(30), job(3, "FAILED", "Insufficient privileges")],
         rds_events=[RdsEvent(hours_ago(3), PROD, "db-instance", "Backup failed", ("failure",))])
     result = by_id(readings)["daily.backup_jobs"]
     assert result.verdict is Verdict.FAIL

@@ -160,6 +160,37 @@ def _job_line(job: BackupJob) -> str:
     return f"job {job.job_id} ({resource}) {job.state} at {_when(job.created)}{message}"
 
 
+def resolved_by(failed: BackupJob, jobs: Iterable[BackupJob]) -> BackupJob | None:
+    """The first later job of the same resource that completed: the failure is behind us
+    (the runbook's resolution ends with "monitor next automated backup")."""
+    if failed.created is None:
+        return None
+    later = [j for j in jobs if j.resource_arn == failed.resource_arn and j.state == "COMPLETED"
+             and j.created is not None and j.created > failed.created]
+    if not later:
+        return None
+    return min(later, key=lambda j: j.created or failed.created)
+
+
+def _judge_failures(v: _Verdicts, failed: Sequence[BackupJob],
+                    jobs: Sequence[BackupJob]) -> None:
+    """Unresolved failures fail the check; resolved ones are shown as evidence."""
+    lines: list[tuple[bool, str]] = []
+    for j in failed:
+        later = resolved_by(j, jobs)
+        if later is None:
+            lines.append((True, _job_line(j)))
+        else:
+            lines.append((False, f"{_job_line(j)} (resolved: job {later.job_id} completed at "
+                                 f"{_when(later.completed or later.created)})"))
+    for is_open, line in lines[:MAX_LINES]:
+        (v.fail if is_open else v.ok)(line)
+    if len(lines) > MAX_LINES:
+        more = lines[MAX_LINES:]
+        rest = f"... and {len(more)} more failed job(s)"
+        (v.fail if any(o for o, _ in more) else v.ok)(rest)
+
+
 def _newest(items: Iterable[T], key: Callable[[T], datetime | None]) -> T | None:
     dated = [i for i in items if key(i) is not None]
     return max(dated, key=key) if dated else None  # type: ignore[arg-type,return-value]
@@ -174,8 +205,9 @@ def _points_of(points: Iterable[RecoveryPoint], instance: str) -> list[RecoveryP
 
 def check_backup_jobs(jobs: list[BackupJob] | Unreadable, now: datetime,
                       hours: float = 24) -> CheckResult:
-    """Backup job completion status: in the last `hours`, at least one job completed and none
-    failed, expired, was aborted or finished partial."""
+    """Backup job completion status: in the last `hours`, at least one job completed, and every
+    job that failed, expired, was aborted or finished partial was followed by a completed job
+    of the same resource."""
     v = _Verdicts()
     if isinstance(jobs, Unreadable):
         v.missing(jobs)
@@ -184,8 +216,7 @@ def check_backup_jobs(jobs: list[BackupJob] | Unreadable, now: datetime,
         recent = [j for j in jobs if j.created is not None and j.created >= since]
         failed = [j for j in recent if j.state in FAILED_JOB_STATES]
         completed = [j for j in recent if j.state == "COMPLETED"]
-        for line in _limited([_job_line(j) for j in failed]):
-            v.fail(line)
+        _judge_failures(v, failed, jobs)
         if not completed:
             v.fail(f"no backup job completed in the last {hours:g} h "
                    f"({len(recent)} job(s) in that time)")
@@ -405,8 +436,9 @@ _ERROR_WORDS = re.compile(r"\b(fail|failed|failure|error|errors)\b", re.IGNORECA
 
 def check_backup_logs(jobs: list[BackupJob] | Unreadable, events: list[RdsEvent] | Unreadable,
                       now: datetime, days: int = 7) -> CheckResult:
-    """Backup logs show no errors: no failed, expired, aborted or partial backup job, and no
-    RDS failure event for the instance, in the last `days` days."""
+    """Backup logs show no errors: in the last `days` days, no failed, expired, aborted or
+    partial backup job that was not followed by a completed one of the same resource, and no
+    RDS failure event for the instance. Resolved failures are listed as evidence."""
     v = _Verdicts()
     since = now - timedelta(days=days)
     if isinstance(jobs, Unreadable):
@@ -414,8 +446,7 @@ def check_backup_logs(jobs: list[BackupJob] | Unreadable, events: list[RdsEvent]
     else:
         recent = [j for j in jobs if j.created is not None and j.created >= since]
         failed = [j for j in recent if j.state in FAILED_JOB_STATES]
-        for line in _limited([_job_line(j) for j in failed]):
-            v.fail(line)
+        _judge_failures(v, failed, jobs)
         if not failed:
             v.ok(f"no failed backup job in the last {days} d ({len(recent)} job(s))")
     if isinstance(events, Unreadable):
