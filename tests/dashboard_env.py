@@ -1,0 +1,79 @@
+"""The dashboard against the sandbox: a started Sandbox, a config that points at it, the app.
+
+Shared by test_dashboard.py and test_snapshots.py. The clock is fixed (NOW, given to both the
+sandbox and the app) so ages and snapshot SVGs are the same on every run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from vwtui.app import VwtuiApp
+from vwtui.config import AwsConfig, Config, UiConfig
+from vwtui.sandbox import Sandbox
+from vwtui.sandbox.server import ENV_UNSET
+from vwtui.services.aws import AwsService
+from vwtui.screens.dashboard import DashboardScreen
+
+NOW = datetime(2025, 11, 11, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class DashboardEnv:
+    sandbox: Sandbox
+    config: Config
+    apps: list[VwtuiApp] = field(default_factory=list)
+
+    def app(self, **kwargs: Any) -> VwtuiApp:
+        app = VwtuiApp(self.config, AwsService(self.config), clock=lambda: NOW, **kwargs)
+        self.apps.append(app)
+        return app
+
+    def client(self, service: str) -> Any:
+        """A boto3 client on the sandbox, for a test to change the account behind the app."""
+        import boto3
+
+        return boto3.client(service, region_name=self.sandbox.region,
+                            endpoint_url=self.sandbox.endpoint_url,
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+@pytest.fixture
+def dashboard_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., DashboardEnv]]:
+    """Start a sandbox in a scenario; the app built from it talks to it over HTTP."""
+    started: list[Sandbox] = []
+
+    def start(scenario: str = "healthy", *, refresh_seconds: int = 0) -> DashboardEnv:
+        sandbox = Sandbox(scenario=scenario, now=NOW, restore_seconds=0).start()
+        started.append(sandbox)
+        for name in ENV_UNSET:
+            monkeypatch.delenv(name, raising=False)
+        for name, value in sandbox.env().items():
+            monkeypatch.setenv(name, value)
+        config = Config(
+            aws=AwsConfig(region=sandbox.region, endpoint_url=sandbox.endpoint_url,
+                          max_attempts=1),
+            ui=UiConfig(refresh_seconds=refresh_seconds),
+        )
+        return DashboardEnv(sandbox, config)
+
+    yield start
+    for sandbox in started:
+        sandbox.stop()
+
+
+async def wait_for_polls(pilot: Any, polls: int = 1) -> DashboardScreen:
+    """Wait until every pane has finished `polls` fetches; fail (not hang) if they never do."""
+    screen = pilot.app.screen
+    assert isinstance(screen, DashboardScreen)
+    for _ in range(600):
+        if screen.polls_completed >= polls and not screen.fetching:
+            await pilot.pause()
+            return screen
+        await pilot.pause(0.05)
+    raise AssertionError(f"the dashboard did not finish poll {polls}")

@@ -1,0 +1,267 @@
+"""The backup dashboard at 80x24 against the sandbox account, driven by keys (Pilot).
+
+The app is the product's code end to end: its AwsService talks HTTP to the sandbox (moto plus
+the shim), so what the panes show is what AWS answered. Expected values come from the
+scenario (30 days of daily automated snapshots at 03:00 UTC) or from asking the sandbox
+directly, never from the app itself.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import timedelta
+
+from rich.console import Console
+from rich.text import Text
+from textual.widgets import Static, Tab
+
+from dashboard_env import NOW, DashboardEnv, dashboard_env, wait_for_polls  # noqa: F401
+from vwtui.fmt import Level
+from vwtui.screens.help import HelpScreen
+from vwtui.widgets.activity_panes import AlarmsPane, EventsPane
+from vwtui.widgets.backup_panes import RecoveryPointsPane, SnapshotsPane
+from vwtui.widgets.context_bar import ContextBar
+from vwtui.widgets.instance_pane import InstancePane
+
+Start = Callable[..., DashboardEnv]
+SIZE = (80, 24)
+NEWEST_AUTOMATED = f"rds:video-window-{NOW:%Y-%m-%d}-03-00"
+
+
+def _text(widget: Static) -> str:
+    """What a Static shows, as plain text (a rich renderable is rendered 200 columns wide)."""
+    content = widget.content
+    if isinstance(content, (str, Text)):
+        return str(content)
+    console = Console(width=200, file=io.StringIO(), record=True, color_system=None)
+    console.print(content)
+    return console.export_text()
+
+
+async def test_every_pane_fills_from_the_sandbox(dashboard_env: Start) -> None:
+    env = dashboard_env("healthy")
+    rds, backup = env.client("rds"), env.client("backup")
+    app = env.app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for_polls(pilot)
+
+        instance = screen.query_one(InstancePane)
+        assert instance.instance is not None and instance.instance.identifier == "video-window"
+        assert instance.instance.storage_encrypted and instance.instance.backup_retention_days == 7
+        window = rds.describe_db_instance_automated_backups(
+            DBInstanceIdentifier="video-window")["DBInstanceAutomatedBackups"][0]["RestoreWindow"]
+        body = _text(instance.query_one(".instance-body", Static))
+        assert f"{window['EarliestTime']:%Y-%m-%d %H:%M:%S} → " in body
+        assert f"{window['LatestTime']:%Y-%m-%d %H:%M:%S} UTC" in body
+        assert instance.rpo_level is Level.OK and "(target < 1h)" in body
+
+        snapshots = screen.query_one(SnapshotsPane)
+        shown_ids = snapshots.column_values("id")
+        assert shown_ids[0] == NEWEST_AUTOMATED
+        assert snapshots.column_values("type").count("auto") == 30
+        listed = rds.describe_db_snapshots(DBInstanceIdentifier="video-window")["DBSnapshots"]
+        assert sorted(shown_ids) == sorted(s["DBSnapshotIdentifier"] for s in listed)
+        assert snapshots.column_values("created")[0] == f"{NOW:%m-%d} 03:00"
+        assert snapshots.column_values("age")[0] == "9h"
+
+        points = screen.query_one(RecoveryPointsPane)
+        in_vault = backup.list_recovery_points_by_backup_vault(
+            BackupVaultName="video-window-backup-vault")["RecoveryPoints"]
+        production = [p for p in in_vault if p["ResourceArn"].endswith(":db:video-window")]
+        assert len(production) < len(in_vault)  # the vault holds staging's points too
+        assert points.table.row_count == len(production) > 0
+        assert set(points.column_values("status")) == {"COMPLETED"}
+
+        alarms = screen.query_one(AlarmsPane)
+        assert alarms.column_values("name") == ["video-window-backup-age",
+                                                "video-window-backup-failure"]
+        assert alarms.column_values("state") == ["✔ OK", "✔ OK"]
+
+        events = screen.query_one(EventsPane)
+        assert events.events and all(e.source_identifier == "video-window" for e in events.events)
+        jobs = backup.list_backup_jobs(ByState="FAILED",
+                                       ByCreatedAfter=NOW - timedelta(days=7))["BackupJobs"]
+        assert [j.job_id for j in events.failed_jobs] == [j["BackupJobId"] for j in jobs]
+
+        bar = _text(screen.query_one(ContextBar))
+        assert "PRODUCTION" in bar and "video-window" in bar
+        assert "acct 123456789012" in bar and "eu-west-1" in bar
+        assert all(not pane.errors for pane in (instance, snapshots, points, alarms, events))
+
+
+async def test_f_filters_snapshots_by_type(dashboard_env: Start) -> None:
+    env = dashboard_env("healthy")
+    async with env.app().run_test(size=SIZE) as pilot:
+        screen = await wait_for_polls(pilot)
+        snapshots = screen.query_one(SnapshotsPane)
+        everything = snapshots.table.row_count
+        await pilot.press("f")
+        assert snapshots.type_filter == "automated"
+        assert set(snapshots.column_values("type")) == {"auto"}
+        assert snapshots.table.row_count == 30
+        await pilot.press("f")
+        manual = snapshots.column_values("type")
+        assert set(manual) == {"manual"} and len(manual) == everything - 30
+        await pilot.press("f")
+        assert snapshots.type_filter == "all" and snapshots.table.row_count == everything
+
+
+async def test_r_refreshes_and_the_cursor_stays_on_its_snapshot(dashboard_env: Start) -> None:
+    env = dashboard_env("healthy")
+    async with env.app().run_test(size=SIZE) as pilot:
+        screen = await wait_for_polls(pilot)
+        snapshots = screen.query_one(SnapshotsPane)
+        await pilot.press("down", "down", "down")
+        chosen = snapshots.highlighted_key
+        assert chosen is not None and chosen != NEWEST_AUTOMATED
+        env.client("rds").create_db_snapshot(DBInstanceIdentifier="video-window",
+                                             DBSnapshotIdentifier="video-window-before-test")
+        await pilot.press("r")
+        await wait_for_polls(pilot, 2)
+        assert "video-window-before-test" in snapshots.column_values("id")
+        assert snapshots.highlighted_key == chosen
+
+
+async def test_question_mark_lists_the_keys_of_the_dashboard(dashboard_env: Start) -> None:
+    env = dashboard_env("healthy")
+    async with env.app().run_test(size=SIZE) as pilot:
+        await wait_for_polls(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        help_screen = pilot.app.screen
+        assert isinstance(help_screen, HelpScreen)
+        view = dict(help_screen.groups["This view"])
+        assert view["r"] == "Refresh" and view["f"] == "Filter type"
+        assert dict(help_screen.groups["Everywhere"])["q"] == "Quit"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(pilot.app.screen, HelpScreen)
+
+
+async def test_a_denied_call_shows_in_its_pane_and_the_others_still_fill(
+        dashboard_env: Start) -> None:
+    env = dashboard_env("healthy")
+    env.sandbox.deny("ListRecoveryPointsByBackupVault")
+    async with env.app().run_test(size=SIZE) as pilot:
+        screen = await wait_for_polls(pilot)
+        points = screen.query_one(RecoveryPointsPane)
+        assert points.table.row_count == 0
+        assert len(points.errors) == 1
+        assert points.errors[0].startswith("Access denied: backup:ListRecoveryPointsByBackupVault")
+        assert "✖" in str(screen.query_one("#tab-recovery-points", Tab).label)
+        await pilot.press("2")
+        await pilot.pause()
+        assert points.query_one(".pane-error").display
+        assert "backup:ListRecoveryPointsByBackupVault" in _text(points.query_one(".pane-error", Static))
+        # The other panes filled, including the events pane, whose backup call was allowed.
+        assert screen.query_one(SnapshotsPane).column_values("id")[0] == NEWEST_AUTOMATED
+        assert screen.query_one(AlarmsPane).table.row_count == 2
+        assert screen.query_one(EventsPane).failed_jobs
+        assert screen.query_one(InstancePane).instance is not None
+        for pane in (SnapshotsPane, AlarmsPane, EventsPane, InstancePane):
+            assert not screen.query_one(pane).errors
+
+
+async def test_stale_backups_show_the_alarm_and_an_old_newest_snapshot(
+        dashboard_env: Start) -> None:
+    env = dashboard_env("stale-backups")
+    async with env.app().run_test(size=SIZE) as pilot:
+        screen = await wait_for_polls(pilot)
+        alarms = screen.query_one(AlarmsPane)
+        states = dict(zip(alarms.column_values("name"), alarms.column_values("state"),
+                          strict=True))
+        assert states["video-window-backup-age"] == "✖ ALARM"
+        assert alarms.badge is Level.BAD
+        assert "✖" in str(screen.query_one("#tab-alarms", Tab).label)
+        snapshots = screen.query_one(SnapshotsPane)
+        newest = snapshots.newest_automated()
+        assert newest is not None and newest.age(NOW) >= timedelta(hours=30)
+        assert "newest automated ✖ 1d 6h" in _text(snapshots.query_one(".pane-status", Static))
+
+
+async def test_auto_refresh_polls_again_after_the_previous_poll(dashboard_env: Start) -> None:
+    env = dashboard_env("healthy", refresh_seconds=1)
+    async with env.app().run_test(size=SIZE) as pilot:
+        screen = await wait_for_polls(pilot)
+        env.client("rds").create_db_snapshot(DBInstanceIdentifier="video-window",
+                                             DBSnapshotIdentifier="video-window-while-watching")
+        await wait_for_polls(pilot, 2)  # no key pressed: the timer polled
+        assert "video-window-while-watching" in screen.query_one(SnapshotsPane).column_values("id")
+
+
+async def test_tab_and_number_keys_switch_panes_at_80x24(dashboard_env: Start) -> None:
+    env = dashboard_env("healthy")
+    async with env.app().run_test(size=SIZE) as pilot:
+        screen = await wait_for_polls(pilot)
+        assert screen.active_pane == "snapshots"
+        assert screen.query_one(SnapshotsPane).display
+        assert not screen.query_one(AlarmsPane).display
+        await pilot.press("tab")
+        await pilot.pause()
+        assert screen.active_pane == "recovery-points"
+        await pilot.press("4")
+        await pilot.pause()
+        assert screen.active_pane == "events" and screen.query_one(EventsPane).display
+        assert pilot.app.focused is screen.query_one(EventsPane).table
+        await pilot.press("shift+tab")
+        await pilot.pause()
+        assert screen.active_pane == "alarms"
+
+
+async def test_a_large_terminal_shows_every_pane_at_once(dashboard_env: Start) -> None:
+    env = dashboard_env("healthy")
+    async with env.app().run_test(size=(160, 48)) as pilot:
+        screen = await wait_for_polls(pilot)
+        assert screen.wide
+        panes = [screen.query_one(p) for p in (InstancePane, SnapshotsPane, RecoveryPointsPane,
+                                               AlarmsPane, EventsPane)]
+        assert all(p.display and p.region.height > 3 for p in panes)
+        assert not screen.query_one("#pane-tabs").display
+        await pilot.press("tab")
+        await pilot.pause()
+        assert pilot.app.focused is screen.query_one(RecoveryPointsPane).table
+
+
+async def test_the_command_palette_runs_dashboard_actions(dashboard_env: Start) -> None:
+    env = dashboard_env("healthy")
+    async with env.app().run_test(size=SIZE) as pilot:
+        screen = await wait_for_polls(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"filter type")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.query_one(SnapshotsPane).type_filter == "automated"
+
+
+async def test_staging_session_names_staging_and_watches_its_instance(
+        dashboard_env: Start) -> None:
+    env = dashboard_env("healthy")
+    async with env.app(environment="staging").run_test(size=SIZE) as pilot:
+        screen = await wait_for_polls(pilot)
+        bar = _text(screen.query_one(ContextBar))
+        assert "STAGING" in bar and "PRODUCTION" not in bar
+        assert "video-window-staging" in bar
+        ids = screen.query_one(SnapshotsPane).column_values("id")
+        assert ids[0] == f"rds:video-window-staging-{NOW:%Y-%m-%d}-03-00"
+
+
+async def test_markup_in_aws_text_is_shown_as_written(dashboard_env: Start) -> None:
+    env = dashboard_env("healthy")
+    reason = "[/bold] threshold [red]crossed[/] by ops"
+    env.client("cloudwatch").set_alarm_state(AlarmName="video-window-backup-failure",
+                                             StateValue="ALARM", StateReason=reason)
+    async with env.app().run_test(size=SIZE) as pilot:
+        screen = await wait_for_polls(pilot)
+        await pilot.press("3")
+        await pilot.pause()
+        alarms = screen.query_one(AlarmsPane)
+        states = dict(zip(alarms.column_values("name"), alarms.column_values("state"),
+                          strict=True))
+        assert states["video-window-backup-failure"] == "✖ ALARM"
+        assert reason in alarms.column_values("reason")
+        await pilot.press("down")
+        await pilot.pause()
+        assert reason in _text(alarms.query_one(".pane-detail", Static))
