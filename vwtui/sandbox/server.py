@@ -221,6 +221,43 @@ class Sandbox:
         """Internal errors of the shim or moto since start (empty when all went well)."""
         return list(self._shim.errors) if self._shim is not None else []
 
+    # ---- test hooks: the request log and failures on demand (recovery engine tests) ------------
+
+    def calls(self, operation: str | None = None) -> list[str]:
+        """Requests received so far, as "service:Operation", oldest first; with `operation`
+        ("RestoreDBInstanceToPointInTime" or "rds:Restore*") only the matching ones."""
+        import fnmatch
+
+        with self._state.lock:
+            log = list(self._state.calls)
+        if operation is None:
+            return log
+        return [c for c in log if fnmatch.fnmatchcase(c, operation)
+                or c.split(":", 1)[-1] == operation]
+
+    def set_instance_status(self, identifier: str, status: str,
+                            message: str | None = None) -> None:
+        """Force an instance's status (e.g. "failed" for a restore that goes wrong), with an
+        RDS event saying so; a pending "creating" -> "available" change is cancelled."""
+        with self._state.lock:
+            rds = self._shim.rds
+            db = rds.backend.databases[identifier]
+            db.status = status
+            rds.pending.pop(identifier, None)
+            rds.add_event(identifier, message or f"DB instance is {status}", "failure"
+                          if status == "failed" else "notification")
+
+    def end_restore_job(self, job_id: str, status: str = "FAILED",
+                        message: str | None = None) -> None:
+        """End an AWS Backup restore job now, FAILED or ABORTED, with a status message."""
+        if status not in ("FAILED", "ABORTED"):
+            raise ValueError("end_restore_job ends a job FAILED or ABORTED.")
+        with self._state.lock:
+            job = self._shim.backup.restore_jobs[job_id]
+            job.status = status
+            job.completed = self._state.clock.now()
+            job.status_message = message
+
     def __repr__(self) -> str:
         return (f"Sandbox(scenario={self.scenario.name!r}, now={self.now.isoformat()}, "
                 f"endpoint_url={self.endpoint_url!r})")

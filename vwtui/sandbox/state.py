@@ -63,6 +63,8 @@ class SandboxState:
     lock: threading.RLock = field(default_factory=threading.RLock)
     denied: set[str] = field(default_factory=set)
     counters: dict[str, int] = field(default_factory=dict)
+    # Every request the shim received, as "service:Operation", in order (Sandbox.calls).
+    calls: list[str] = field(default_factory=list)
 
     def next_id(self, kind: str) -> str:
         """A deterministic UUID-shaped id: the n-th of its kind."""
