@@ -1,1 +1,70 @@
-"""Fixtures for the AWS sandbox (moto server + shim)."""
+"""Fixtures for the AWS sandbox (moto server + shim).
+
+- `make_sandbox(scenario=..., restore_seconds=..., now=...)`: start a sandbox and point boto3
+  at it (environment set with monkeypatch). `now` defaults to the current time, so the
+  product's "last 24 hours" see the seeded history; pass `SANDBOX_NOW` (or any aware time)
+  where dates must be the same on every run (UI snapshots). moto's backends are process-wide, so only one
+  sandbox runs at a time: asking for another stops the previous one first.
+- `sandbox`: the healthy account, restores taking 1 s.
+- `aws`: a `vwtui.services.aws.AwsService` whose config points at `sandbox`.
+- `aws_for(sandbox)`: the same for a sandbox made with `make_sandbox`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from vwtui.config import AwsConfig, Config
+from vwtui.services.aws import AwsService
+
+# A fixed reference time for tests whose output shows dates (the runbook's date).
+SANDBOX_NOW = datetime(2025, 11, 11, 10, 30, tzinfo=UTC)
+
+
+def sandbox_config(sandbox: Any) -> Config:
+    """The default config, pointed at the sandbox."""
+    return Config(aws=AwsConfig(region=sandbox.region, endpoint_url=sandbox.endpoint_url,
+                                max_attempts=2))
+
+
+@pytest.fixture
+def make_sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]:
+    from vwtui.sandbox.server import ENV_UNSET, Sandbox
+
+    running: list[Any] = []
+
+    def factory(scenario: str = "healthy", restore_seconds: float = 1.0,
+                now: datetime | None = None) -> Any:
+        while running:
+            running.pop().stop()
+        sandbox = Sandbox(scenario=scenario, now=now, restore_seconds=restore_seconds)
+        sandbox.start()
+        running.append(sandbox)
+        for name in ENV_UNSET:
+            monkeypatch.delenv(name, raising=False)
+        for name, value in sandbox.env().items():
+            monkeypatch.setenv(name, value)
+        return sandbox
+
+    yield factory
+    while running:
+        running.pop().stop()
+
+
+@pytest.fixture
+def sandbox(make_sandbox: Callable[..., Any]) -> Any:
+    return make_sandbox()
+
+
+@pytest.fixture
+def aws_for() -> Callable[[Any], AwsService]:
+    return lambda sandbox: AwsService(sandbox_config(sandbox))
+
+
+@pytest.fixture
+def aws(sandbox: Any) -> AwsService:
+    return AwsService(sandbox_config(sandbox))

@@ -162,7 +162,10 @@ class BackupShim:
         for point in self.recovery_points.values():
             vault_counts[point.vault] = vault_counts.get(point.vault, 0) + 1
         for name, vault in self.backend.vaults.items():
+            # moto lists vaults from num_of_recovery_points and describes one from the
+            # attribute named after the API field.
             vault.num_of_recovery_points = vault_counts.get(name, 0)
+            vault.number_of_recovery_points = vault_counts.get(name, 0)
 
     # ---- recovery points -------------------------------------------------------------------
 
