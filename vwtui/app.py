@@ -89,12 +89,14 @@ class VwtuiApp(App[int]):
     # Screens by mode; each keeps its own state while another one is shown.
     MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
         "dashboard": DashboardScreen,
+        "checklist": lazy("vwtui.screens.checklist:ChecklistScreen"),
     }
     DEFAULT_MODE = "dashboard"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("d", "switch_mode('dashboard')", "Dashboard", show=False, id="app.dashboard"),
+        Binding("c", "switch_mode('checklist')", "Checklist", id="app.checklist"),
     ]
 
     identity: reactive[CallerIdentity | None] = reactive(None)

@@ -1,0 +1,66 @@
+"""Troubleshooting for one failing check, as the runbook describes it.
+
+Shows what the checklist already read (no new AWS call): the check's evidence, the RDS events of
+the instance, the failed backup jobs with their status messages, whether PITR is enabled
+(BackupRetentionPeriod), then the runbook's common causes, resolution and diagnosis commands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+import vwtui
+from vwtui.diagnosis import Diagnosis
+
+# The checklist's and troubleshooting's styles, shipped beside vwtui.tcss.
+CSS_PATH = str(Path(vwtui.__file__).with_name("checklist.tcss"))
+
+
+def diagnosis_text(diagnosis: Diagnosis) -> Text:
+    """The diagnosis as rich Text: headings bold, AWS data plain (never parsed as markup)."""
+    text = Text()
+    entry = diagnosis.entry
+    text.append(f"{entry.title}", style="bold")
+    text.append(f"  ({entry.source})\n", style="dim")
+    for heading, lines in diagnosis.sections:
+        text.append(f"\n{heading}\n", style="bold underline")
+        for line in lines:
+            style = "bold" if line.startswith("!") else ""
+            text.append(f"  {line}\n", style=style)
+    return text
+
+
+class TroubleshootScreen(Screen[None]):
+    """The runbook's diagnosis of one check; Esc goes back to the checklist."""
+
+    CSS_PATH = CSS_PATH
+    VIEW_NAME = "Troubleshoot"
+
+    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
+        Binding("escape", "app.pop_screen", "Back", id="troubleshoot.back"),
+        Binding("q", "app.pop_screen", "Back", show=False, id="troubleshoot.back_q"),
+    ]
+
+    def __init__(self, diagnosis: Diagnosis) -> None:
+        super().__init__()
+        self.diagnosis = diagnosis
+
+    def compose(self) -> ComposeResult:
+        check = self.diagnosis.check
+        yield Static(Text(f"Troubleshoot: {check.title} [{check.verdict.value.upper()}]",
+                          style="bold"),
+                     id="troubleshoot-title", classes="checklist-heading")
+        with VerticalScroll(id="troubleshoot-body"):
+            yield Static(diagnosis_text(self.diagnosis), id="troubleshoot-text")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#troubleshoot-body").focus()
