@@ -65,8 +65,11 @@ class DashboardScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
         Binding("r", "refresh", "Refresh", id="dashboard.refresh"),
+        Binding("n", "app.new_recovery", "New recovery", id="dashboard.new_recovery"),
+        Binding("o", "app.open_recovery", "Recovery run", show=False,
+                id="dashboard.open_recovery"),
         Binding("f", "cycle_filter", "Filter type", id="dashboard.filter"),
-        Binding("tab", "next_pane", "Next pane", id="dashboard.next_pane"),
+        Binding("tab", "next_pane", "Next pane", show=False, id="dashboard.next_pane"),
         Binding("shift+tab", "previous_pane", "Previous pane", show=False,
                 id="dashboard.previous_pane"),
         Binding("1", "show_pane('snapshots')", "Snapshots", show=False, id="dashboard.snapshots"),

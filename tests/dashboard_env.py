@@ -6,7 +6,7 @@ sandbox and the app) so ages and snapshot SVGs are the same on every run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +16,6 @@ import pytest
 from vwtui.app import VwtuiApp
 from vwtui.config import AwsConfig, Config, UiConfig
 from vwtui.sandbox import Sandbox
-from vwtui.sandbox.server import ENV_UNSET
 from vwtui.services.aws import AwsService
 from vwtui.screens.dashboard import DashboardScreen
 
@@ -44,17 +43,12 @@ class DashboardEnv:
 
 
 @pytest.fixture
-def dashboard_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., DashboardEnv]]:
-    """Start a sandbox in a scenario; the app built from it talks to it over HTTP."""
-    started: list[Sandbox] = []
+def dashboard_env(make_sandbox: Callable[..., Sandbox]) -> Callable[..., DashboardEnv]:
+    """Start the sandbox (fixtures_sandbox.make_sandbox) in a scenario at NOW; the app built
+    from it talks to it over HTTP."""
 
     def start(scenario: str = "healthy", *, refresh_seconds: int = 0) -> DashboardEnv:
-        sandbox = Sandbox(scenario=scenario, now=NOW, restore_seconds=0).start()
-        started.append(sandbox)
-        for name in ENV_UNSET:
-            monkeypatch.delenv(name, raising=False)
-        for name, value in sandbox.env().items():
-            monkeypatch.setenv(name, value)
+        sandbox = make_sandbox(scenario, restore_seconds=0, now=NOW)
         config = Config(
             aws=AwsConfig(region=sandbox.region, endpoint_url=sandbox.endpoint_url,
                           max_attempts=1),
@@ -62,9 +56,7 @@ def dashboard_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Das
         )
         return DashboardEnv(sandbox, config)
 
-    yield start
-    for sandbox in started:
-        sandbox.stop()
+    return start
 
 
 async def wait_for_polls(pilot: Any, polls: int = 1) -> DashboardScreen:

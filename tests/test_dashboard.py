@@ -265,3 +265,34 @@ async def test_markup_in_aws_text_is_shown_as_written(dashboard_env: Start) -> N
         await pilot.press("down")
         await pilot.pause()
         assert reason in _text(alarms.query_one(".pane-detail", Static))
+
+
+async def test_a_refresh_that_fails_keeps_the_last_data_and_says_so(dashboard_env: Start) -> None:
+    env = dashboard_env("healthy")
+    async with env.app().run_test(size=SIZE) as pilot:
+        screen = await wait_for_polls(pilot)
+        snapshots = screen.query_one(SnapshotsPane)
+        shown = snapshots.column_values("id")
+        env.sandbox.deny("rds:DescribeDBSnapshots")
+        await pilot.press("r")
+        await wait_for_polls(pilot, 2)
+        assert snapshots.column_values("id") == shown
+        assert snapshots.errors[0].startswith("Access denied: rds:DescribeDBSnapshots")
+        assert f"shown: {NOW:%H:%M:%S}" in _text(snapshots.query_one(".pane-status", Static))
+        env.sandbox.allow("rds:DescribeDBSnapshots")
+        await pilot.press("r")
+        await wait_for_polls(pilot, 3)
+        assert not snapshots.errors
+        assert not snapshots.query_one(".pane-error").display
+
+
+async def test_unreadable_failed_jobs_are_not_reported_as_none(dashboard_env: Start) -> None:
+    env = dashboard_env("no-backup-access")
+    async with env.app().run_test(size=SIZE) as pilot:
+        screen = await wait_for_polls(pilot)
+        events = screen.query_one(EventsPane)
+        status = _text(events.query_one(".pane-status", Static))
+        assert "? failed backup jobs could not be read" in status
+        assert "0 failed" not in status
+        assert events.events  # the RDS events were readable and are shown
+        assert events.errors[0].startswith("Access denied: backup:ListBackupJobs")

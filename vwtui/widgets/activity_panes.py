@@ -28,18 +28,23 @@ class AlarmsPane(TablePane):
     def __init__(self, *, id: str | None = "alarms", classes: str = "") -> None:
         super().__init__(id=id, classes=classes)
         self.alarms: list[Alarm] = []
+        self.alarms_read = False
 
     def show(self, alarms: Sequence[Alarm] | None, errors: Sequence[BaseException], *,
              now: datetime) -> None:
         """Draw the alarms (None: the fetch failed, keep the last ones shown)."""
         if alarms is not None:
             self.alarms = list(alarms)
+            self.alarms_read = True
         self.set_errors(errors)
         self.set_rows([self._row(a, now) for a in self.alarms])
         levels = [fmt.alarm_level(a.state, a.exists) for a in self.alarms]
         if self.errors:
             levels.append(Level.BAD)
         self.badge = fmt.worst(levels)
+        if not self.alarms_read:
+            self.set_status(self.unreadable("alarms"), now)
+            return
         firing = [a for a in self.alarms if fmt.alarm_level(a.state, a.exists) is Level.BAD]
         if firing:
             summary = self.leveled(f"{Level.BAD.symbol} {len(firing)} of "
@@ -83,14 +88,18 @@ class EventsPane(TablePane):
         super().__init__(id=id, classes=classes)
         self.events: list[RdsEvent] = []
         self.failed_jobs: list[BackupJob] = []
+        self.events_read = False
+        self.jobs_read = False
 
     def show(self, events: Sequence[RdsEvent] | None, failed_jobs: Sequence[BackupJob] | None,
              errors: Sequence[BaseException], *, now: datetime, days: int) -> None:
         """Draw both lists; one that failed to load keeps what it showed before."""
         if events is not None:
             self.events = sorted(events, key=lambda e: e.time, reverse=True)
+            self.events_read = True
         if failed_jobs is not None:
             self.failed_jobs = list(failed_jobs)
+            self.jobs_read = True
         self.set_errors(errors)
         rows = [self._job_row(j, now) for j in self.failed_jobs]
         seen: dict[str, int] = {}
@@ -102,9 +111,18 @@ class EventsPane(TablePane):
         self.set_rows(rows)
         self.badge = Level.BAD if self.failed_jobs or self.errors else Level.OK
         jobs = fmt.plural(len(self.failed_jobs), "failed backup job")
-        summary = (self.leveled(f"{Level.BAD.symbol} {jobs}", Level.BAD) if self.failed_jobs
-                   else self.leveled(f"{Level.OK.symbol} {jobs}", Level.OK))
-        summary.append(f" · {fmt.plural(len(self.events), 'RDS event')} · last {days} days")
+        if not self.jobs_read:
+            summary = self.unreadable("failed backup jobs")
+        elif self.failed_jobs:
+            summary = self.leveled(f"{Level.BAD.symbol} {jobs}", Level.BAD)
+        else:
+            summary = self.leveled(f"{Level.OK.symbol} {jobs}", Level.OK)
+        if self.events_read:
+            summary.append(f" · {fmt.plural(len(self.events), 'RDS event')}")
+        else:
+            summary.append(" · ")
+            summary.append_text(self.unreadable("RDS events"))
+        summary.append(f" · last {days} days")
         self.set_status(summary, now)
 
     def _job_row(self, job: BackupJob, now: datetime) -> Row:

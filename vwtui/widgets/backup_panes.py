@@ -34,6 +34,7 @@ class SnapshotsPane(TablePane):
     def __init__(self, *, id: str | None = "snapshots", classes: str = "") -> None:
         super().__init__(id=id, classes=classes)
         self.snapshots: list[Snapshot] = []
+        self.snapshots_read = False
         self.type_filter = "all"
         self._now: datetime | None = None
         self._max_age_hours = 25.0
@@ -43,6 +44,7 @@ class SnapshotsPane(TablePane):
         """Draw the snapshots (None: the fetch failed, keep the last ones shown)."""
         if snapshots is not None:
             self.snapshots = sorted(snapshots, key=_created, reverse=True)
+            self.snapshots_read = True
         self._now = now
         self._max_age_hours = max_age_hours
         self.set_errors(errors)
@@ -78,6 +80,9 @@ class SnapshotsPane(TablePane):
         if unencrypted or self.errors:
             levels.append(Level.BAD)
         self.badge = fmt.worst(levels)
+        if not self.snapshots_read:
+            self.set_status(self.unreadable("snapshots"), now)
+            return
 
         summary = Text(f"type: {self.type_filter} (f) · "
                        f"{fmt.plural(len(shown), 'snapshot')} · newest automated ")
@@ -133,6 +138,7 @@ class RecoveryPointsPane(TablePane):
     def __init__(self, *, id: str | None = "recovery-points", classes: str = "") -> None:
         super().__init__(id=id, classes=classes)
         self.recovery_points: list[RecoveryPoint] = []
+        self.points_read = False
 
     def show(self, points: Sequence[RecoveryPoint] | None, errors: Sequence[BaseException], *,
              now: datetime, vault: str, instance: str, max_age_hours: float) -> None:
@@ -140,6 +146,7 @@ class RecoveryPointsPane(TablePane):
         if points is not None:
             mine = [p for p in points if is_point_of(p, instance)]
             self.recovery_points = sorted(mine, key=_created, reverse=True)
+            self.points_read = True
         self.set_errors(errors)
         points = self.recovery_points
         self.set_rows([self._row(p, now) for p in points])
@@ -150,6 +157,9 @@ class RecoveryPointsPane(TablePane):
         if self.errors:
             levels.append(Level.BAD)
         self.badge = fmt.worst(levels)
+        if not self.points_read:
+            self.set_status(self.unreadable(f"recovery points in {vault}"), now)
+            return
         summary = Text(f"{fmt.plural(len(points), 'recovery point')} of {instance} · newest ")
         summary.append_text(self.leveled(
             f"{age_level.symbol} {fmt.age(newest_age)}" if newest else f"{Level.BAD.symbol} none",

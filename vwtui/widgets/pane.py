@@ -42,6 +42,8 @@ class Pane(Vertical):
         super().__init__(id=id, classes=f"pane {classes}".strip())
         self.border_title = self.TITLE
         self.loaded = False
+        # When the data on show was fetched (None: never); a failed refresh leaves it alone.
+        self.fetched_at: datetime | None = None
         self.errors: tuple[str, ...] = ()
         self.badge: Level | None = None
 
@@ -78,16 +80,29 @@ class Pane(Vertical):
     def set_status(self, summary: Text | str, now: datetime) -> None:
         """The status line after a load: what is shown, then when it was fetched.
 
-        One line: when the pane is narrow the summary wins and the time is cut off.
+        A fetch that failed (errors set) keeps the time of the data still on show. One line:
+        when the pane is narrow the summary wins and the time is cut off.
         """
         self.loaded = True
+        if not self.errors:
+            self.fetched_at = now
         text = summary.copy() if isinstance(summary, Text) else Text(summary)
         text.no_wrap = True
         text.overflow = "ellipsis"
-        if text.plain:
+        if self.fetched_at is None:
+            when = ""  # the error row says why
+        elif self.errors:
+            when = f"shown: {fmt.clock(self.fetched_at)}"
+        else:
+            when = f"updated {fmt.clock(self.fetched_at)}"
+        if text.plain and when:
             text.append(" · ", style=self.style_for(None))
-        text.append(f"updated {fmt.clock(now)}", style=self.style_for(None))
+        text.append(when, style=self.style_for(None))
         self.query_one(".pane-status", Static).update(text)
+
+    def unreadable(self, what: str) -> Text:
+        """The summary of data that could not be read at all (see the error row)."""
+        return self.leveled(f"{Level.UNKNOWN.symbol} {what} could not be read", Level.BAD)
 
     def style_for(self, level: Level | None) -> Style:
         """The rich style of a level (from vwtui.tcss); None is the muted style."""
