@@ -16,6 +16,7 @@ RecoveryOps) and the journal.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 from collections.abc import Callable
@@ -170,6 +171,12 @@ class RecoveryRun:
         """A new run: checks the request, opens its journal, records the start (the RTO
         clock's origin), the plan and the caller identity. Nothing runs yet."""
         check_request(request)
+        if request.scenario is not Scenario.CROSS_REGION and not (
+                request.subnet_group and request.security_groups):
+            # The plan and the journal show the network the restore will use.
+            subnet, groups = await discover_network(aws, config, request.source)
+            request = dataclasses.replace(request, subnet_group=request.subnet_group or subnet,
+                                          security_groups=request.security_groups or groups)
         started = now()
         run_id = jr.new_run_id(started, request.target or request.source)
         journal = jr.Journal.create(run_id, jr.runs_dir(state_base))
@@ -368,11 +375,8 @@ class RecoveryRun:
         except StepFailed as exc:
             self._fail(step, exc.message, exc.troubleshooting)
             return
-        except (AwsError, DatabaseError, GuardrailError, InvalidParameter) as exc:
+        except VwtuiError as exc:  # AWS, PostgreSQL, guardrail, input: said plainly
             self._fail(step, exc.message, await self._troubleshooting_for(step, exc))
-            return
-        except VwtuiError as exc:
-            self._fail(step, exc.message, None)
             return
         except asyncio.CancelledError:
             step.status = StepStatus.PENDING

@@ -1,0 +1,228 @@
+"""Scenarios 1-3 end to end through the engine: the sandbox over HTTP, a real PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+
+import pytest
+from recovery_env import UNPROTECTED_STAGING, Env, env  # noqa: F401  (fixture)
+
+from vwtui.errors import GuardrailError, NotFound
+from vwtui.model import utcnow
+from vwtui.recovery import journal as jr
+from vwtui.recovery.plan import RecoveryRequest, Scenario, SwapMethod, target_identifier
+from vwtui.recovery.runner import RecoveryRun, RunUpdate
+from vwtui.recovery.state import StepStatus
+from vwtui.recovery.verify import CheckVerdict, ReferenceKind
+
+MUTATING = ("rds:RestoreDBInstance*", "rds:ModifyDBInstance", "rds:DeleteDBInstance",
+            "backup:StartRestoreJob", "route53:ChangeResourceRecordSets", "rds:CreateDBSnapshot")
+
+
+def mutations(env: Env) -> list[str]:
+    return [c for pattern in MUTATING for c in env.calls(pattern)]
+
+
+def statuses(run: RecoveryRun) -> dict[str, StepStatus]:
+    return {s.key: s.status for s in run.steps}
+
+
+async def fresh_snapshot(env: Env, source: str) -> str:
+    """A manual snapshot taken now (its time is after the demo data's newest row)."""
+    name = f"{source}-drill-{utcnow():%Y%m%d%H%M%S}"
+    await env.aws.call("rds", "CreateDBSnapshot", DBSnapshotIdentifier=name,
+                       DBInstanceIdentifier=source)
+    return name
+
+
+async def fresh_recovery_point(env: Env, source: str) -> str:
+    """An on-demand AWS Backup job of `source`, polled to COMPLETED; its recovery point."""
+    instance = await env.aws.instance(source)
+    job = await env.aws.call("backup", "StartBackupJob",
+                             BackupVaultName=env.config.backup.vault, ResourceArn=instance.arn,
+                             IamRoleArn=env.config.backup.restore_role_arn)
+    for _ in range(200):
+        data = await env.aws.call("backup", "DescribeBackupJob", BackupJobId=job["BackupJobId"])
+        if data["State"] == "COMPLETED":
+            return str(data["RecoveryPointArn"])
+        await asyncio.sleep(0.05)
+    raise AssertionError("the backup job never completed")
+
+
+async def test_pitr_recovery_end_to_end_with_route53_swap(env: Env) -> None:
+    request = await env.pitr_request()
+    run = await env.start(request)
+    updates: list[RunUpdate] = []
+    run.subscribe(updates.append)
+    production = await env.aws.instance("video-window")
+
+    last = await run.run_until_blocked()
+
+    assert last is not None and last.key == "swap" and last.status is StepStatus.WAITING
+    assert statuses(run)["restore"] is StepStatus.DONE
+    assert statuses(run)["wait"] is StepStatus.DONE
+    assert statuses(run)["verify"] is StepStatus.DONE
+    assert any(u.kind == "progress" for u in updates)  # the wait reported its polls
+    assert run.verification is not None
+    assert run.verification.overall is CheckVerdict.PASS, run.verification.checks
+    assert run.verification.reference is ReferenceKind.SOURCE
+    assert env.calls("rds:RestoreDBInstanceToPointInTime") == [
+        "rds:RestoreDBInstanceToPointInTime"]
+    assert run.rpo_achieved == timedelta(minutes=10)
+
+    # The swap waits for the engineer's ticks, timestamped.
+    assert "Set maintenance mode" in last.detail
+    await run.run_step()
+    assert env.calls("route53:ChangeResourceRecordSets") == []
+    run.tick("maintenance")
+    run.tick("stop-connections")
+    await run.run_step()
+    zone = await env.ops.hosted_zone_id(env.config.dns.zone)
+    new = await env.aws.instance(request.target)
+    assert await env.ops.record_value(zone, env.config.dns.record) == new.endpoint_address
+    assert run.swap_result is not None
+    assert run.swap_result["old_value"] == production.endpoint_address  # kept for rollback
+    assert run.step("swap").status is StepStatus.WAITING  # type: ignore[union-attr]
+    run.tick("resume")
+    await run.run_step()
+    assert run.step("swap").status is StepStatus.DONE  # type: ignore[union-attr]
+    assert all(i.ticked_at is not None for i in run.step("swap").checklist)  # type: ignore
+
+    # Cleanup would delete production, which is protected: it says so, the engineer skips.
+    cleanup = await run.run_step()
+    assert cleanup is not None and cleanup.status is StepStatus.WAITING
+    assert "protected" in cleanup.detail
+    with pytest.raises(GuardrailError, match="protected"):
+        await run.confirm_cleanup("video-window")
+    assert env.calls("rds:DeleteDBInstance") == []
+    run.skip("old production kept for the incident review")
+    assert run.finished and run.outcome == "finished"
+    assert run.clock.finished_at is not None
+
+    record = jr.load_run(run.journal_path)
+    assert record.finished and record.created == [request.target]
+    assert set(record.ticks) == {"maintenance", "stop-connections", "resume"}
+    assert record.steps["cleanup"].skip_reason == "old production kept for the incident review"
+    assert jr.unfinished_runs(env.state_base) == []
+
+
+async def test_snapshot_recovery_end_to_end_with_rename_and_cleanup(env: Env) -> None:
+    env = env.with_config(instances=UNPROTECTED_STAGING)
+    source = "video-window-staging"
+    snapshot = await fresh_snapshot(env, source)
+    target = target_identifier(utcnow())
+    run = await env.start(RecoveryRequest(Scenario.SNAPSHOT, source, target,
+                                          snapshot_id=snapshot, swap=SwapMethod.RENAME))
+    await run.run_until_blocked()
+    assert statuses(run)["verify"] is StepStatus.DONE, run.step("verify")
+    assert run.restore_point is not None  # the snapshot's time
+    run.tick("maintenance")
+    run.tick("stop-connections")
+    await run.run_step()
+    retired = run.replaced
+    assert retired.startswith(f"{source}-old-")
+    assert (await env.aws.instance(retired)).identifier == retired
+    assert await env.aws.instance_exists(source)  # the recovered instance under the old name
+    assert not await env.aws.instance_exists(target)
+    assert run.owned >= {target, retired}
+    run.tick("resume")
+    await run.run_step()
+
+    cleanup = await run.run_step()
+    assert cleanup is not None and cleanup.status is StepStatus.WAITING
+    with pytest.raises(GuardrailError, match="Type .* exactly"):
+        await run.confirm_cleanup(source)  # the wrong instance's name
+    assert env.calls("rds:DeleteDBInstance") == []
+    await run.confirm_cleanup(retired)
+    assert run.finished and run.step("cleanup").status is StepStatus.DONE  # type: ignore
+    final = [s for s in await env.aws.snapshots(retired) if s.snapshot_type == "manual"]
+    assert [s.identifier for s in final] == [f"{retired}-final-{run.clock.finished_at:%Y%m%d%H%M}"]
+
+
+async def test_aws_backup_recovery_end_to_end(env: Env) -> None:
+    point = await fresh_recovery_point(env, "video-window")
+    target = target_identifier(utcnow())
+    run = await env.start(RecoveryRequest(Scenario.AWS_BACKUP, "video-window", target,
+                                          recovery_point_arn=point))
+    await run.run_until_blocked()
+    assert statuses(run) == {"restore": StepStatus.DONE, "wait": StepStatus.DONE,
+                             "verify": StepStatus.DONE, "swap": StepStatus.WAITING,
+                             "cleanup": StepStatus.PENDING}
+    assert run.restore_job_id is not None
+    job = await env.aws.call("backup", "DescribeRestoreJob", RestoreJobId=run.restore_job_id)
+    assert job["IamRoleArn"] == env.config.backup.restore_role_arn
+    assert job["CreatedResourceArn"].endswith(f":db:{target}")
+    assert env.calls("backup:StartRestoreJob") == ["backup:StartRestoreJob"]
+    assert env.calls("backup:DescribeRestoreJob")  # the wait described the job
+    assert (await env.aws.instance(target)).status == "available"
+    record = jr.load_run(run.journal_path)
+    assert record.restore_job_id == run.restore_job_id
+
+
+@pytest.mark.parametrize("scenario", [Scenario.PITR, Scenario.SNAPSHOT, Scenario.AWS_BACKUP])
+async def test_dry_run_walks_the_whole_plan_without_changing_anything(
+        env: Env, scenario: Scenario) -> None:
+    target = target_identifier(utcnow())
+    if scenario is Scenario.PITR:
+        request = await env.pitr_request(dry_run=True)
+    elif scenario is Scenario.SNAPSHOT:
+        snaps = await env.aws.snapshots("video-window", "automated")
+        request = RecoveryRequest(scenario, "video-window", target,
+                                  snapshot_id=snaps[0].identifier, dry_run=True)
+    else:
+        points = await env.aws.recovery_points(env.config.backup.vault)
+        request = RecoveryRequest(scenario, "video-window", target,
+                                  recovery_point_arn=points[0].arn, dry_run=True)
+    run = await env.start(request)
+    await run.run_until_blocked()
+
+    assert run.finished and all(s.status is StepStatus.DONE for s in run.steps)
+    assert all(s.detail.startswith("Dry run") for s in run.steps)
+    assert mutations(env) == []
+    assert not await env.aws.instance_exists(request.target)
+    restore = run.step("restore")
+    assert restore is not None and restore.command and restore.command.startswith("aws ")
+    records = [json.loads(line) for line in run.journal_path.read_text().splitlines()]
+    assert records[0]["dry_run"] is True
+    assert all(r.get("dry_run") is True for r in records if r["event"] == jr.STEP_END)
+
+
+async def test_pitr_time_outside_the_window_is_refused_before_any_restore(env: Env) -> None:
+    window = await env.aws.pitr_window("video-window")
+    assert window.earliest is not None
+    request = RecoveryRequest(Scenario.PITR, "video-window", target_identifier(utcnow()),
+                              restore_time=window.earliest - timedelta(hours=1))
+    run = await env.start(request)
+    step = await run.run_step()
+    assert step is not None and step.status is StepStatus.FAILED
+    assert "outside the restore window" in (step.error or "")
+    assert step.troubleshooting is not None
+    assert any("PITR window" in c for c in step.troubleshooting.causes)
+    assert env.restore_calls() == []
+
+
+async def test_sandbox_refuses_a_pitr_time_outside_the_window_too(env: Env) -> None:
+    """The service layer alone (no engine check) gets AWS's InvalidRestoreFault, translated."""
+    window = await env.aws.pitr_window("video-window")
+    assert window.latest is not None
+    from vwtui.errors import InvalidParameter
+    with pytest.raises(InvalidParameter, match="outside the restorable window"):
+        await env.ops.restore_to_point_in_time("video-window", "video-window-recovery-x",
+                                               window.latest + timedelta(minutes=30))
+    with pytest.raises(NotFound):
+        await env.aws.instance("video-window-recovery-x")
+
+
+async def test_target_name_taken_by_another_instance_is_a_conflict(env: Env) -> None:
+    request = await env.pitr_request()
+    assert request.restore_time is not None
+    # Another run (another engineer) restored under the same name first.
+    await env.ops.restore_to_point_in_time("video-window", request.target,
+                                           request.restore_time, run_id="someone-else")
+    run = await env.start(request)
+    step = await run.run_step()
+    assert step is not None and step.status is StepStatus.FAILED
+    assert "name conflict" in (step.error or "")
+    assert len(env.calls("rds:RestoreDBInstanceToPointInTime")) == 1
