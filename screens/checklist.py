@@ -12,6 +12,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar, cast
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -28,6 +30,7 @@ from vwtui.errors import VwtuiError
 from vwtui.model import CheckResult, Verdict, utcnow
 from vwtui.screens.troubleshoot import CSS_PATH, TroubleshootScreen
 from vwtui.signoff import SignOff, SignOffLog, is_overdue
+from vwtui.widgets.context_bar import ContextBar
 
 if TYPE_CHECKING:
     from vwtui.config import Config
@@ -136,11 +139,8 @@ class ChecklistScreen(Screen[None]):
         return clock()
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(f"Backup verification · {self.config.instances.production} · "
-                          f"{self.service.region or self.config.aws.region} · vault "
-                          f"{self.config.backup.vault}", style="bold"),
-                     id="checklist-title", classes="checklist-heading")
-        yield Static("⟳ reading AWS…", id="checklist-status", markup=False)
+        yield ContextBar()
+        yield Static("Checklist · ⟳ reading AWS…", id="checklist-status", markup=False)
         yield Static("", id="checklist-signoff", markup=False)
         table: DataTable[Text | str] = DataTable(id="checklist-table", cursor_type="row",
                                                  zebra_stripes=False)
@@ -162,7 +162,7 @@ class ChecklistScreen(Screen[None]):
 
     def action_refresh(self) -> None:
         """Read AWS again (every call at once) and redraw the verdicts."""
-        self.query_one("#checklist-status", Static).update("⟳ reading AWS…")
+        self._status("Checklist · ⟳ reading AWS…", "")
         self.load()
 
     @work(exclusive=True, group="checklist")
@@ -170,16 +170,16 @@ class ChecklistScreen(Screen[None]):
         try:
             readings, results = await run_checks(self.service, self.config, self.clock())
         except VwtuiError as exc:
-            self._status(f"✖ {exc.title}: {exc}", "-error")
+            self._status(f"Checklist · ✖ {exc.title}: {exc}", "-error")
             return
         self.readings, self.results = readings, results
         self._draw_results()
         problem = next((u for u in readings.unreadable() if u.credentials), None)
         if problem is not None:
-            self._status(f"✖ AWS credentials: {problem.reason}", "-error")
+            self._status(f"Checklist · ✖ AWS credentials: {problem.reason}", "-error")
         else:
             counts = checks.summary(results)
-            self._status(f"Read at {readings.now:%H:%M} UTC: {counts['pass']} pass, "
+            self._status(f"Checklist · read {readings.now:%H:%M} UTC: {counts['pass']} pass, "
                          f"{counts['fail']} fail, {counts['unknown']} unknown", "")
         self._draw_signoff()
         self.loads_completed += 1
@@ -211,14 +211,17 @@ class ChecklistScreen(Screen[None]):
         if result is None:
             box.update("")
             return
-        text = Text()
-        text.append(f"{GROUP_TITLES[result.group]}: {result.title}", style="bold")
-        text.append(f"  {result.verdict.value.upper()}\n")
+        # Evidence as a grid: a wrapped line stays indented under its bullet.
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(width=1)
+        grid.add_column(ratio=1)
         for line in result.evidence:
-            text.append(f"• {line}\n")
+            grid.add_row("•", Text(line))
+        heading = Text.assemble((f"{GROUP_TITLES[result.group]}: {result.title}", "bold"),
+                                f"  {result.verdict.value.upper()}")
         if result.verdict is not Verdict.PASS:
-            text.append("t: troubleshoot", style="dim")
-        box.update(text)
+            heading.append("  (t: troubleshoot)", style="dim")
+        box.update(Group(heading, grid))
 
     def _draw_signoff(self) -> None:
         try:

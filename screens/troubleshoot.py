@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
+from rich.console import Group, RenderableType
+from rich.padding import Padding
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,13 +21,14 @@ from textual.widgets import Footer, Static
 
 import vwtui
 from vwtui.diagnosis import Diagnosis
+from vwtui.widgets.context_bar import ContextBar
 
 # The checklist's and troubleshooting's styles, shipped beside vwtui.tcss.
 CSS_PATH = str(Path(vwtui.__file__).with_name("checklist.tcss"))
 
 
 def diagnosis_text(diagnosis: Diagnosis) -> Text:
-    """The diagnosis as rich Text: headings bold, AWS data plain (never parsed as markup)."""
+    """The diagnosis as plain rich Text (AWS data is never parsed as markup)."""
     text = Text()
     entry = diagnosis.entry
     text.append(f"{entry.title}", style="bold")
@@ -33,9 +36,21 @@ def diagnosis_text(diagnosis: Diagnosis) -> Text:
     for heading, lines in diagnosis.sections:
         text.append(f"\n{heading}\n", style="bold underline")
         for line in lines:
-            style = "bold" if line.startswith("!") else ""
-            text.append(f"  {line}\n", style=style)
+            text.append(f"  {line}\n", style="bold" if line.startswith("!") else "")
     return text
+
+
+def diagnosis_renderable(diagnosis: Diagnosis) -> Group:
+    """The diagnosis for the screen: each line indented as a block, so wrapped lines align."""
+    entry = diagnosis.entry
+    parts: list[RenderableType] = [
+        Text.assemble((entry.title, "bold"), (f"  ({entry.source})", "dim"))]
+    for heading, lines in diagnosis.sections:
+        parts.append(Text(f"\n{heading}", style="bold underline"))
+        for line in lines:
+            parts.append(Padding(Text(line, style="bold" if line.startswith("!") else ""),
+                                 (0, 0, 0, 2)))
+    return Group(*parts)
 
 
 class TroubleshootScreen(Screen[None]):
@@ -55,11 +70,12 @@ class TroubleshootScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         check = self.diagnosis.check
+        yield ContextBar()
         yield Static(Text(f"Troubleshoot: {check.title} [{check.verdict.value.upper()}]",
                           style="bold"),
                      id="troubleshoot-title", classes="checklist-heading")
         with VerticalScroll(id="troubleshoot-body"):
-            yield Static(diagnosis_text(self.diagnosis), id="troubleshoot-text")
+            yield Static(diagnosis_renderable(self.diagnosis), id="troubleshoot-text")
         yield Footer()
 
     def on_mount(self) -> None:
