@@ -230,12 +230,18 @@ class RecoveryOps:
             try:
                 items = await remote.paginate("rds", "DescribeDBSnapshots", "DBSnapshots",
                                               SnapshotType="manual")
+                # Only snapshots that live in the DR region (their ARN says where).
                 copies = tuple(s["DBSnapshotIdentifier"] for s in items
-                               if s.get("DBInstanceIdentifier") == source
-                               or source in str(s.get("SourceDBSnapshotIdentifier", "")))
+                               if _region_of(str(s.get("DBSnapshotArn", ""))) == dr
+                               and (s.get("DBInstanceIdentifier") == source
+                                    or f":snapshot:{source}" in str(
+                                        s.get("SourceDBSnapshotIdentifier", ""))
+                                    or f"{source}-" in str(
+                                        s.get("SourceDBSnapshotIdentifier", ""))))
                 dr_instances = await remote.paginate("rds", "DescribeDBInstances", "DBInstances")
                 replicas += tuple(
-                    i["DBInstanceIdentifier"] for i in dr_instances
+                    str(i.get("DBInstanceArn") or i["DBInstanceIdentifier"])
+                    for i in dr_instances
                     if _region_of(str(i.get("ReadReplicaSourceDBInstanceIdentifier", "")))
                     == primary and str(i.get("ReadReplicaSourceDBInstanceIdentifier", ""))
                     .endswith(f":db:{source}"))
