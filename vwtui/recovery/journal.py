@@ -222,7 +222,8 @@ def load_run(path: Path) -> RunRecord:
 
 def _apply(run: RunRecord, record: Mapping[str, Any]) -> None:
     event = record.get("event")
-    when = _time(record.get("time"))
+    # "at": the moment the run itself recorded (step start/end); "time": when it was written.
+    when = _time(record.get("at")) or _time(record.get("time"))
     step = run.steps.get(str(record.get("step"))) if record.get("step") else None
     if event == RUN_RESUME:
         run.resumed += 1

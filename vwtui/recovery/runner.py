@@ -367,7 +367,8 @@ class RecoveryRun:
         step.troubleshooting = None
         step.status = StepStatus.RUNNING
         if first or step.key not in ("swap", "cleanup"):
-            self.journal.append(jr.STEP_START, step=step.key, command=step.command,
+            self.journal.append(jr.STEP_START, step=step.key, at=step.started_at,
+                                command=step.command,
                                 dry_run=self.dry_run)
         self._notify("step", step, f"{step.title}: running")
         try:
@@ -391,6 +392,7 @@ class RecoveryRun:
             step.ended_at = self._now()
             step.progress = ""
         self.journal.append(jr.STEP_END, step=step.key, outcome=status.value, detail=detail,
+                            at=step.ended_at,
                             dry_run=self.dry_run)
         self._notify("step", step, f"{step.title}: {status.value}")
 
@@ -402,6 +404,7 @@ class RecoveryRun:
         step.progress = ""
         step.troubleshooting = troubleshooting
         self.journal.append(jr.STEP_END, step=step.key, outcome="failed", error=message,
+                            at=step.ended_at,
                             dry_run=self.dry_run)
         self._notify("step", step, f"{step.title} failed: {message}")
 
@@ -451,7 +454,7 @@ class RecoveryRun:
         step.started_at = step.started_at or now
         step.ended_at = now
         step.progress = ""
-        self.journal.append(jr.STEP_END, step=step.key, outcome="skipped",
+        self.journal.append(jr.STEP_END, step=step.key, outcome="skipped", at=now,
                             skip_reason=step.skip_reason)
         self._notify("step", step, f"{step.title}: skipped ({step.skip_reason})")
         if self.current is None:
@@ -558,7 +561,8 @@ class RecoveryRun:
             step.ended_at = self._now()
             step.detail = (f"Deleting {identifier}; final snapshot {final}." if final else
                            f"Deleting {identifier}; final snapshot declined.")
-            self.journal.append(jr.STEP_END, step=step.key, outcome="done", detail=step.detail)
+            self.journal.append(jr.STEP_END, step=step.key, outcome="done", detail=step.detail,
+                                at=step.ended_at)
             self._notify("step", step, step.detail)
         finally:
             self._busy = False

@@ -1,0 +1,161 @@
+"""A step failing in each way the runbook knows: the run stops, says why, and waits for the
+engineer (retry, skip with a reason, abort with cleanup)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from recovery_env import Env, env, slow_env  # noqa: F401  (fixtures)
+
+from vwtui.errors import GuardrailError
+from vwtui.model import utcnow
+from vwtui.recovery import journal as jr
+from vwtui.recovery.plan import RecoveryRequest, Scenario, target_identifier
+from vwtui.recovery.runner import RecoveryRun, RecoveryStateError
+from vwtui.recovery.state import StepStatus
+from vwtui.recovery.verify import CheckVerdict
+
+
+def assert_stopped_at(run: RecoveryRun, key: str) -> None:
+    """The run stopped at `key`: it failed, later steps never started, nothing goes on."""
+    step = run.step(key)
+    assert step is not None and step.status is StepStatus.FAILED, step
+    assert step.error
+    later = run.steps[run.steps.index(step) + 1:]
+    assert all(s.status is StepStatus.PENDING and s.started_at is None for s in later)
+    assert not run.finished
+
+
+async def test_aws_error_stops_the_run_and_retry_continues(env: Env) -> None:
+    env.sandbox.deny("RestoreDBInstanceToPointInTime")
+    run = await env.start(await env.pitr_request())
+    await run.run_until_blocked()
+
+    assert_stopped_at(run, "restore")
+    restore = run.step("restore")
+    assert restore is not None
+    assert "rds:RestoreDBInstanceToPointInTime was denied" in (restore.error or "")
+    assert restore.troubleshooting is not None
+    assert any("describe-events" in c for c in restore.troubleshooting.commands)
+    with pytest.raises(RecoveryStateError, match="Retry it, skip it with a reason, or abort"):
+        await run.run_step()
+    assert await run.run_until_blocked() is None  # nothing runs by itself after a failure
+    assert run.step("wait").status is StepStatus.PENDING  # type: ignore[union-attr]
+
+    env.sandbox.allow("RestoreDBInstanceToPointInTime")
+    step = await run.retry()
+    assert step is not None and step.status is StepStatus.DONE
+    assert len(env.calls("rds:RestoreDBInstanceToPointInTime")) == 2  # denied, then made
+    assert run.created == [run.request.target]
+    outcomes = [r.get("outcome") for r in (await _records(run)) if r["event"] == jr.STEP_END]
+    assert outcomes[:3] == ["failed", "retry", "done"]
+
+
+async def test_instance_that_ends_failed_fails_the_wait_with_its_events(slow_env: Env) -> None:
+    env = slow_env
+    run = await env.start(await env.pitr_request())
+    await run.run_step()  # restore issued; the instance takes a minute
+    target = run.request.target
+    env.sandbox.set_instance_status(target, "failed",
+                                    "Database instance restore failed: storage full")
+    await run.run_until_blocked()
+
+    assert_stopped_at(run, "wait")
+    wait = run.step("wait")
+    assert wait is not None and f"{target} ended failed" in (wait.error or "")
+    assert wait.troubleshooting is not None
+    messages = [e.message for e in wait.troubleshooting.events]
+    assert "Database instance restore failed: storage full" in messages
+    assert any("Instance name conflict" in c for c in wait.troubleshooting.causes)
+
+
+@pytest.mark.parametrize("ending", ["FAILED", "ABORTED"])
+async def test_restore_job_that_ends_failed_or_aborted_fails_the_wait(
+        slow_env: Env, ending: str) -> None:
+    env = slow_env
+    points = await env.aws.recovery_points(env.config.backup.vault)
+    production = await env.aws.instance("video-window")
+    point = next(p for p in points if p.resource_arn == production.arn)
+    run = await env.start(RecoveryRequest(Scenario.AWS_BACKUP, "video-window",
+                                          target_identifier(utcnow()),
+                                          recovery_point_arn=point.arn))
+    await run.run_step()
+    assert run.restore_job_id is not None
+    env.sandbox.end_restore_job(run.restore_job_id, ending, "Insufficient privileges on role")
+    await run.run_until_blocked()
+
+    assert_stopped_at(run, "wait")
+    wait = run.step("wait")
+    assert wait is not None
+    assert f"Restore job {run.restore_job_id} ended {ending}" in (wait.error or "")
+    assert "Insufficient privileges on role" in (wait.error or "")
+    assert wait.troubleshooting is not None
+    assert wait.troubleshooting.title == f"AWS Backup restore job {ending}"
+    assert any(run.restore_job_id in c for c in wait.troubleshooting.commands)
+    assert env.calls("backup:StartRestoreJob") == ["backup:StartRestoreJob"]
+
+
+async def test_failed_validation_stops_the_run_and_abort_cleans_up(env: Env) -> None:
+    # A restore point well before the demo data's newest rows: not the database as it stood.
+    request = await env.pitr_request(before_latest=timedelta(hours=1))
+    run = await env.start(request)
+    await run.run_until_blocked()
+
+    assert_stopped_at(run, "verify")
+    assert run.verification is not None
+    assert run.verification.overall is CheckVerdict.FAIL
+    failed = {c.key for c in run.verification.failures}
+    assert "newest:transactions" in failed
+    verify = run.step("verify")
+    assert verify is not None and verify.error and verify.error.startswith("Validation failed")
+    assert verify.troubleshooting is not None
+    assert "Do not swap to this instance" in verify.troubleshooting.resolution
+
+    with pytest.raises(RecoveryStateError, match="Say why"):
+        run.skip("  ")
+    with pytest.raises(GuardrailError, match="Type"):
+        await run.abort(cleanup=True, typed_confirmation="video-window")
+    assert not run.finished
+    assert env.calls("rds:DeleteDBInstance") == []
+
+    deleted = await run.abort(cleanup=True, typed_confirmation=request.target)
+    assert deleted == [request.target]
+    assert env.calls("rds:DeleteDBInstance") == ["rds:DeleteDBInstance"]
+    assert run.finished and run.outcome == "aborted"
+    final = [s for s in await env.aws.snapshots(request.target) if s.snapshot_type == "manual"]
+    assert len(final) == 1  # a final snapshot by default
+    record = jr.load_run(run.journal_path)
+    assert record.finished and record.outcome == "aborted"
+    assert record.deleted == [request.target]
+
+
+async def test_skip_with_a_reason_moves_on_and_is_journaled(env: Env) -> None:
+    request = await env.pitr_request(before_latest=timedelta(hours=1))
+    run = await env.start(request)
+    await run.run_until_blocked()
+    assert_stopped_at(run, "verify")
+    run.skip("newest rows are clock skew of the app servers; checked by hand")
+    swap = await run.run_step()
+    assert swap is not None and swap.key == "swap" and swap.status is StepStatus.WAITING
+    record = jr.load_run(run.journal_path)
+    assert record.steps["verify"].outcome == "skipped"
+    assert record.steps["verify"].skip_reason.startswith("newest rows")  # type: ignore
+
+
+async def test_unreachable_new_database_fails_verify_with_the_reason(env: Env) -> None:
+    from vwtui.config import DatabaseConfig
+    nowhere = env.with_config(database=DatabaseConfig(
+        host="127.0.0.1", port=1, name="serverpod", user="postgres", sslmode="disable",
+        connect_timeout_seconds=2))
+    run = await nowhere.start(await nowhere.pitr_request())
+    await run.run_until_blocked()
+    assert_stopped_at(run, "verify")
+    assert "127.0.0.1" in (run.step("verify").error or "")  # type: ignore[union-attr]
+
+
+async def _records(run: RecoveryRun) -> list[dict[str, object]]:
+    await asyncio.sleep(0)
+    import json
+    return [json.loads(line) for line in run.journal_path.read_text().splitlines()]

@@ -1,0 +1,172 @@
+"""Journal and resume: a run killed mid-wait (SIGKILL, a real process) is resumed in a fresh
+one; the clock keeps its start and nothing is issued to AWS a second time."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from recovery_env import Env, env, slow_env  # noqa: F401  (fixtures)
+
+from vwtui.model import utcnow
+from vwtui.recovery import journal as jr
+from vwtui.recovery.plan import RecoveryRequest, Scenario, target_identifier
+from vwtui.recovery.runner import RecoveryStateError
+from vwtui.recovery.state import StepStatus
+
+CHILD = Path(__file__).with_name("recovery_env.py")
+
+
+def wait_for(predicate, what: str, seconds: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def journal_events(path: Path) -> list[tuple[str, str | None]]:
+    return [(r["event"], r.get("step")) for r in
+            (json.loads(line) for line in path.read_text().splitlines() if line.endswith("}"))]
+
+
+async def test_run_killed_mid_wait_resumes_without_a_second_restore(slow_env: Env) -> None:
+    env = slow_env
+    request = await env.pitr_request()
+    db = env.config.database
+    args = {"region": env.config.aws.region, "endpoint_url": env.config.aws.endpoint_url,
+            "database": {"host": db.host, "port": db.port, "user": db.user, "name": db.name,
+                         "sslmode": db.sslmode},
+            "target": request.target, "restore_time": request.restore_time.isoformat(),  # type: ignore[union-attr]
+            "state_base": str(env.state_base)}
+    child = subprocess.Popen([sys.executable, str(CHILD), json.dumps(args)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=os.environ.copy())
+    try:
+        assert child.stdout is not None
+        started = json.loads(child.stdout.readline())
+        journal = Path(started["journal"])
+        # Killed while it polls the new instance: the wait step has started, not ended.
+        wait_for(lambda: ("step-progress", "wait") in journal_events(journal), "the wait poll")
+        child.send_signal(signal.SIGKILL)
+        assert child.wait(timeout=10) == -signal.SIGKILL
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert env.calls("rds:RestoreDBInstanceToPointInTime") == [
+        "rds:RestoreDBInstanceToPointInTime"]
+    assert (await env.aws.instance(request.target)).status == "creating"
+
+    # A fresh process (this one) finds the unfinished run and resumes it.
+    unfinished = jr.unfinished_runs(env.state_base)
+    assert [r.path for r in unfinished] == [journal]
+    assert unfinished[0].current_step == "wait"
+    run = await env.resume(journal)
+    assert run.clock.started_at == datetime.fromisoformat(started["started_at"])
+    assert run.step("restore").status is StepStatus.DONE  # type: ignore[union-attr]
+    assert run.created == [request.target]
+    assert run.step("wait").started_at is not None  # its timer continues too  # type: ignore
+    env.sandbox.set_instance_status(request.target, "available")  # the restore finishes
+    last = await run.run_until_blocked()
+
+    assert last is not None and last.key == "swap" and last.status is StepStatus.WAITING
+    assert run.step("verify").status is StepStatus.DONE  # type: ignore[union-attr]
+    assert env.calls("rds:RestoreDBInstanceToPointInTime") == [
+        "rds:RestoreDBInstanceToPointInTime"]  # never issued a second time
+    events = journal_events(journal)
+    assert ("run-resume", None) in events
+    assert events.count(("restore-issued", "restore")) == 1
+
+
+async def test_restore_issued_but_not_journaled_is_adopted_not_reissued(env: Env) -> None:
+    """Killed between the restore call and its journal record: the instance, tagged with the
+    run's id, is found in AWS and taken over."""
+    request = await env.pitr_request()
+    run = await env.start(request)
+    run.journal.append(jr.STEP_START, step="restore", command=run.step("restore").command)  # type: ignore[union-attr]
+    assert request.restore_time is not None
+    await env.ops.restore_to_point_in_time(request.source, request.target, request.restore_time,
+                                           run_id=run.run_id)
+    # ... and the process dies here.
+    resumed = await env.resume(run.journal_path)
+    step = await resumed.run_step()
+    assert step is not None and step.key == "restore" and step.status is StepStatus.DONE
+    assert "not issued again" in step.detail
+    assert len(env.calls("rds:RestoreDBInstanceToPointInTime")) == 1
+    assert resumed.created == [request.target]
+    await resumed.run_until_blocked()
+    assert resumed.step("verify").status is StepStatus.DONE  # type: ignore[union-attr]
+
+
+async def test_known_restore_job_is_described_not_started_again(slow_env: Env) -> None:
+    env = slow_env
+    points = await env.aws.recovery_points(env.config.backup.vault)
+    production = await env.aws.instance("video-window")
+    point = next(p for p in points if p.resource_arn == production.arn)
+    request = RecoveryRequest(Scenario.AWS_BACKUP, "video-window", target_identifier(utcnow()),
+                              recovery_point_arn=point.arn)
+    run = await env.start(request)
+    await run.run_step()
+    job_id = run.restore_job_id
+    assert job_id is not None
+    del run  # the process is gone
+
+    resumed = await env.resume(jr.unfinished_runs(env.state_base)[0].path)
+    assert resumed.restore_job_id == job_id
+    env.sandbox.end_restore_job(job_id, "ABORTED", "stopped by an operator")
+    step = await resumed.run_step()
+    assert step is not None and step.key == "wait" and step.status is StepStatus.FAILED
+    assert job_id in (step.error or "")
+    assert env.calls("backup:StartRestoreJob") == ["backup:StartRestoreJob"]
+    assert env.calls("backup:DescribeRestoreJob")
+
+
+async def test_restore_job_started_but_not_journaled_is_found_in_aws(slow_env: Env) -> None:
+    env = slow_env
+    points = await env.aws.recovery_points(env.config.backup.vault)
+    production = await env.aws.instance("video-window")
+    point = next(p for p in points if p.resource_arn == production.arn)
+    request = RecoveryRequest(Scenario.AWS_BACKUP, "video-window", target_identifier(utcnow()),
+                              recovery_point_arn=point.arn)
+    run = await env.start(request)
+    run.journal.append(jr.STEP_START, step="restore")
+    from vwtui.recovery.plan import restore_job_metadata
+    job_id = await env.ops.start_restore_job(
+        point.arn, restore_job_metadata(request.target, "db.t3.micro", None, ()))
+    resumed = await env.resume(run.journal_path)
+    step = await resumed.run_step()
+    assert step is not None and step.status is StepStatus.DONE, step
+    assert resumed.restore_job_id == job_id
+    assert env.calls("backup:StartRestoreJob") == ["backup:StartRestoreJob"]
+
+
+async def test_done_steps_and_ticks_stay_done_after_resume(env: Env) -> None:
+    run = await env.start(await env.pitr_request())
+    await run.run_until_blocked()
+    run.tick("maintenance")
+    resumed = await env.resume(run.journal_path)
+    assert [s.status for s in resumed.steps[:3]] == [StepStatus.DONE] * 3
+    assert [s.started_at for s in resumed.steps[:3]] == [s.started_at for s in run.steps[:3]]
+    swap = resumed.step("swap")
+    assert swap is not None
+    ticks = {i.key: i.ticked_at for i in swap.checklist}
+    assert ticks["maintenance"] == run.step("swap").checklist[0].ticked_at  # type: ignore
+    assert ticks["stop-connections"] is None
+    assert resumed.verification is None  # re-run only if asked; the journal kept the verdict
+    assert resumed.step("verify").detail.startswith("PASS")  # type: ignore[union-attr]
+
+
+async def test_a_finished_run_is_not_resumed(env: Env) -> None:
+    run = await env.start(await env.pitr_request(dry_run=True))
+    await run.run_until_blocked()
+    assert run.finished
+    with pytest.raises(RecoveryStateError, match="nothing to resume"):
+        await env.resume(run.journal_path)
