@@ -3,8 +3,8 @@
 - `make_sandbox(scenario=..., restore_seconds=..., now=...)`: start a sandbox and point boto3
   at it (environment set with monkeypatch). `now` defaults to the current time, so the
   product's "last 24 hours" see the seeded history; pass `SANDBOX_NOW` (or any aware time)
-  where dates must be the same on every run (UI snapshots). moto's backends are process-wide, so only one
-  sandbox runs at a time: asking for another stops the previous one first.
+  where dates must be the same on every run (UI snapshots). moto's backends are
+  process-wide, so only one sandbox runs at a time: asking for another stops the previous.
 - `sandbox`: the healthy account, restores taking 1 s.
 - `aws`: a `vwtui.services.aws.AwsService` whose config points at `sandbox`.
 - `aws_for(sandbox)`: the same for a sandbox made with `make_sandbox`.

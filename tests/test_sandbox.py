@@ -4,6 +4,9 @@ events, paging, restore timing, AccessDenied in every protocol)."""
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -517,3 +520,66 @@ def test_deny_patterns_name_a_service(sandbox: Any) -> None:
     client("backup").list_backup_jobs()  # another service is not affected
     sandbox.allow("rds:Describe*")
     client("rds").describe_db_snapshots()
+
+
+def test_rename_keeps_the_instance_and_is_an_event(sandbox: Any) -> None:
+    rds = client("rds")
+    before = rds.describe_db_instances(DBInstanceIdentifier=STAGING)["DBInstances"][0]
+    rds.modify_db_instance(DBInstanceIdentifier=STAGING,
+                           NewDBInstanceIdentifier="video-window-staging-old",
+                           ApplyImmediately=True)
+    after = rds.describe_db_instances(DBInstanceIdentifier="video-window-staging-old")[
+        "DBInstances"][0]
+    assert after["InstanceCreateTime"] == before["InstanceCreateTime"]
+    assert after["LatestRestorableTime"] == before["LatestRestorableTime"]
+    events = rds.describe_events(SourceIdentifier="video-window-staging-old",
+                                 SourceType="db-instance", Duration=60)["Events"]
+    assert events[-1]["Message"].startswith(f"Renamed instance from {STAGING}")
+
+
+def test_access_denied_in_rpc_v2_cbor_parses_as_botocore_would() -> None:
+    """CloudWatch may be spoken in CBOR (botocore lists smithy-rpc-v2-cbor for it): the
+    denial must parse there too."""
+    import io
+
+    import botocore.session
+    from botocore.awsrequest import HeadersDict
+    from botocore.parsers import create_parser
+
+    from vwtui.sandbox.wire import access_denied, read_request
+
+    environ = {
+        "REQUEST_METHOD": "POST", "CONTENT_TYPE": "application/cbor", "CONTENT_LENGTH": "1",
+        "PATH_INFO": "/service/GraniteServiceVersion20100801/operation/DescribeAlarms",
+        "HTTP_SMITHY_PROTOCOL": "rpc-v2-cbor", "wsgi.input": io.BytesIO(b"\xa0"),
+        "HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=testing/20251111/eu-west-1/"
+                              "monitoring/aws4_request, SignedHeaders=host, Signature=x",
+    }
+    request = read_request(environ)
+    assert (request.service, request.operation, request.protocol) == (
+        "cloudwatch", "DescribeAlarms", "cbor")
+    status, headers, body = access_denied(request, "arn:aws:iam::123456789012:user/moto")
+    model = botocore.session.get_session().get_service_model("cloudwatch")
+    parsed = create_parser("smithy-rpc-v2-cbor").parse(
+        {"status_code": status, "headers": HeadersDict(headers), "body": body},
+        model.operation_model("DescribeAlarms").output_shape)
+    assert status == 403 and parsed["Error"]["Code"] == "AccessDenied"
+    assert "cloudwatch:DescribeAlarms" in parsed["Error"]["Message"]
+
+
+@pytest.mark.skipif(shutil.which("aws") is None, reason="no aws CLI on PATH")
+def test_the_runbooks_aws_cli_commands_reach_the_sandbox(sandbox: Any) -> None:
+    env = sandbox.environ()
+    listed = subprocess.run(
+        ["aws", "backup", "list-backup-jobs", "--by-backup-vault-name", VAULT,
+         "--by-state", "FAILED", "--output", "json"],
+        env=env, capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    (job,) = json.loads(listed.stdout)["BackupJobs"]
+    assert job["State"] == "FAILED"
+    snaps = subprocess.run(
+        ["aws", "rds", "describe-db-snapshots", "--db-instance-identifier", PROD,
+         "--snapshot-type", "automated", "--output", "json"],
+        env=env, capture_output=True, text=True, timeout=60)
+    assert snaps.returncode == 0, snaps.stderr
+    assert len(json.loads(snaps.stdout)["DBSnapshots"]) == 30

@@ -365,7 +365,8 @@ class BackupShim:
             item["PercentDone"] = "100.0"
         elif j.state == "RUNNING" and j.finishes is not None:
             total = (j.finishes - j.created).total_seconds() or 1.0
-            item["PercentDone"] = f"{min(99.0, (now - j.created).total_seconds() / total * 100):.1f}"
+            done = min(99.0, (now - j.created).total_seconds() / total * 100)
+            item["PercentDone"] = f"{done:.1f}"
         if j.completed:
             item["CompletionDate"] = j.completed
         if j.recovery_point_arn:

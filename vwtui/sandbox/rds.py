@@ -70,6 +70,15 @@ class SandboxEvent:
     date: datetime  # naive UTC, like moto's
 
 
+@dataclass
+class _Census:
+    """What moto's RDS backend held before a call (objects kept alive, so ids stay unique)."""
+
+    databases: dict[int, Any]
+    snapshots: dict[int, Any]
+    events: int
+
+
 def rds_xml(operation: str, result: Any) -> Response:
     """Serialize a result (or an RDSClientError) as AWS's query protocol would."""
     serializer = QuerySerializer(get_service_model("rds").operation_model(operation),
@@ -241,21 +250,26 @@ class RdsShim:
                              f"{earliest:%Y-%m-%dT%H:%M:%SZ} and {latest:%Y-%m-%dT%H:%M:%SZ}.")
         return None
 
-    def _census(self) -> tuple[set[str], set[str], int]:
+    def _census(self) -> _Census:
         backend = self.backend
-        return set(backend.databases), set(backend.database_snapshots), len(backend.events)
+        return _Census({id(db): db for db in backend.databases.values()},
+                       {id(snap): snap for snap in backend.database_snapshots.values()},
+                       len(backend.events))
 
-    def _redate_new(self, before: tuple[set[str], set[str], int]) -> None:
-        """Put whatever moto just made on the sandbox clock (moto dates with the wall clock)."""
-        dbs, snaps, n_events = before
+    def _redate_new(self, before: _Census) -> None:
+        """Put whatever moto just made on the sandbox clock (moto dates with the wall clock).
+
+        New means a new object: a renamed instance keeps its creation time.
+        """
         now = naive(self.state.clock.now())
         backend = self.backend
-        for identifier, db in backend.databases.items():
-            if identifier not in dbs:
+        for db in backend.databases.values():
+            if id(db) not in before.databases:
                 adopt(db)
                 db.created = db.instance_create_time = now
-        for identifier in [s for s in backend.database_snapshots if s not in snaps]:
-            snap = backend.database_snapshots[identifier]
+        for identifier, snap in list(backend.database_snapshots.items()):
+            if id(snap) in before.snapshots:
+                continue
             snap.created = snap.original_snapshot_create_time = now
             if snap.snapshot_type == "automated":
                 name = f"rds:{snap.db_instance_identifier}-{now:%Y-%m-%d-%H-%M}"
@@ -263,15 +277,14 @@ class RdsShim:
                     del backend.database_snapshots[identifier]
                     snap.db_snapshot_identifier = name
                     backend.database_snapshots[name] = snap
-        for event in backend.events[n_events:]:
+        for event in backend.events[before.events:]:
             event.date = now
 
-    def _restored(self, op: str, target: str, message: str,
-                  before: tuple[set[str], set[str], int]) -> Response:
+    def _restored(self, op: str, target: str, message: str, before: _Census) -> Response:
         """A restore moto finished at once: make it take `restore_seconds`, as RDS would."""
         databases = self.backend.databases
         db = databases.get(target.lower()) or databases[target]
-        self.start_creating(db, message, drop_events_from=before[2])
+        self.start_creating(db, message, drop_events_from=before.events)
         return rds_xml(op, {"DBInstance": db})
 
     def start_creating(self, db: MotoDBInstance, message: str, drop_events_from: int) -> None:
@@ -290,7 +303,7 @@ class RdsShim:
         before = self._census()
         db = self.backend.create_db_instance(kwargs)
         self._redate_new(before)
-        self.start_creating(db, message, drop_events_from=before[2])
+        self.start_creating(db, message, drop_events_from=before.events)
         return db
 
     # ---- our own answers -------------------------------------------------------------------

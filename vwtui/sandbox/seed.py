@@ -136,7 +136,8 @@ class Seeder:
         kms = self.client("kms")
         key = kms.create_key(Description="Video Window RDS and backup encryption",
                              Tags=[{"TagKey": "Application", "TagValue": "video-window"}])
-        kms.create_alias(AliasName="alias/video-window-rds", TargetKeyId=key["KeyMetadata"]["KeyId"])
+        kms.create_alias(AliasName="alias/video-window-rds",
+                         TargetKeyId=key["KeyMetadata"]["KeyId"])
         self.fleet.kms_key_arn = key["KeyMetadata"]["Arn"]
 
     # ---- RDS -------------------------------------------------------------------------------

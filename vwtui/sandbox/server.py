@@ -39,6 +39,19 @@ ENV_UNSET = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SEC
 
 _running_lock = threading.Lock()
 _running: Sandbox | None = None
+_moto_app: Any = None
+
+
+def _moto_dispatcher() -> Any:
+    """moto's WSGI dispatcher, made once per process: it builds a Flask app per service on
+    first use, and those hold no state of their own (the backends do), so later sandboxes
+    reuse them."""
+    global _moto_app
+    if _moto_app is None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        _moto_app = DomainDispatcherApplication(create_backend_app)
+    return _moto_app
 
 
 class SandboxBusy(RuntimeError):
@@ -97,11 +110,7 @@ class Sandbox:
     def _start(self) -> None:
         from moto.moto_api._internal import mock_random
         from moto.moto_api._internal.models import moto_api_backend
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
+        from moto.moto_server.werkzeug_app import MotoRequestHandler
         from werkzeug.serving import make_server
 
         from vwtui.sandbox.backup import BackupShim
@@ -115,8 +124,7 @@ class Sandbox:
         mock_random.seed(RANDOM_SEED)
         rds = RdsShim(self._state)
         backup = BackupShim(self._state, rds)
-        self._shim = Shim(DomainDispatcherApplication(create_backend_app), self._state, rds,
-                          backup)
+        self._shim = Shim(_moto_dispatcher(), self._state, rds, backup)
         self._server = make_server("127.0.0.1", 0, self._shim, threaded=True,
                                    request_handler=MotoRequestHandler)
         port = self._server.server_address[1]

@@ -262,7 +262,7 @@ def error_response(request: WireRequest, status: int, code: str, message: str) -
 
 
 def access_denied(request: WireRequest, principal_arn: str) -> Response:
-    """AccessDenied(Exception) as AWS words it for an identity-based policy that lacks the action."""
+    """AccessDenied(Exception), worded as AWS words a missing identity-based permission."""
     code = "AccessDeniedException" if request.protocol in ("rest-json", "json") else "AccessDenied"
     if request.query_compatible:
         code = "AccessDenied"
