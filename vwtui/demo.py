@@ -14,7 +14,9 @@ import os
 import signal
 import sys
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import FrameType
 
@@ -49,8 +51,10 @@ def _exit_on_hangup() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def sandbox_environment(scenario: str, restore_seconds: float) -> Iterator[Config]:
-    """Start the sandbox account and database, yield a config that points at them, clean up."""
+def sandbox_environment(scenario: str, restore_seconds: float,
+                        say: Callable[[str], None] = lambda _: None) -> Iterator[Config]:
+    """Start the sandbox account and database side by side, yield a config that points at
+    them, and stop both (removing their files) however the block ends."""
     from vwtui.sandbox import SCENARIOS, Sandbox
     from vwtui.sandbox.postgres import DemoPostgres
 
@@ -58,15 +62,29 @@ def sandbox_environment(scenario: str, restore_seconds: float) -> Iterator[Confi
         names = ", ".join(SCENARIOS)
         raise ConfigError(f"unknown demo scenario {scenario!r}; choose one of: {names}")
     saved_env = dict(os.environ)
-    with tempfile.TemporaryDirectory(prefix="vwtui-demo-") as tmp:
+    sandbox = Sandbox(scenario=scenario, restore_seconds=restore_seconds)
+    database = DemoPostgres()
+    started = time.monotonic()
+    say(f"vwtui demo: starting a sandbox account ({scenario}) and PostgreSQL ...")
+    with tempfile.TemporaryDirectory(prefix="vwtui-demo-") as tmp, \
+            contextlib.ExitStack() as stack:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            starts = [(pool.submit(part.start), part) for part in (sandbox, database)]
+        for future, part in starts:
+            if future.exception() is None:
+                stack.callback(part.stop)
+        for future, _ in starts:
+            future.result()  # the first failure, after both are registered for cleanup
+        stack.callback(say, "vwtui demo: stopped the sandbox and PostgreSQL, removed their files")
+        say(f"vwtui demo: ready in {time.monotonic() - started:.1f} s "
+            f"(AWS sandbox {sandbox.endpoint_url}, PostgreSQL {database.host})")
         try:
-            with Sandbox(scenario=scenario, restore_seconds=restore_seconds) as sandbox, \
-                    DemoPostgres() as database:
-                os.environ.update(sandbox.env())
-                # Journals and sign-offs of a demo belong to the demo, not to the real account.
-                os.environ["XDG_STATE_HOME"] = str(Path(tmp) / "state")
-                yield demo_config(sandbox.endpoint_url, sandbox.region, database.host,
-                                  database.port, database.user)
+            os.environ.clear()
+            os.environ.update(sandbox.environ(saved_env))
+            # Journals and sign-offs of a demo belong to the demo, not to the real account.
+            os.environ["XDG_STATE_HOME"] = str(Path(tmp) / "state")
+            yield demo_config(sandbox.endpoint_url, sandbox.region, database.host,
+                              database.port, database.user)
         finally:
             os.environ.clear()
             os.environ.update(saved_env)
@@ -87,7 +105,11 @@ def run_demo(args: argparse.Namespace) -> int:
     if not sys.stdout.isatty():
         print("vwtui demo: the console needs a terminal", file=sys.stderr)
         return 2
-    with _exit_on_hangup(), sandbox_environment(args.scenario, args.restore_seconds) as config:
+    def say(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    with _exit_on_hangup(), \
+            sandbox_environment(args.scenario, args.restore_seconds, say) as config:
         console_args = argparse.Namespace(profile=None, region=None, staging=False,
                                           read_only=False, config=None)
         return run_console(config, console_args)
