@@ -341,9 +341,10 @@ class AwsService:
         for name in services:
             try:
                 self.client(name)
-            except ProfileNotFound:
+            except ProfileNotFound as exc:
+                profile = exc.kwargs.get("profile", self.profile)
                 raise CredentialsError(
-                    f"AWS profile {self.profile!r} is not in ~/.aws/config or "
+                    f"AWS profile {profile!r} is not in ~/.aws/config or "
                     f"~/.aws/credentials. Pass an existing --profile or run aws configure sso.",
                     operation="CreateClient") from None
             except BotoCoreError as exc:
