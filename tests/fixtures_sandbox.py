@@ -46,7 +46,7 @@ def make_sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]
         running.append(sandbox)
         for name in ENV_UNSET:
             monkeypatch.delenv(name, raising=False)
-        for name, value in sandbox.env().items():
+        for name, value in sandbox.environ({}).items():
             monkeypatch.setenv(name, value)
         return sandbox
 

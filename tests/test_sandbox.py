@@ -583,3 +583,19 @@ def test_the_runbooks_aws_cli_commands_reach_the_sandbox(sandbox: Any) -> None:
         env=env, capture_output=True, text=True, timeout=60)
     assert snaps.returncode == 0, snaps.stderr
     assert len(json.loads(snaps.stdout)["DBSnapshots"]) == 30
+
+
+def test_env_alone_wins_over_a_profile_in_the_users_config(
+        sandbox: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`os.environ.update(sandbox.env())` is enough, even with AWS_PROFILE set."""
+    config = tmp_path / "config"
+    config.write_text("[profile work]\nregion = us-east-1\n"
+                      "endpoint_url = https://rds.example.invalid\n"
+                      "credential_process = /bin/false\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_PROFILE", "work")
+    for name, value in sandbox.env().items():
+        monkeypatch.setenv(name, value)
+    rds = boto3.session.Session().client("rds")
+    assert rds.meta.region_name == sandbox.region
+    assert len(rds.describe_db_instances()["DBInstances"]) == 2

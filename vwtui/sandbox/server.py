@@ -179,8 +179,9 @@ class Sandbox:
     def env(self) -> dict[str, str]:
         """Environment for boto3 and the aws CLI to reach the sandbox with its fake keys.
 
-        Also remove the variables in `ENV_UNSET` (a profile or a session token would take
-        precedence over these keys); `environ()` does both.
+        Enough to `os.environ.update()` with: these keys come before any profile in boto3's
+        credential chain, and AWS_ENDPOINT_URL before any endpoint in ~/.aws/config.
+        `environ()` also drops `ENV_UNSET` and hides ~/.aws, for a fully isolated child.
         """
         if not self.endpoint_url:
             raise RuntimeError("Sandbox.env() needs a started sandbox: call start() first.")
@@ -193,17 +194,17 @@ class Sandbox:
             "AWS_EC2_METADATA_DISABLED": "true",
             "AWS_PAGER": "",
             "AWS_MAX_ATTEMPTS": "2",
-            # The user's ~/.aws files could name a profile, an SSO session or another endpoint.
-            "AWS_CONFIG_FILE": os.devnull,
-            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         }
 
     def environ(self, base: dict[str, str] | None = None) -> dict[str, str]:
-        """A copy of `base` (default os.environ) pointed at the sandbox."""
+        """A copy of `base` (default os.environ) pointed at the sandbox and nowhere else:
+        `env()`, without `ENV_UNSET`, and with the user's ~/.aws files hidden (they could name
+        a profile, an SSO session or another endpoint)."""
         merged = dict(os.environ if base is None else base)
         for name in ENV_UNSET:
             merged.pop(name, None)
         merged.update(self.env())
+        merged.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
         return merged
 
     def deny(self, operation: str) -> None:
