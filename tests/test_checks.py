@@ -477,7 +477,13 @@ def test_every_check_has_a_diagnosis_entry() -> None:
 
 
 def test_a_snapshot_in_the_dr_region_breaks_data_residency() -> None:
-    copy = snap(30, kind="manual", name="video-window-copy")
+    copy = dataclasses.replace(
+        snap(30, kind="manual", name="video-window-copy"),
+        arn="arn:aws:rds:eu-central-1:123456789012:snapshot:video-window-copy")
+    # A listing that strays into the home region is not a copy abroad.
+    stray = snap(9)
+    assert checks.check_no_cross_region_copy(plan(), (), "eu-west-1", PROD, "eu-central-1",
+                                             [stray]).verdict is Verdict.PASS
     result = checks.check_no_cross_region_copy(plan(), (), "eu-west-1", PROD, "eu-central-1",
                                                [copy])
     assert result.verdict is Verdict.FAIL

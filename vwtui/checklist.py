@@ -51,16 +51,16 @@ async def read_all(service: AwsService, config: Config, now: datetime | None = N
     """Every reading the checks need, all AWS calls at once; failures become Unreadable."""
     now = now or utcnow()
     production, staging = config.instances.production, config.instances.staging
-    names = [production] + ([staging] if staging and staging != production else [])
+    others = [staging] if staging and staging != production else []
     alarms = [config.alarms.backup_age, config.alarms.backup_failure]
     since = now - HISTORY
     dr_region = config.aws.dr_region if config.aws.dr_region != service.region else ""
-    (dr_snapshots, pitr_window, replications, snapshots, recovery_points, backup_jobs, alarm_list, events,
-     plan, topic, rules, *instances) = await asyncio.gather(
+    (dr_snapshots, production_detail, pitr_window, snapshots, recovery_points, backup_jobs,
+     alarm_list, events, plan, topic, rules, *instances) = await asyncio.gather(
         _read(f"the snapshots of {production} in {dr_region}",
               _dr_snapshots(service, config, dr_region)),
+        _read(f"instance {production}", service.instance_with_replications(production)),
         _read(f"the PITR window of {production}", service.pitr_window(production)),
-        _read(f"the backup replications of {production}", service.backup_replications(production)),
         _read(f"the snapshots of {production}", service.snapshots(production)),
         _read(f"the recovery points in {config.backup.vault}",
               service.recovery_points(config.backup.vault)),
@@ -73,12 +73,17 @@ async def read_all(service: AwsService, config: Config, now: datetime | None = N
         _read(f"the SNS topic {config.alarms.sns_topic}",
               service.sns_topic(config.alarms.sns_topic)),
         _read("the EventBridge rules", service.eventbridge_rules(source="aws.backup")),
-        *(_read(f"instance {name}", service.instance(name)) for name in names),
+        *(_read(f"instance {name}", service.instance(name)) for name in others),
     )
+    if isinstance(production_detail, Unreadable):
+        instance, replications = production_detail, production_detail
+    else:
+        instance, replications = production_detail
     return Readings(
         now=now, region=service.region or config.aws.region, production=production,
-        instances=dict(zip(names, instances, strict=True)), pitr_window=pitr_window,
-        replications=replications, snapshots=snapshots, recovery_points=recovery_points,
+        instances={production: instance, **dict(zip(others, instances, strict=True))},
+        pitr_window=pitr_window, replications=replications, snapshots=snapshots,
+        recovery_points=recovery_points,
         backup_jobs=backup_jobs, alarms=alarm_list, rds_events=events, backup_plan=plan,
         sns_topic=topic, event_rules=rules, dr_region=dr_region, dr_snapshots=dr_snapshots)
 
@@ -169,7 +174,8 @@ def signoff_line(last: SignOff | None, now: datetime) -> str:
     age = checks.format_age(now - last.signed_at)
     flag = " - OVERDUE, more than 7 days ago" if is_overdue(last, now) else ""
     notes = f": {last.notes}" if last.notes else ""
-    return f"Last sign-off: {last.name}, {last.signed_at:%Y-%m-%d %H:%M} UTC ({age} ago){flag}{notes}"
+    return (f"Last sign-off: {last.name}, {last.signed_at:%Y-%m-%d %H:%M} UTC ({age} ago)"
+            f"{flag}{notes}")
 
 
 def _heading(readings: Readings, config: Config) -> str:

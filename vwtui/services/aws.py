@@ -393,33 +393,20 @@ class AwsService:
             for r, found in zip(rules, targets, strict=True)
         ]
 
-    async def backup_replications(self, identifier: str) -> tuple[str, ...]:
-        """rds:DescribeDBInstances: the ARNs of the instance's automated backups replicated to
-        another region (DBInstanceAutomatedBackupsReplications); empty when none."""
+    async def instance_with_replications(
+            self, identifier: str) -> tuple[Instance, tuple[str, ...]]:
+        """rds:DescribeDBInstances for one instance, with the ARNs of its automated backups
+        replicated to another region (DBInstanceAutomatedBackupsReplications; empty when none),
+        in one call."""
         data = await self.call("rds", "DescribeDBInstances", DBInstanceIdentifier=identifier)
         found = data.get("DBInstances", [])
         if not found:
             raise NotFound(f"No RDS instance named {identifier}.", operation="DescribeDBInstances")
-        return tuple(r["DBInstanceAutomatedBackupsArn"]
-                     for r in found[0].get("DBInstanceAutomatedBackupsReplications") or []
-                     if r.get("DBInstanceAutomatedBackupsArn"))
-
-    # ---- PostgreSQL IAM authentication ---------------------------------------------------
-
-    async def rds_auth_token(self, host: str, port: int, user: str) -> str:
-        """rds:GenerateDBAuthToken (signed locally, no request): a 15-minute IAM password for
-        `user` at the RDS endpoint `host`:`port`. Keep it in memory only."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        def sign() -> str:
-            try:
-                return str(self.client("rds").generate_db_auth_token(
-                    DBHostname=host, Port=port, DBUsername=user, Region=self.region))
-            except (ClientError, BotoCoreError) as exc:
-                raise translate(exc, "rds", "GenerateDBAuthToken") from exc
-
-        return await asyncio.to_thread(sign)
-
+        replications = tuple(
+            r["DBInstanceAutomatedBackupsArn"]
+            for r in found[0].get("DBInstanceAutomatedBackupsReplications") or []
+            if r.get("DBInstanceAutomatedBackupsArn"))
+        return instance_from(found[0]), replications
 
 # ---- response -> model ------------------------------------------------------------------------
 
