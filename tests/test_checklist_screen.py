@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 from rich.text import Text
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Static
 
 from vwtui.app import VwtuiApp
 from vwtui.config import AwsConfig, Config, UiConfig
@@ -211,4 +211,3 @@ async def test_the_palette_lists_the_checklist(make_sandbox: Callable[..., Any])
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(pilot.app.screen, ChecklistScreen)
-        _ = Input  # the palette's input took the query above
