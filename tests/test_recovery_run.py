@@ -226,3 +226,23 @@ async def test_target_name_taken_by_another_instance_is_a_conflict(env: Env) -> 
     assert step is not None and step.status is StepStatus.FAILED
     assert "name conflict" in (step.error or "")
     assert len(env.calls("rds:RestoreDBInstanceToPointInTime")) == 1
+
+
+async def test_dry_run_cleanup_says_production_would_not_be_deleted(env: Env) -> None:
+    run = await env.start(await env.pitr_request(dry_run=True))
+    await run.run_until_blocked()
+    cleanup = run.step("cleanup")
+    assert cleanup is not None and cleanup.status is StepStatus.DONE
+    assert cleanup.detail.startswith("Dry run: cleanup would stop here")
+    assert "protected" in cleanup.detail
+
+
+async def test_cross_region_scenario_reports_its_prerequisites_plainly(env: Env) -> None:
+    run = await env.start(RecoveryRequest(Scenario.CROSS_REGION, "video-window", ""))
+    assert [s.key for s in run.steps] == ["prerequisites"]
+    step = await run.run_step()
+    assert step is not None and step.status is StepStatus.DONE
+    assert "Cross-region DR is not configured" in step.detail
+    assert run.cross_region is not None and not run.cross_region.configured
+    assert run.finished
+    assert mutations(env) == []

@@ -897,6 +897,14 @@ class RecoveryRun:
             await self.ops.rename_instance(req.source, retired)
             self.renamed[req.source] = retired
             self.journal.append(jr.RENAMED, step=step.key, old=req.source, new=retired)
+        # RDS frees the old name only when the rename is done (minutes, in real AWS).
+        polls = 0
+        while req.target not in self.renamed and \
+                await self.ops.instance_or_none(req.source) is not None:
+            polls += 1
+            step.progress = f"waiting for RDS to free the name {req.source} (poll {polls})"
+            self._notify("progress", step, step.progress)
+            await asyncio.sleep(self.poll_interval)
         if req.target not in self.renamed:
             self.journal.append(jr.STEP_PROGRESS, step=step.key, command=self.ops.cli_command(
                 "rename_instance", req.target, req.source))
@@ -911,14 +919,20 @@ class RecoveryRun:
     async def _cleanup(self, step: StepState) -> tuple[StepStatus, str]:
         identifier = self.replaced
         step.command = self.ops.cli_command("delete_instance", identifier)
-        if self.dry_run:
-            return StepStatus.DONE, f"Dry run: would run: {step.command}"
+        owned = self.owned
+        if self.dry_run:  # what the run would own by now
+            owned = owned | {self.request.target} | (
+                {identifier} if self.request.swap is SwapMethod.RENAME else set())
         try:
             check_not_protected(self.config, identifier, "delete")
-            check_owned(identifier, self.owned, "delete")
+            check_owned(identifier, owned, "delete")
         except GuardrailError as exc:
+            if self.dry_run:
+                return StepStatus.DONE, f"Dry run: cleanup would stop here: {exc.message}"
             return StepStatus.WAITING, (f"{exc.message} Skip this step with a reason to finish "
                                         f"the run.")
+        if self.dry_run:
+            return StepStatus.DONE, f"Dry run: would run: {step.command}"
         return StepStatus.WAITING, (f"Type {identifier} to delete it; a final snapshot is "
                                     f"taken unless you decline it.")
 
