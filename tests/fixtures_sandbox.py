@@ -8,6 +8,8 @@
 - `sandbox`: the healthy account, restores taking 1 s.
 - `aws`: a `vwtui.services.aws.AwsService` whose config points at `sandbox`.
 - `aws_for(sandbox)`: the same for a sandbox made with `make_sandbox`.
+- `shared_sandbox` / `shared_aws`: one healthy sandbox for a whole test class, for tests
+  that only read: starting a sandbox per test is most of a test's time.
 """
 
 from __future__ import annotations
@@ -31,24 +33,30 @@ def sandbox_config(sandbox: Any) -> Config:
                                 max_attempts=2))
 
 
-@pytest.fixture
-def make_sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]:
+def start_sandbox(monkeypatch: pytest.MonkeyPatch, scenario: str = "healthy",
+                  restore_seconds: float = 1.0, now: datetime | None = None) -> Any:
+    """Start a sandbox and point this process's boto3 at it (through `monkeypatch`)."""
     from vwtui.sandbox.server import ENV_UNSET, Sandbox
 
+    sandbox = Sandbox(scenario=scenario, now=now, restore_seconds=restore_seconds)
+    sandbox.start()
+    for name in ENV_UNSET:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in sandbox.environ({}).items():
+        monkeypatch.setenv(name, value)
+    return sandbox
+
+
+@pytest.fixture
+def make_sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]:
     running: list[Any] = []
 
     def factory(scenario: str = "healthy", restore_seconds: float = 1.0,
                 now: datetime | None = None) -> Any:
         while running:
             running.pop().stop()
-        sandbox = Sandbox(scenario=scenario, now=now, restore_seconds=restore_seconds)
-        sandbox.start()
-        running.append(sandbox)
-        for name in ENV_UNSET:
-            monkeypatch.delenv(name, raising=False)
-        for name, value in sandbox.environ({}).items():
-            monkeypatch.setenv(name, value)
-        return sandbox
+        running.append(start_sandbox(monkeypatch, scenario, restore_seconds, now))
+        return running[-1]
 
     yield factory
     while running:
@@ -58,6 +66,23 @@ def make_sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]
 @pytest.fixture
 def sandbox(make_sandbox: Callable[..., Any]) -> Any:
     return make_sandbox()
+
+
+@pytest.fixture(scope="class")
+def shared_sandbox() -> Iterator[Any]:
+    """One healthy sandbox for all the tests of a class that only read (or undo what they
+    change). Not to be mixed with `sandbox`/`make_sandbox` in the same class."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        sandbox = start_sandbox(monkeypatch)
+        try:
+            yield sandbox
+        finally:
+            sandbox.stop()
+
+
+@pytest.fixture(scope="class")
+def shared_aws(shared_sandbox: Any) -> AwsService:
+    return AwsService(sandbox_config(shared_sandbox))
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import json
 import shutil
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -50,52 +50,259 @@ def status_of(identifier: str) -> str:
         DBInstanceIdentifier=identifier)["DBInstances"][0]["DBInstanceStatus"])
 
 
-# ---- what the account looks like ------------------------------------------------------------
+class TestHealthyAccount:
+    """Read-only looks at one healthy account (started once for the class)."""
 
-def test_instances_are_seeded_as_the_runbook_describes(sandbox: Any) -> None:
-    rds = client("rds")
-    prod, staging = (rds.describe_db_instances(DBInstanceIdentifier=i)["DBInstances"][0]
-                     for i in (PROD, STAGING))
-    assert (prod["DBInstanceClass"], staging["DBInstanceClass"]) == ("db.t3.medium",
-                                                                     "db.t3.micro")
-    for db in (prod, staging):
-        assert db["Engine"] == "postgres" and db["EngineVersion"].startswith("16.")
-        assert db["DBInstanceStatus"] == "available"
-        assert db["StorageEncrypted"] is True and db["KmsKeyId"] == sandbox.fleet.kms_key_arn
-        assert db["BackupRetentionPeriod"] == 7
-        assert db["PreferredBackupWindow"] == "03:00-04:00"
-        assert db["DBSubnetGroup"]["DBSubnetGroupName"] == "video-window-db-subnets"
-        assert [g["VpcSecurityGroupId"] for g in db["VpcSecurityGroups"]] == [
-            sandbox.fleet.security_group_id]
-        assert db["Endpoint"]["Port"] == 5432 and db["MasterUsername"] == "postgres"
-        assert db["InstanceCreateTime"] < sandbox.now - timedelta(days=200)
-    assert {"Key": "Environment", "Value": "production"} in prod["TagList"]
+    @pytest.fixture
+    def sandbox(self, shared_sandbox: Any) -> Iterator[Any]:
+        yield shared_sandbox
+        shared_sandbox.allow_all()
+
+    def test_instances_are_seeded_as_the_runbook_describes(self, sandbox: Any) -> None:
+        rds = client("rds")
+        prod, staging = (rds.describe_db_instances(DBInstanceIdentifier=i)["DBInstances"][0]
+                         for i in (PROD, STAGING))
+        assert (prod["DBInstanceClass"], staging["DBInstanceClass"]) == ("db.t3.medium",
+                                                                         "db.t3.micro")
+        for db in (prod, staging):
+            assert db["Engine"] == "postgres" and db["EngineVersion"].startswith("16.")
+            assert db["DBInstanceStatus"] == "available"
+            assert db["StorageEncrypted"] is True and db["KmsKeyId"] == sandbox.fleet.kms_key_arn
+            assert db["BackupRetentionPeriod"] == 7
+            assert db["PreferredBackupWindow"] == "03:00-04:00"
+            assert db["DBSubnetGroup"]["DBSubnetGroupName"] == "video-window-db-subnets"
+            assert [g["VpcSecurityGroupId"] for g in db["VpcSecurityGroups"]] == [
+                sandbox.fleet.security_group_id]
+            assert db["Endpoint"]["Port"] == 5432 and db["MasterUsername"] == "postgres"
+            assert db["InstanceCreateTime"] < sandbox.now - timedelta(days=200)
+        assert {"Key": "Environment", "Value": "production"} in prod["TagList"]
+
+    def test_automated_snapshots_are_daily_at_0300_for_30_days(self, sandbox: Any) -> None:
+        snaps = client("rds").describe_db_snapshots(DBInstanceIdentifier=PROD,
+                                                    SnapshotType="automated")["DBSnapshots"]
+        assert len(snaps) == 30
+        snaps.sort(key=lambda s: s["SnapshotCreateTime"])
+        for snap in snaps:
+            created = snap["SnapshotCreateTime"]
+            assert (created.hour, created.minute) == (3, 0)
+            assert snap["DBSnapshotIdentifier"] == f"rds:{PROD}-{created:%Y-%m-%d-03-00}"
+            assert snap["Encrypted"] is True
+        gaps = {b["SnapshotCreateTime"] - a["SnapshotCreateTime"] for a, b in zip(snaps, snaps[1:])}
+        assert gaps == {timedelta(days=1)}
+        sizes = [s["AllocatedStorage"] for s in snaps]
+        assert sizes == sorted(sizes) and sizes[0] < sizes[-1]
+        assert sandbox.now - snaps[-1]["SnapshotCreateTime"] < timedelta(days=1)
+
+    def test_manual_snapshots_of_production(self, sandbox: Any) -> None:
+        snaps = client("rds").describe_db_snapshots(DBInstanceIdentifier=PROD,
+                                                    SnapshotType="manual")["DBSnapshots"]
+        names = sorted(s["DBSnapshotIdentifier"] for s in snaps)
+        assert len(names) == 3 and any("pre-migration" in n for n in names)
+        assert all(s["Encrypted"] for s in snaps)
+
+    def test_restore_window_is_seven_days_up_to_five_minutes_ago(self, sandbox: Any) -> None:
+        rds = client("rds")
+        record = rds.describe_db_instance_automated_backups(
+            DBInstanceIdentifier=PROD)["DBInstanceAutomatedBackups"][0]
+        window = record["RestoreWindow"]
+        assert window["LatestTime"] == sandbox.now - timedelta(minutes=5)
+        assert window["EarliestTime"] == sandbox.now - timedelta(days=7)
+        assert record["Status"] == "active" and record["BackupRetentionPeriod"] == 7
+        db = rds.describe_db_instances(DBInstanceIdentifier=PROD)["DBInstances"][0]
+        assert db["LatestRestorableTime"] == window["LatestTime"]
+
+    def test_describe_db_snapshots_pages_like_aws(self, sandbox: Any) -> None:
+        rds = client("rds")
+        first = rds.describe_db_snapshots(DBInstanceIdentifier=PROD, MaxRecords=20)
+        assert len(first["DBSnapshots"]) == 20 and first["Marker"]
+        rest = rds.describe_db_snapshots(DBInstanceIdentifier=PROD, MaxRecords=20,
+                                         Marker=first["Marker"])
+        assert len(rest["DBSnapshots"]) == 13 and "Marker" not in rest
+        names = [s["DBSnapshotIdentifier"] for s in first["DBSnapshots"] + rest["DBSnapshots"]]
+        assert len(set(names)) == 33
+        with pytest.raises(ClientError) as exc:
+            rds.describe_db_snapshots(DBInstanceIdentifier=PROD, MaxRecords=5)
+        assert error_code(exc) == "InvalidParameterValue"
+
+    def test_events_are_filtered_by_source_and_duration(self, sandbox: Any) -> None:
+        rds = client("rds")
+        day = rds.describe_events(SourceIdentifier=PROD, SourceType="db-instance",
+                                  Duration=24 * 60)["Events"]
+        week = rds.describe_events(SourceIdentifier=PROD, SourceType="db-instance",
+                                   Duration=7 * 24 * 60)["Events"]
+        assert 0 < len(day) < len(week)
+        assert {e["SourceIdentifier"] for e in week} == {PROD}
+        assert all(e["Date"] >= sandbox.now - timedelta(days=1) for e in day)
+        assert "Finished DB Instance backup" in {e["Message"] for e in day}
+        with pytest.raises(ClientError) as exc:
+            rds.describe_events(SourceIdentifier=PROD)
+        assert error_code(exc) == "InvalidParameterCombination"
+
+    def test_pitr_outside_the_window_is_refused(self, sandbox: Any) -> None:
+        with pytest.raises(ClientError) as exc:
+            client("rds").restore_db_instance_to_point_in_time(
+                SourceDBInstanceIdentifier=PROD, TargetDBInstanceIdentifier="too-old",
+                RestoreTime=sandbox.now - timedelta(days=8))
+        assert error_code(exc) == "InvalidRestoreFault"
+        assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        assert "restorable window" in str(exc.value)
+
+    def test_recovery_points_daily_at_0500_filter_and_page(self, sandbox: Any) -> None:
+        backup = client("backup")
+        every = backup.get_paginator("list_recovery_points_by_backup_vault").paginate(
+            BackupVaultName=VAULT, PaginationConfig={"PageSize": 7})
+        pages = [page["RecoveryPoints"] for page in every]
+        points = [p for page in pages for p in page]
+        assert len(pages) > 5 and max(len(p) for p in pages) == 7
+        prod = [p for p in points if p["ResourceName"] == PROD]
+        assert len(prod) == 30
+        for point in prod:
+            assert point["Status"] == "COMPLETED" and point["IsEncrypted"] is True
+            assert point["Lifecycle"]["DeleteAfterDays"] == 30
+            assert (point["CreationDate"].hour, point["CreationDate"].minute) == (5, 0)
+        recent = backup.list_recovery_points_by_backup_vault(
+            BackupVaultName=VAULT, ByCreatedAfter=sandbox.now - timedelta(days=3))["RecoveryPoints"]
+        assert 0 < len(recent) < len(points)
+        assert all(p["CreationDate"] >= sandbox.now - timedelta(days=3) for p in recent)
+
+    def test_backup_jobs_by_state_vault_and_age(self, sandbox: Any) -> None:
+        backup = client("backup")
+        failed = backup.list_backup_jobs(ByState="FAILED")["BackupJobs"]
+        assert len(failed) == 1 and "IAM Role" in failed[0]["StatusMessage"]
+        assert failed[0]["CreationDate"] < sandbox.now - timedelta(days=1)
+        assert len(backup.list_backup_jobs(ByState="EXPIRED")["BackupJobs"]) == 1
+        completed = backup.list_backup_jobs(ByState="COMPLETED", ByBackupVaultName=VAULT)[
+            "BackupJobs"]
+        assert {j["RecoveryPointArn"] for j in completed} == {
+            p["RecoveryPointArn"] for p in backup.list_recovery_points_by_backup_vault(
+                BackupVaultName=VAULT)["RecoveryPoints"]}
+        day = backup.list_backup_jobs(ByCreatedAfter=sandbox.now - timedelta(days=1))["BackupJobs"]
+        assert {j["ResourceName"] for j in day} == {PROD, STAGING}
+        assert backup.list_backup_jobs(ByBackupVaultName="other-vault")["BackupJobs"] == []
+
+    def test_unknown_backup_objects_are_resource_not_found(self, sandbox: Any) -> None:
+        backup = client("backup")
+        for call in (lambda: backup.describe_restore_job(RestoreJobId="NOPE"),
+                     lambda: backup.list_recovery_points_by_backup_vault(BackupVaultName="nope"),
+                     lambda: backup.start_restore_job(RecoveryPointArn="arn:aws:rds:x",
+                                                      Metadata={"DBInstanceIdentifier": "x"})):
+            with pytest.raises(ClientError) as exc:
+                call()
+            assert error_code(exc) == "ResourceNotFoundException"
+
+    def test_backup_plan_round_trips_with_its_30_day_lifecycle(self, sandbox: Any) -> None:
+        backup = client("backup")
+        plans = backup.list_backup_plans()["BackupPlansList"]
+        assert [p["BackupPlanName"] for p in plans] == [CFG.backup.plan]
+        plan = backup.get_backup_plan(BackupPlanId=plans[0]["BackupPlanId"])["BackupPlan"]
+        (rule,) = plan["Rules"]
+        assert rule["Lifecycle"]["DeleteAfterDays"] == 30
+        assert rule["ScheduleExpression"] == "cron(0 5 ? * * *)"
+        assert rule["TargetBackupVaultName"] == VAULT
+        (selection,) = backup.list_backup_selections(BackupPlanId=plans[0]["BackupPlanId"])[
+            "BackupSelectionsList"]
+        resources = backup.get_backup_selection(
+            BackupPlanId=plans[0]["BackupPlanId"],
+            SelectionId=selection["SelectionId"])["BackupSelection"]["Resources"]
+        arns = sandbox.fleet.instance_arns
+        assert resources == [arns[PROD], arns[STAGING]]
+        vault = backup.describe_backup_vault(BackupVaultName=VAULT)
+        assert vault["EncryptionKeyArn"] == sandbox.fleet.kms_key_arn
+
+    def test_alarms_notify_the_ops_topic(self, sandbox: Any) -> None:
+        alarms = {a["AlarmName"]: a for a in client("cloudwatch").describe_alarms()["MetricAlarms"]}
+        age, failure = alarms[CFG.alarms.backup_age], alarms[CFG.alarms.backup_failure]
+        assert (age["MetricName"], age["Threshold"], age["ComparisonOperator"]) == (
+            "TimeSinceLastBackup", 90000.0, "GreaterThanThreshold")
+        assert (failure["MetricName"], failure["Namespace"]) == ("NumberOfBackupJobsFailed",
+                                                                "AWS/Backup")
+        assert age["StateValue"] == failure["StateValue"] == "OK" and age["StateReason"]
+        topic = sandbox.fleet.topic_arn
+        assert topic.endswith(":" + CFG.alarms.sns_topic)
+        assert age["AlarmActions"] == failure["AlarmActions"] == [topic]
+        subs = client("sns").list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+        assert [(s["Protocol"], s["Endpoint"]) for s in subs] == [
+            ("email", "ops-team@craftvideomarketplace.com")]
+        events = client("events")
+        rule = events.describe_rule(Name="video-window-backup-job-failed")
+        assert '"FAILED"' in rule["EventPattern"] and '"EXPIRED"' in rule["EventPattern"]
+        assert [t["Arn"] for t in events.list_targets_by_rule(Rule=rule["Name"])["Targets"]] == [
+            topic]
+
+    def test_database_cname_points_at_production(self, sandbox: Any) -> None:
+        route53 = client("route53")
+        zone = route53.get_hosted_zone(Id=sandbox.fleet.hosted_zone_id)["HostedZone"]
+        assert zone["Name"] == CFG.dns.zone and zone["Config"]["PrivateZone"] is True
+        records = route53.list_resource_record_sets(HostedZoneId=sandbox.fleet.hosted_zone_id)[
+            "ResourceRecordSets"]
+        cname = next(r for r in records if r["Name"] == CFG.dns.record)
+        address = client("rds").describe_db_instances(DBInstanceIdentifier=PROD)[
+            "DBInstances"][0]["Endpoint"]["Address"]
+        assert cname["Type"] == "CNAME" and cname["ResourceRecords"] == [{"Value": address}]
+
+    @pytest.mark.parametrize(("operation", "call", "code"), [
+        ("ListRecoveryPointsByBackupVault",
+         lambda: client("backup").list_recovery_points_by_backup_vault(BackupVaultName=VAULT),
+         "AccessDeniedException"),                                       # rest-json
+        ("DescribeDBInstances", lambda: client("rds").describe_db_instances(), "AccessDenied"),
+        ("DescribeAlarms", lambda: client("cloudwatch").describe_alarms(), "AccessDenied"),
+        ("ListRules", lambda: client("events").list_rules(), "AccessDeniedException"),  # json
+        ("ListHostedZones", lambda: client("route53").list_hosted_zones(), "AccessDenied"),
+        ("GetCallerIdentity", lambda: client("sts").get_caller_identity(), "AccessDenied"),
+    ])
+    def test_deny_answers_access_denied_in_the_services_protocol(
+            self, sandbox: Any, operation: str, call: Callable[[], Any], code: str) -> None:
+        sandbox.deny(operation)
+        with pytest.raises(ClientError) as exc:
+            call()
+        assert error_code(exc) == code
+        assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+        assert operation in exc.value.response["Error"]["Message"]
+        sandbox.allow(operation)
+        call()
+
+    def test_deny_patterns_name_a_service(self, sandbox: Any) -> None:
+        sandbox.deny("rds:Describe*")
+        with pytest.raises(ClientError):
+            client("rds").describe_db_snapshots()
+        client("backup").list_backup_jobs()  # another service is not affected
+        sandbox.allow("rds:Describe*")
+        client("rds").describe_db_snapshots()
+
+    @pytest.mark.skipif(shutil.which("aws") is None, reason="no aws CLI on PATH")
+    def test_the_runbooks_aws_cli_commands_reach_the_sandbox(self, sandbox: Any) -> None:
+        env = sandbox.environ()
+        listed = subprocess.run(
+            ["aws", "backup", "list-backup-jobs", "--by-backup-vault-name", VAULT,
+             "--by-state", "FAILED", "--output", "json"],
+            env=env, capture_output=True, text=True, timeout=60)
+        assert listed.returncode == 0, listed.stderr
+        (job,) = json.loads(listed.stdout)["BackupJobs"]
+        assert job["State"] == "FAILED"
+        snaps = subprocess.run(
+            ["aws", "rds", "describe-db-snapshots", "--db-instance-identifier", PROD,
+             "--snapshot-type", "automated", "--output", "json"],
+            env=env, capture_output=True, text=True, timeout=60)
+        assert snaps.returncode == 0, snaps.stderr
+        assert len(json.loads(snaps.stdout)["DBSnapshots"]) == 30
+
+    def test_env_alone_wins_over_a_profile_in_the_users_config(
+            self, sandbox: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        """`os.environ.update(sandbox.env())` is enough, even with AWS_PROFILE set."""
+        config = tmp_path / "config"
+        config.write_text("[profile work]\nregion = us-east-1\n"
+                          "endpoint_url = https://rds.example.invalid\n"
+                          "credential_process = /bin/false\n")
+        monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+        monkeypatch.setenv("AWS_PROFILE", "work")
+        for name, value in sandbox.env().items():
+            monkeypatch.setenv(name, value)
+        rds = boto3.session.Session().client("rds")
+        assert rds.meta.region_name == sandbox.region
+        assert len(rds.describe_db_instances()["DBInstances"]) == 2
 
 
-def test_automated_snapshots_are_daily_at_0300_for_30_days(sandbox: Any) -> None:
-    snaps = client("rds").describe_db_snapshots(DBInstanceIdentifier=PROD,
-                                                SnapshotType="automated")["DBSnapshots"]
-    assert len(snaps) == 30
-    snaps.sort(key=lambda s: s["SnapshotCreateTime"])
-    for snap in snaps:
-        created = snap["SnapshotCreateTime"]
-        assert (created.hour, created.minute) == (3, 0)
-        assert snap["DBSnapshotIdentifier"] == f"rds:{PROD}-{created:%Y-%m-%d-03-00}"
-        assert snap["Encrypted"] is True
-    gaps = {b["SnapshotCreateTime"] - a["SnapshotCreateTime"] for a, b in zip(snaps, snaps[1:])}
-    assert gaps == {timedelta(days=1)}
-    sizes = [s["AllocatedStorage"] for s in snaps]
-    assert sizes == sorted(sizes) and sizes[0] < sizes[-1]
-    assert sandbox.now - snaps[-1]["SnapshotCreateTime"] < timedelta(days=1)
-
-
-def test_manual_snapshots_of_production(sandbox: Any) -> None:
-    snaps = client("rds").describe_db_snapshots(DBInstanceIdentifier=PROD,
-                                                SnapshotType="manual")["DBSnapshots"]
-    names = sorted(s["DBSnapshotIdentifier"] for s in snaps)
-    assert len(names) == 3 and any("pre-migration" in n for n in names)
-    assert all(s["Encrypted"] for s in snaps)
-
+# ---- each with a sandbox of its own: lifecycle --------------------------------------------
 
 def test_seed_is_the_same_for_the_same_now(make_sandbox: Callable[..., Any]) -> None:
     def picture() -> tuple[Any, ...]:
@@ -156,58 +363,7 @@ def test_nothing_reaches_stderr(capfd: pytest.CaptureFixture[str],
     assert capfd.readouterr().err == ""
 
 
-# ---- RDS: restore window, events, paging ----------------------------------------------------
-
-def test_restore_window_is_seven_days_up_to_five_minutes_ago(sandbox: Any) -> None:
-    rds = client("rds")
-    record = rds.describe_db_instance_automated_backups(
-        DBInstanceIdentifier=PROD)["DBInstanceAutomatedBackups"][0]
-    window = record["RestoreWindow"]
-    assert window["LatestTime"] == sandbox.now - timedelta(minutes=5)
-    assert window["EarliestTime"] == sandbox.now - timedelta(days=7)
-    assert record["Status"] == "active" and record["BackupRetentionPeriod"] == 7
-    db = rds.describe_db_instances(DBInstanceIdentifier=PROD)["DBInstances"][0]
-    assert db["LatestRestorableTime"] == window["LatestTime"]
-
-
-def test_describe_db_snapshots_pages_like_aws(sandbox: Any) -> None:
-    rds = client("rds")
-    first = rds.describe_db_snapshots(DBInstanceIdentifier=PROD, MaxRecords=20)
-    assert len(first["DBSnapshots"]) == 20 and first["Marker"]
-    rest = rds.describe_db_snapshots(DBInstanceIdentifier=PROD, MaxRecords=20,
-                                     Marker=first["Marker"])
-    assert len(rest["DBSnapshots"]) == 13 and "Marker" not in rest
-    names = [s["DBSnapshotIdentifier"] for s in first["DBSnapshots"] + rest["DBSnapshots"]]
-    assert len(set(names)) == 33
-    with pytest.raises(ClientError) as exc:
-        rds.describe_db_snapshots(DBInstanceIdentifier=PROD, MaxRecords=5)
-    assert error_code(exc) == "InvalidParameterValue"
-
-
-def test_events_are_filtered_by_source_and_duration(sandbox: Any) -> None:
-    rds = client("rds")
-    day = rds.describe_events(SourceIdentifier=PROD, SourceType="db-instance",
-                              Duration=24 * 60)["Events"]
-    week = rds.describe_events(SourceIdentifier=PROD, SourceType="db-instance",
-                               Duration=7 * 24 * 60)["Events"]
-    assert 0 < len(day) < len(week)
-    assert {e["SourceIdentifier"] for e in week} == {PROD}
-    assert all(e["Date"] >= sandbox.now - timedelta(days=1) for e in day)
-    assert "Finished DB Instance backup" in {e["Message"] for e in day}
-    with pytest.raises(ClientError) as exc:
-        rds.describe_events(SourceIdentifier=PROD)
-    assert error_code(exc) == "InvalidParameterCombination"
-
-
-def test_pitr_outside_the_window_is_refused(sandbox: Any) -> None:
-    with pytest.raises(ClientError) as exc:
-        client("rds").restore_db_instance_to_point_in_time(
-            SourceDBInstanceIdentifier=PROD, TargetDBInstanceIdentifier="too-old",
-            RestoreTime=sandbox.now - timedelta(days=8))
-    assert error_code(exc) == "InvalidRestoreFault"
-    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    assert "restorable window" in str(exc.value)
-
+# ---- RDS restores and deletes ---------------------------------------------------------------
 
 def test_pitr_restore_is_creating_then_available(make_sandbox: Callable[..., Any]) -> None:
     sandbox = make_sandbox(restore_seconds=0.5)
@@ -275,41 +431,6 @@ def test_an_instance_still_creating_cannot_be_deleted(make_sandbox: Callable[...
 
 # ---- AWS Backup ------------------------------------------------------------------------------
 
-def test_recovery_points_daily_at_0500_filter_and_page(sandbox: Any) -> None:
-    backup = client("backup")
-    every = backup.get_paginator("list_recovery_points_by_backup_vault").paginate(
-        BackupVaultName=VAULT, PaginationConfig={"PageSize": 7})
-    pages = [page["RecoveryPoints"] for page in every]
-    points = [p for page in pages for p in page]
-    assert len(pages) > 5 and max(len(p) for p in pages) == 7
-    prod = [p for p in points if p["ResourceName"] == PROD]
-    assert len(prod) == 30
-    for point in prod:
-        assert point["Status"] == "COMPLETED" and point["IsEncrypted"] is True
-        assert point["Lifecycle"]["DeleteAfterDays"] == 30
-        assert (point["CreationDate"].hour, point["CreationDate"].minute) == (5, 0)
-    recent = backup.list_recovery_points_by_backup_vault(
-        BackupVaultName=VAULT, ByCreatedAfter=sandbox.now - timedelta(days=3))["RecoveryPoints"]
-    assert 0 < len(recent) < len(points)
-    assert all(p["CreationDate"] >= sandbox.now - timedelta(days=3) for p in recent)
-
-
-def test_backup_jobs_by_state_vault_and_age(sandbox: Any) -> None:
-    backup = client("backup")
-    failed = backup.list_backup_jobs(ByState="FAILED")["BackupJobs"]
-    assert len(failed) == 1 and "IAM Role" in failed[0]["StatusMessage"]
-    assert failed[0]["CreationDate"] < sandbox.now - timedelta(days=1)
-    assert len(backup.list_backup_jobs(ByState="EXPIRED")["BackupJobs"]) == 1
-    completed = backup.list_backup_jobs(ByState="COMPLETED", ByBackupVaultName=VAULT)[
-        "BackupJobs"]
-    assert {j["RecoveryPointArn"] for j in completed} == {
-        p["RecoveryPointArn"] for p in backup.list_recovery_points_by_backup_vault(
-            BackupVaultName=VAULT)["RecoveryPoints"]}
-    day = backup.list_backup_jobs(ByCreatedAfter=sandbox.now - timedelta(days=1))["BackupJobs"]
-    assert {j["ResourceName"] for j in day} == {PROD, STAGING}
-    assert backup.list_backup_jobs(ByBackupVaultName="other-vault")["BackupJobs"] == []
-
-
 def test_start_backup_job_ends_with_a_recovery_point(make_sandbox: Callable[..., Any]) -> None:
     sandbox = make_sandbox(restore_seconds=0.3)
     backup = client("backup")
@@ -364,71 +485,6 @@ def test_restore_job_into_an_existing_name_fails(make_sandbox: Callable[..., Any
     job = wait_for(lambda: (j := backup.describe_restore_job(RestoreJobId=job_id))[
         "Status"] == "FAILED" and j, "the restore job to fail")
     assert "already exists" in job["StatusMessage"]
-
-
-def test_unknown_backup_objects_are_resource_not_found(sandbox: Any) -> None:
-    backup = client("backup")
-    for call in (lambda: backup.describe_restore_job(RestoreJobId="NOPE"),
-                 lambda: backup.list_recovery_points_by_backup_vault(BackupVaultName="nope"),
-                 lambda: backup.start_restore_job(RecoveryPointArn="arn:aws:rds:x",
-                                                  Metadata={"DBInstanceIdentifier": "x"})):
-        with pytest.raises(ClientError) as exc:
-            call()
-        assert error_code(exc) == "ResourceNotFoundException"
-
-
-def test_backup_plan_round_trips_with_its_30_day_lifecycle(sandbox: Any) -> None:
-    backup = client("backup")
-    plans = backup.list_backup_plans()["BackupPlansList"]
-    assert [p["BackupPlanName"] for p in plans] == [CFG.backup.plan]
-    plan = backup.get_backup_plan(BackupPlanId=plans[0]["BackupPlanId"])["BackupPlan"]
-    (rule,) = plan["Rules"]
-    assert rule["Lifecycle"]["DeleteAfterDays"] == 30
-    assert rule["ScheduleExpression"] == "cron(0 5 ? * * *)"
-    assert rule["TargetBackupVaultName"] == VAULT
-    (selection,) = backup.list_backup_selections(BackupPlanId=plans[0]["BackupPlanId"])[
-        "BackupSelectionsList"]
-    resources = backup.get_backup_selection(
-        BackupPlanId=plans[0]["BackupPlanId"],
-        SelectionId=selection["SelectionId"])["BackupSelection"]["Resources"]
-    assert resources == [sandbox.fleet.instance_arns[PROD], sandbox.fleet.instance_arns[STAGING]]
-    vault = backup.describe_backup_vault(BackupVaultName=VAULT)
-    assert vault["EncryptionKeyArn"] == sandbox.fleet.kms_key_arn
-
-
-# ---- alarms, notifications, DNS --------------------------------------------------------------
-
-def test_alarms_notify_the_ops_topic(sandbox: Any) -> None:
-    alarms = {a["AlarmName"]: a for a in client("cloudwatch").describe_alarms()["MetricAlarms"]}
-    age, failure = alarms[CFG.alarms.backup_age], alarms[CFG.alarms.backup_failure]
-    assert (age["MetricName"], age["Threshold"], age["ComparisonOperator"]) == (
-        "TimeSinceLastBackup", 90000.0, "GreaterThanThreshold")
-    assert (failure["MetricName"], failure["Namespace"]) == ("NumberOfBackupJobsFailed",
-                                                            "AWS/Backup")
-    assert age["StateValue"] == failure["StateValue"] == "OK" and age["StateReason"]
-    topic = sandbox.fleet.topic_arn
-    assert topic.endswith(":" + CFG.alarms.sns_topic)
-    assert age["AlarmActions"] == failure["AlarmActions"] == [topic]
-    subs = client("sns").list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
-    assert [(s["Protocol"], s["Endpoint"]) for s in subs] == [
-        ("email", "ops-team@craftvideomarketplace.com")]
-    events = client("events")
-    rule = events.describe_rule(Name="video-window-backup-job-failed")
-    assert '"FAILED"' in rule["EventPattern"] and '"EXPIRED"' in rule["EventPattern"]
-    assert [t["Arn"] for t in events.list_targets_by_rule(Rule=rule["Name"])["Targets"]] == [
-        topic]
-
-
-def test_database_cname_points_at_production(sandbox: Any) -> None:
-    route53 = client("route53")
-    zone = route53.get_hosted_zone(Id=sandbox.fleet.hosted_zone_id)["HostedZone"]
-    assert zone["Name"] == CFG.dns.zone and zone["Config"]["PrivateZone"] is True
-    records = route53.list_resource_record_sets(HostedZoneId=sandbox.fleet.hosted_zone_id)[
-        "ResourceRecordSets"]
-    cname = next(r for r in records if r["Name"] == CFG.dns.record)
-    address = client("rds").describe_db_instances(DBInstanceIdentifier=PROD)[
-        "DBInstances"][0]["Endpoint"]["Address"]
-    assert cname["Type"] == "CNAME" and cname["ResourceRecords"] == [{"Value": address}]
 
 
 # ---- scenarios --------------------------------------------------------------------------------
@@ -489,38 +545,7 @@ def test_missing_alarm(make_sandbox: Callable[..., Any]) -> None:
     assert names == [CFG.alarms.backup_age]
 
 
-# ---- AccessDenied, in each protocol -----------------------------------------------------------
-
-@pytest.mark.parametrize(("operation", "call", "code"), [
-    ("ListRecoveryPointsByBackupVault",
-     lambda: client("backup").list_recovery_points_by_backup_vault(BackupVaultName=VAULT),
-     "AccessDeniedException"),                                       # rest-json
-    ("DescribeDBInstances", lambda: client("rds").describe_db_instances(), "AccessDenied"),
-    ("DescribeAlarms", lambda: client("cloudwatch").describe_alarms(), "AccessDenied"),
-    ("ListRules", lambda: client("events").list_rules(), "AccessDeniedException"),  # json
-    ("ListHostedZones", lambda: client("route53").list_hosted_zones(), "AccessDenied"),
-    ("GetCallerIdentity", lambda: client("sts").get_caller_identity(), "AccessDenied"),
-])
-def test_deny_answers_access_denied_in_the_services_protocol(
-        sandbox: Any, operation: str, call: Callable[[], Any], code: str) -> None:
-    sandbox.deny(operation)
-    with pytest.raises(ClientError) as exc:
-        call()
-    assert error_code(exc) == code
-    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
-    assert operation in exc.value.response["Error"]["Message"]
-    sandbox.allow(operation)
-    call()
-
-
-def test_deny_patterns_name_a_service(sandbox: Any) -> None:
-    sandbox.deny("rds:Describe*")
-    with pytest.raises(ClientError):
-        client("rds").describe_db_snapshots()
-    client("backup").list_backup_jobs()  # another service is not affected
-    sandbox.allow("rds:Describe*")
-    client("rds").describe_db_snapshots()
-
+# ---- more RDS and the wire ------------------------------------------------------------------
 
 def test_rename_keeps_the_instance_and_is_an_event(sandbox: Any) -> None:
     rds = client("rds")
@@ -566,36 +591,3 @@ def test_access_denied_in_rpc_v2_cbor_parses_as_botocore_would() -> None:
     assert status == 403 and parsed["Error"]["Code"] == "AccessDenied"
     assert "cloudwatch:DescribeAlarms" in parsed["Error"]["Message"]
 
-
-@pytest.mark.skipif(shutil.which("aws") is None, reason="no aws CLI on PATH")
-def test_the_runbooks_aws_cli_commands_reach_the_sandbox(sandbox: Any) -> None:
-    env = sandbox.environ()
-    listed = subprocess.run(
-        ["aws", "backup", "list-backup-jobs", "--by-backup-vault-name", VAULT,
-         "--by-state", "FAILED", "--output", "json"],
-        env=env, capture_output=True, text=True, timeout=60)
-    assert listed.returncode == 0, listed.stderr
-    (job,) = json.loads(listed.stdout)["BackupJobs"]
-    assert job["State"] == "FAILED"
-    snaps = subprocess.run(
-        ["aws", "rds", "describe-db-snapshots", "--db-instance-identifier", PROD,
-         "--snapshot-type", "automated", "--output", "json"],
-        env=env, capture_output=True, text=True, timeout=60)
-    assert snaps.returncode == 0, snaps.stderr
-    assert len(json.loads(snaps.stdout)["DBSnapshots"]) == 30
-
-
-def test_env_alone_wins_over_a_profile_in_the_users_config(
-        sandbox: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`os.environ.update(sandbox.env())` is enough, even with AWS_PROFILE set."""
-    config = tmp_path / "config"
-    config.write_text("[profile work]\nregion = us-east-1\n"
-                      "endpoint_url = https://rds.example.invalid\n"
-                      "credential_process = /bin/false\n")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
-    monkeypatch.setenv("AWS_PROFILE", "work")
-    for name, value in sandbox.env().items():
-        monkeypatch.setenv(name, value)
-    rds = boto3.session.Session().client("rds")
-    assert rds.meta.region_name == sandbox.region
-    assert len(rds.describe_db_instances()["DBInstances"]) == 2

@@ -221,6 +221,11 @@ class Sandbox:
         with self._state.lock:
             self._state.denied.discard(operation)
 
+    def allow_all(self) -> None:
+        """Undo every `deny()`, the scenario's included."""
+        with self._state.lock:
+            self._state.denied.clear()
+
     def current_time(self) -> datetime:
         """The sandbox clock: `now` plus the real time elapsed since the seed finished."""
         return self._state.clock.now()

@@ -408,6 +408,23 @@ class AwsService:
             if r.get("DBInstanceAutomatedBackupsArn"))
         return instance_from(found[0]), replications
 
+    # ---- PostgreSQL IAM authentication ---------------------------------------------------
+
+    async def rds_auth_token(self, host: str, port: int, user: str) -> str:
+        """rds:GenerateDBAuthToken (signed locally, no request): a 15-minute IAM password for
+        `user` at the RDS endpoint `host`:`port`. Keep it in memory only."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        def sign() -> str:
+            try:
+                return str(self.client("rds").generate_db_auth_token(
+                    DBHostname=host, Port=port, DBUsername=user, Region=self.region))
+            except (ClientError, BotoCoreError) as exc:
+                raise translate(exc, "rds", "GenerateDBAuthToken") from exc
+
+        return await asyncio.to_thread(sign)
+
+
 # ---- response -> model ------------------------------------------------------------------------
 
 def instance_from(d: dict[str, Any]) -> Instance:
