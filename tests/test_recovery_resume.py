@@ -170,3 +170,22 @@ async def test_a_finished_run_is_not_resumed(env: Env) -> None:
     assert run.finished
     with pytest.raises(RecoveryStateError, match="nothing to resume"):
         await env.resume(run.journal_path)
+
+
+async def test_route53_rollback_value_survives_a_crash_during_the_swap(env: Env) -> None:
+    production = await env.aws.instance("video-window")
+    run = await env.start(await env.pitr_request())
+    await run.run_until_blocked()
+    run.tick("maintenance")
+    run.tick("stop-connections")
+    await run.run_step()
+    assert run.swap_result is not None
+    # Simulate a crash after the UPSERT but before its record: drop the swap-done line.
+    lines = run.journal_path.read_text().splitlines(keepends=True)
+    run.journal_path.write_text("".join(l for l in lines if '"event":"swap-done"' not in l))
+    resumed = await env.resume(run.journal_path)
+    assert resumed.swap_result is None
+    await resumed.run_step()  # the UPSERT again (idempotent), old value from the journal
+    assert resumed.swap_result is not None
+    assert resumed.swap_result["old_value"] == production.endpoint_address
+    assert resumed.replaced == "video-window"

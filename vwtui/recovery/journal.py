@@ -39,6 +39,7 @@ STEP_END = "step-end"
 STEP_PROGRESS = "step-progress"
 RESTORE_ISSUED = "restore-issued"
 TICK = "tick"
+SWAP_INTENT = "swap-intent"
 SWAP_DONE = "swap-done"
 RENAMED = "renamed"
 DELETE_ISSUED = "delete-issued"
@@ -164,6 +165,7 @@ class RunRecord:
     restore_point: datetime | None = None
     ticks: dict[str, datetime] = field(default_factory=dict)
     swap: dict[str, Any] | None = None
+    swap_intent: dict[str, Any] | None = None
     deleted: list[str] = field(default_factory=list)
     finished: bool = False
     outcome: str | None = None
@@ -254,6 +256,8 @@ def _apply(run: RunRecord, record: Mapping[str, Any]) -> None:
         run.renamed[str(record["old"])] = str(record["new"])
     elif event == TICK:
         run.ticks[str(record["item"])] = _time(record.get("ticked_at")) or when
+    elif event == SWAP_INTENT:
+        run.swap_intent = dict(record)
     elif event == SWAP_DONE:
         run.swap = dict(record)
     elif event == DELETE_ISSUED:

@@ -160,6 +160,7 @@ class RecoveryRun:
         self._listeners: list[Listener] = []
         self._busy = False
         self._resumed_restore_attempt = False
+        self._swap_old_value: str | None = None
 
     # ---- construction ---------------------------------------------------------------------
 
@@ -240,6 +241,8 @@ class RecoveryRun:
         if swap is not None:
             for item in swap.checklist:
                 item.ticked_at = record.ticks.get(item.key)
+        if record.swap_intent is not None:
+            self._swap_old_value = str(record.swap_intent.get("old_value") or "")
         if record.swap:
             self.swap_result = {k: record.swap.get(k) for k in
                                 ("method", "zone_id", "record", "old_value", "new_value",
@@ -868,8 +871,16 @@ class RecoveryRun:
         record = self.config.dns.record
         step.command = self.ops.cli_command("upsert_record", zone_id, record,
                                             instance.endpoint_address)
-        self.journal.append(jr.STEP_PROGRESS, step=step.key, command=step.command)
-        old = await self.ops.upsert_record(zone_id, record, instance.endpoint_address)
+        # The value to roll back to is journaled before the change: a crash between the
+        # UPSERT and its record must not lose it.
+        old = self._swap_old_value
+        if old is None:
+            old = await self.ops.record_value(zone_id, record) or ""
+            self._swap_old_value = old
+            self.journal.append(jr.SWAP_INTENT, step=step.key, command=step.command,
+                                zone_id=zone_id, record=record, old_value=old)
+        await self.ops.upsert_record(zone_id, record, instance.endpoint_address)
+        old = old or None
         replaced = await self._instance_at(old) or req.source
         self.swap_result = {"method": SwapMethod.ROUTE53.value, "zone_id": zone_id,
                             "record": record, "old_value": old,
