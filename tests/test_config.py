@@ -139,7 +139,7 @@ def test_init_asks_for_what_the_flags_leave_out(tmp_path: Path) -> None:
     from vwtui.init import build_config
     import argparse
 
-    args = argparse.Namespace(region=None, production=None, staging=None, vault="my-vault",
+    args = argparse.Namespace(region=None, production=None, staging_name=None, vault="my-vault",
                               restore_role_arn=None, dns_zone=None, dns_record=None)
     asked: list[str] = []
 
@@ -154,3 +154,15 @@ def test_init_asks_for_what_the_flags_leave_out(tmp_path: Path) -> None:
     assert config.aws.region == "eu-west-1"
     config_mod.write(config, path)
     assert config_mod.load_file(path).instances.production == "prod-db"
+
+
+def test_global_options_work_before_or_after_the_command(tmp_path: Path) -> None:
+    from vwtui.cli import build_parser
+
+    parser = build_parser()
+    before = parser.parse_args(["--config", "x.toml", "--read-only", "--staging", "run"])
+    assert (before.config, before.read_only, before.staging) == ("x.toml", True, True)
+    after = parser.parse_args(["run", "--config", "y.toml", "--read-only"])
+    assert (after.config, after.read_only) == ("y.toml", True)
+    checklist = parser.parse_args(["--config", "z.toml", "checklist", "--json"])
+    assert checklist.config == "z.toml"

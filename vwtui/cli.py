@@ -14,12 +14,20 @@ from vwtui import __version__
 from vwtui.errors import ConfigError, VwtuiError
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", metavar="PATH",
+def _common(parser: argparse.ArgumentParser, *, sub: bool = True) -> None:
+    """--config, --profile, --region: accepted before or after the command.
+
+    On a subcommand they default to SUPPRESS, so `vwtui --config X checklist` keeps X
+    instead of the subparser resetting it to None.
+    """
+    default = argparse.SUPPRESS if sub else None
+    parser.add_argument("--config", metavar="PATH", default=default,
                         help="config file (default: $VWTUI_CONFIG, then "
                              "$XDG_CONFIG_HOME/vwtui/config.toml)")
-    parser.add_argument("--profile", help="AWS profile (default: boto3's own chain)")
-    parser.add_argument("--region", help="AWS region (default: aws.region in the config)")
+    parser.add_argument("--profile", default=default,
+                        help="AWS profile (default: boto3's own chain)")
+    parser.add_argument("--region", default=default,
+                        help="AWS region (default: aws.region in the config)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "on AWS RDS.",
     )
     parser.add_argument("--version", action="version", version=f"vwtui {__version__}")
-    _common(parser)
+    _common(parser, sub=False)
     parser.add_argument("--read-only", action="store_true",
                         help="refuse every AWS call that changes anything")
     parser.add_argument("--staging", action="store_true",
@@ -38,8 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="open the console (the default)")
     _common(run)
-    run.add_argument("--read-only", action="store_true", help=argparse.SUPPRESS)
-    run.add_argument("--staging", action="store_true", help=argparse.SUPPRESS)
+    run.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS,
+                     help=argparse.SUPPRESS)
+    run.add_argument("--staging", action="store_true", default=argparse.SUPPRESS,
+                     help=argparse.SUPPRESS)
 
     demo = sub.add_parser("demo", help="open the console against a local sandbox account "
                                        "(moto + a throwaway PostgreSQL)")
@@ -66,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="take the runbook's value for everything not given; ask nothing")
     init.add_argument("--region")
     init.add_argument("--production")
-    init.add_argument("--staging")
+    init.add_argument("--staging", dest="staging_name", metavar="STAGING")
     init.add_argument("--vault")
     init.add_argument("--restore-role-arn")
     init.add_argument("--dns-zone")

@@ -15,7 +15,7 @@ from vwtui.errors import ConfigError
 QUESTIONS: tuple[tuple[str, str, str, str], ...] = (
     ("region", "aws", "region", "AWS region"),
     ("production", "instances", "production", "Production RDS instance"),
-    ("staging", "instances", "staging", "Staging RDS instance"),
+    ("staging_name", "instances", "staging", "Staging RDS instance"),
     ("vault", "backup", "vault", "AWS Backup vault"),
     ("restore_role_arn", "backup", "restore_role_arn", "IAM role for AWS Backup restores"),
     ("dns_zone", "dns", "zone", "Route53 hosted zone"),
