@@ -23,6 +23,7 @@ from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Label, Op
 from textual.widgets.option_list import Option
 
 from vwtui.screens.recovery_style import CSS_PATH
+from vwtui.widgets.context_bar import ContextBar
 from vwtui import fmt
 from vwtui.errors import VwtuiError
 from vwtui.model import PitrWindow, RecoveryPoint, Snapshot, utcnow
@@ -98,9 +99,9 @@ class ChooseScreen(Screen[None]):
         self.aws = aws
         self.preselect = preselect or Preselection()
         self.source = self.preselect.source or source or config.instances.production
-        self.scenario = self.preselect.scenario or (
-            Scenario.SNAPSHOT if self.preselect.snapshot_id else
-            Scenario.AWS_BACKUP if self.preselect.recovery_point_arn else Scenario.PITR)
+        # PITR unless told otherwise: the runbook's first scenario and the smallest RPO. What the
+        # dashboard had highlighted waits under the cursor of its list (2 / 3 shows it).
+        self.scenario = self.preselect.scenario or Scenario.PITR
         self.on_plan = on_plan
         self.now = now
         self.window: PitrWindow | None = None
@@ -112,6 +113,7 @@ class ChooseScreen(Screen[None]):
     # ---- layout ------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        yield ContextBar()
         with Vertical(id="choose"):
             yield Static("", id="choose-title", markup=False)
             yield OptionList(*(Option(SCENARIO_SHORT[s], id=s.value) for s in SCENARIO_ORDER),
@@ -378,7 +380,7 @@ class ChooseScreen(Screen[None]):
         except Exception:  # noqa: BLE001 - not composed yet
             return
         if self.scenario is Scenario.CROSS_REGION:
-            verdict.update(Text("p: show the prerequisites' plan · esc: back"))
+            verdict.update(Text("enter/p: the plan (checks the prerequisites, changes nothing)"))
             verdict.set_class(False, "-refused")
             return
         try:
@@ -400,7 +402,7 @@ class ChooseScreen(Screen[None]):
                         style="bold red" if over else "")
         else:
             line.append(" · implied RPO unknown (type the incident time)")
-        line.append(f" · new instance {request.target} · p: plan")
+        line.append(f" · new instance {request.target} · enter/p: plan")
         verdict.update(line)
 
     # ---- leaving -----------------------------------------------------------------------------

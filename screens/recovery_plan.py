@@ -37,7 +37,8 @@ from vwtui.recovery.plan import (
     total_estimate,
 )
 from vwtui.screens.recovery_confirm import YesNo
-from vwtui.screens.recovery_style import CSS_PATH
+from vwtui.screens.recovery_style import CSS_PATH, SCENARIO_TAG
+from vwtui.widgets.context_bar import ContextBar
 
 if TYPE_CHECKING:
     from vwtui.config import Config
@@ -113,6 +114,7 @@ class PlanScreen(Screen[None]):
         self.steps: tuple[PlannedStep, ...] = ()
 
     def compose(self) -> ComposeResult:
+        yield ContextBar()
         with Vertical(id="plan"):
             yield Static("", id="plan-title", markup=False)
             yield Static("⟳ reading the source instance and checking the new identifier…",
@@ -125,10 +127,12 @@ class PlanScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#plan-steps", DataTable)
-        table.add_columns("", "step", "est.")
+        table.add_column("✎", key="mutating", width=1)
+        table.add_column("est.", key="estimate", width=6)
+        table.add_column("step", key="step")
         self.query_one("#plan-title", Static).update(Text.assemble(
-            ("Plan · ", "bold"), (self.request.scenario.label, "bold"),
-            f" · source {self.request.source}"))
+            ("Plan · ", "bold"), (SCENARIO_TAG[self.request.scenario], "bold"),
+            f" · {self.request.source} → {self.request.target}"))
         self.prepare()
         table.focus()
 
@@ -151,22 +155,22 @@ class PlanScreen(Screen[None]):
         row = table.cursor_row
         table.clear()
         for step in self.steps:
-            table.add_row("✎" if step.mutating else " ", Text(step.title),
-                          _minutes(step.estimate), key=step.key)
+            table.add_row("✎" if step.mutating else " ", _minutes(step.estimate),
+                          Text(step.title), key=step.key)
         if self.steps:
             table.move_cursor(row=min(max(row, 0), len(self.steps) - 1))
         facts = Text()
         if request.scenario is not Scenario.CROSS_REGION:
             found = self.discovery
             free = found is not None and found.target_free
-            facts.append(f"New instance {request.target} ")
+            facts.append(f"New {request.target} ")
             facts.append("✓ free" if free else "✗ taken or unchecked",
                          style="green" if free else "bold red")
-            facts.append(f" · total ~{format_duration(total_estimate(self.steps))}"
-                         f" (RTO {self.config.objectives.rto_hours:g} h)\n")
-            facts.append(f"Subnet group {request.subnet_group or '(AWS default)'} · security "
-                         f"groups {', '.join(request.security_groups) or '(AWS default)'}"
-                         f" · from {found.network_from if found else '?'}")
+            facts.append(f" · est. {format_duration(total_estimate(self.steps))}"
+                         f" of the {self.config.objectives.rto_hours:g} h RTO\n")
+            facts.append(f"Network ({found.network_from if found else '?'}): "
+                         f"{request.subnet_group or 'default subnet group'} · "
+                         f"{', '.join(request.security_groups) or 'default security group'}")
         self.query_one("#plan-facts", Static).update(facts)
         warnings = list(plan_warnings(request, self.config))
         if self.discovery is not None:

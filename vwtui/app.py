@@ -28,6 +28,7 @@ from vwtui.errors import VwtuiError
 from vwtui.model import CallerIdentity, utcnow
 from vwtui.screens.dashboard import DashboardScreen
 from vwtui.screens.help import HelpScreen
+from vwtui.screens.recovery import RecoveryManager, preselection_from_dashboard
 
 if TYPE_CHECKING:
     from vwtui.services.aws import AwsService
@@ -113,6 +114,8 @@ class VwtuiApp(App[int]):
         self.pg = pg
         self.clock = clock
         self.environment: Environment = environment
+        # Recoveries belong to the App: they outlive any screen.
+        self.recovery = RecoveryManager(self)
 
     @property
     def source_instance(self) -> str:
@@ -133,6 +136,8 @@ class VwtuiApp(App[int]):
 
     def on_mount(self) -> None:
         self.load_identity()
+        # An unfinished run in the journal (vwtui killed, SSH dropped): offer to resume it.
+        self.call_after_refresh(self.recovery.offer_resume)
 
     def on_ready(self) -> None:
         self.record_timing("first_frame")
@@ -145,6 +150,15 @@ class VwtuiApp(App[int]):
         except VwtuiError as exc:
             self.identity_error = str(exc)
             self.notify(str(exc), title=exc.title, severity="error", timeout=15, markup=False)
+
+    def action_new_recovery(self) -> None:
+        """Start a recovery; the dashboard's highlighted snapshot or recovery point is
+        preselected."""
+        self.recovery.new_recovery(preselection_from_dashboard(self.screen))
+
+    def action_open_recovery(self) -> None:
+        """Show the recovery run of this session (it goes on while other screens show)."""
+        self.recovery.open_active()
 
     def action_help(self) -> None:
         """Show the keys of the current view."""

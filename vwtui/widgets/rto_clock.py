@@ -30,6 +30,7 @@ class ClockSource(Protocol):
 
     def remaining_estimates(self, now: datetime) -> Iterable[timedelta]: ...
 
+    @property
     def rpo_achieved(self) -> timedelta | None: ...
 
 
@@ -101,4 +102,4 @@ class RtoClockWidget(Static):
         for lv in ClockLevel:
             self.set_class(lv is level, f"-{lv.value}")
         self.update(render_clock(clock, now, self.source.remaining_estimates(now),
-                                 self.source.rpo_achieved()))
+                                 self.source.rpo_achieved))

@@ -40,7 +40,8 @@ STATUS_WORD = {
     StepStatus.SKIPPED: "skipped",
 }
 
-COLUMNS = ("state", "step", "elapsed", "est.")
+# (key, width): the title takes what is left and may be cut; the full title is in the detail.
+COLUMNS = (("state", 11), ("elapsed", 7), ("est.", 6), ("step", None))
 
 
 def status_cell(status: StepStatus) -> Text:
@@ -71,8 +72,8 @@ class StepList(DataTable[Text | str]):
         self._keys: list[str] = []
 
     def on_mount(self) -> None:
-        for label in COLUMNS:
-            self.add_column(label, key=label)
+        for label, width in COLUMNS:
+            self.add_column(label, key=label, width=width)
 
     def show(self, steps: Sequence[StepState], now: datetime) -> None:
         """Draw the steps: rows added the first time, updated by key after that."""
@@ -88,7 +89,7 @@ class StepList(DataTable[Text | str]):
                     self.move_cursor(row=min(max(cursor, 0), len(steps) - 1))
                 return
             for step in steps:
-                for column, value in zip(COLUMNS, self._cells(step, now), strict=True):
+                for (column, _), value in zip(COLUMNS, self._cells(step, now), strict=True):
                     self.update_cell(step.key, column, value)
 
     def tick(self, steps: Sequence[StepState], now: datetime) -> None:
@@ -103,4 +104,4 @@ class StepList(DataTable[Text | str]):
     @staticmethod
     def _cells(step: StepState, now: datetime) -> tuple[Text | str, ...]:
         elapsed = format_duration(step.elapsed(now)) if step.started_at else "–"
-        return (status_cell(step.status), step_title(step), elapsed, _estimate(step.estimate))
+        return (status_cell(step.status), elapsed, _estimate(step.estimate), step_title(step))

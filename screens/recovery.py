@@ -1,0 +1,332 @@
+"""Recovery: the App's side of it. `RecoveryManager` is owned by the App, so the runs and the
+tasks that drive them outlive any screen; it opens the screens (choose → plan → run), asks the
+guarding questions (typed identifier, reason, yes / no) and offers to resume an unfinished run
+found in the journal at start-up.
+
+Every task of a run is an App worker (async: psycopg's connections belong to the loop that made
+them) in the run's own group; a refusal or an AWS error is told in a notification, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App
+from textual.screen import Screen
+
+from vwtui.errors import VwtuiError
+from vwtui.recovery import journal as jr
+from vwtui.recovery.plan import RecoveryRequest
+from vwtui.recovery.runner import DEFAULT_POLL_SECONDS, RecoveryRun
+from vwtui.recovery.state import ChecklistItem, StepStatus
+from vwtui.screens.recovery_choose import ChooseScreen, Preselection
+from vwtui.screens.recovery_confirm import ReasonPrompt, TypedConfirm, YesNo
+from vwtui.screens.recovery_detail import can_delete_replaced
+from vwtui.screens.recovery_plan import PlanScreen
+from vwtui.screens.recovery_run import RunScreen
+
+if TYPE_CHECKING:
+    from vwtui.services.pg import PgService
+
+__all__ = ["Preselection", "RecoveryManager", "RunScreen"]
+
+
+class RecoveryManager:
+    """The App's recoveries: start, drive, resume; one `RunScreen` per run."""
+
+    def __init__(self, app: App[Any], *, poll_interval: float = DEFAULT_POLL_SECONDS,
+                 state_base: Path | None = None) -> None:
+        self.app = app
+        self.poll_interval = poll_interval
+        self.state_base = state_base
+        self.runs: list[RecoveryRun] = []
+        self._driving: dict[str, int] = {}
+        self._pg: PgService | None = None
+
+    # ---- what the App has --------------------------------------------------------------------
+
+    @property
+    def config(self) -> Any:
+        return self.app.config  # type: ignore[attr-defined]
+
+    @property
+    def aws(self) -> Any:
+        return self.app.aws  # type: ignore[attr-defined]
+
+    @property
+    def pg(self) -> PgService:
+        pg = getattr(self.app, "pg", None)
+        if pg is not None:
+            return pg  # type: ignore[no-any-return]
+        if self._pg is None:
+            from vwtui.services.pg import PgService
+
+            self._pg = PgService(self.config)
+        return self._pg
+
+    def now(self) -> datetime:
+        clock = getattr(self.app, "clock", None)
+        return clock() if callable(clock) else datetime.now(UTC)
+
+    @property
+    def active(self) -> RecoveryRun | None:
+        """The newest run that has not ended."""
+        return next((r for r in reversed(self.runs) if not r.finished), None)
+
+    def is_busy(self, run: RecoveryRun) -> bool:
+        """A task of this run is under way (a step running, a wait polling)."""
+        return run.busy or self._driving.get(run.run_id, 0) > 0
+
+    # ---- choose → plan → run -----------------------------------------------------------------
+
+    def new_recovery(self, preselect: Preselection | None = None) -> ChooseScreen:
+        """Open the chooser (the dashboard's selected snapshot / recovery point preselected)."""
+        source = getattr(self.app, "source_instance", None)
+        screen = ChooseScreen(self.config, self.aws, source=source, preselect=preselect,
+                              on_plan=self.show_plan, now=self.now)
+        self.app.push_screen(screen)
+        return screen
+
+    def show_plan(self, request: RecoveryRequest, context: dict[str, object]) -> PlanScreen:
+        screen = PlanScreen(self.config, self.aws, request, on_start=self.start, now=self.now)
+        self.app.push_screen(screen)
+        return screen
+
+    def start(self, request: RecoveryRequest) -> None:
+        """Start a run (journal opened, RTO clock started) and drive it until it needs the
+        engineer. The worker belongs to the App."""
+        self.app.run_worker(self._start(request), group="recovery-start", exit_on_error=False,
+                            name=f"start {request.target}")
+
+    async def _start(self, request: RecoveryRequest) -> RecoveryRun | None:
+        try:
+            run = await RecoveryRun.start(request, self.config, self.aws, self.pg,
+                                          state_base=self.state_base,
+                                          poll_interval=self.poll_interval, now=self.now)
+        except VwtuiError as exc:
+            self._tell(exc)
+            return None
+        self.runs.append(run)
+        self.open(run)
+        self.drive(run, run.run_until_blocked)
+        return run
+
+    def open(self, run: RecoveryRun) -> RunScreen:
+        """Show the run: the chooser and plan are done with, the run screen replaces them."""
+        while isinstance(self.app.screen, (ChooseScreen, PlanScreen, YesNo)) and \
+                len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+        screen = RunScreen(run, self)
+        self.app.push_screen(screen)
+        return screen
+
+    def open_active(self) -> None:
+        """Back to the newest unfinished run (from the dashboard)."""
+        run = self.active or (self.runs[-1] if self.runs else None)
+        if run is None:
+            self.app.notify("No recovery has been started in this session (n starts one).",
+                            severity="warning")
+            return
+        self.open(run)
+
+    def leave(self, screen: Screen[Any]) -> None:
+        """Leave a run screen; the run goes on."""
+        if len(self.app.screen_stack) > 1 and self.app.screen is screen:
+            self.app.pop_screen()
+
+    # ---- driving the run ---------------------------------------------------------------------
+
+    def drive(self, run: RecoveryRun, action: Callable[[], Awaitable[Any]]) -> None:
+        """Run one of the run's coroutines as an App worker in the run's group."""
+        if self.is_busy(run):
+            self.app.notify("The run is already busy; wait for the current step.",
+                            severity="warning")
+            return
+        self._driving[run.run_id] = self._driving.get(run.run_id, 0) + 1
+        self.app.run_worker(self._guarded(run, action), group=f"recovery-{run.run_id}",
+                            exit_on_error=False, name=f"recovery {run.run_id}")
+
+    async def _guarded(self, run: RecoveryRun, action: Callable[[], Awaitable[Any]]) -> None:
+        try:
+            await action()
+        except VwtuiError as exc:
+            self._tell(exc)
+        finally:
+            self._driving[run.run_id] -= 1
+            self._redraw(run)
+
+    def _redraw(self, run: RecoveryRun) -> None:
+        for screen in self.app.screen_stack:
+            if isinstance(screen, RunScreen) and screen.run is run and screen.is_mounted:
+                screen.redraw()
+
+    def _tell(self, exc: VwtuiError) -> None:
+        self.app.notify(str(exc), title=exc.title, severity="error", timeout=12, markup=False)
+
+    def tick(self, run: RecoveryRun, item_key: str) -> ChecklistItem | None:
+        """Tick a manual item of the swap (timestamped in the journal)."""
+        try:
+            return run.tick(item_key)
+        except VwtuiError as exc:
+            self._tell(exc)
+            return None
+
+    # ---- guarded questions -------------------------------------------------------------------
+
+    def ask_skip(self, run: RecoveryRun) -> None:
+        """Skip the current step, with a reason (required, journaled)."""
+        step = run.current
+        if step is None:
+            return
+
+        def answered(reason: str | None) -> None:
+            if not reason:
+                return
+            try:
+                run.skip(reason)
+            except VwtuiError as exc:
+                self._tell(exc)
+            self._redraw(run)
+
+        self.app.push_screen(ReasonPrompt(f"Skip “{step.title}”?",
+                                          "Say why; the journal keeps the reason."), answered)
+
+    def ask_cleanup(self, run: RecoveryRun, *, skip_final_snapshot: bool) -> None:
+        """Delete the replaced instance, once its identifier is typed. Never offered for a
+        protected instance or one this run did not create or rename."""
+        step = run.step("cleanup")
+        if step is None or run.current is not step or step.status is not StepStatus.WAITING:
+            return
+        identifier = run.replaced
+        if not can_delete_replaced(run):
+            self.app.notify(f"{identifier} may not be deleted from here (protected, or not "
+                            f"created by this run). Skip the step with a reason.",
+                            severity="error", markup=False)
+            return
+        final = ("NO final snapshot (declined)." if skip_final_snapshot
+                 else "A final snapshot is taken first.")
+
+        def answered(typed: str | None) -> None:
+            if typed:
+                self.drive(run, lambda: run.confirm_cleanup(
+                    typed, skip_final_snapshot=skip_final_snapshot))
+
+        self.app.push_screen(TypedConfirm(
+            f"Delete {identifier}?",
+            f"rds:DeleteDBInstance on {identifier}, the instance the swap replaced. {final}",
+            identifier), answered)
+
+    def ask_abort(self, run: RecoveryRun) -> None:
+        """Abort: confirm, then offer to clean up what the run created (typed identifier)."""
+        candidates = [] if run.dry_run else run.cleanup_candidates()
+
+        def abort_plain() -> None:
+            self.drive(run, lambda: run.abort(False))
+
+        def cleaned(typed: str | None) -> None:
+            if typed:
+                self.drive(run, lambda: run.abort(True, typed_confirmation=typed))
+
+        def cleanup_answer(yes: bool | None) -> None:
+            if yes:
+                self.app.push_screen(TypedConfirm(
+                    f"Delete {candidates[0]}?",
+                    f"rds:DeleteDBInstance on {candidates[0]}, created by this run. A final "
+                    f"snapshot is taken first.", candidates[0]), cleaned)
+            else:
+                abort_plain()
+
+        def abort_answer(yes: bool | None) -> None:
+            if not yes:
+                return
+            if len(candidates) == 1:
+                self.app.push_screen(YesNo(
+                    f"Clean up {candidates[0]}?",
+                    f"The run created {candidates[0]}. y deletes it (you type its name next); "
+                    f"n leaves it running."), cleanup_answer)
+            else:
+                if candidates:
+                    self.app.notify(f"Left running: {', '.join(candidates)}; delete them by hand.",
+                                    severity="warning", markup=False)
+                abort_plain()
+
+        self.app.push_screen(YesNo("Abort this recovery?",
+                                   "The run ends here; the RTO clock stops. Nothing else runs."),
+                             abort_answer)
+
+    # ---- resume ------------------------------------------------------------------------------
+
+    def unfinished(self) -> list[jr.RunRecord]:
+        """Runs in the journal directory that never ended (newest first)."""
+        known = {r.run_id for r in self.runs}
+        try:
+            found = jr.unfinished_runs(self.state_base)
+        except OSError:
+            return []
+        return [r for r in found if r.run_id not in known]
+
+    def offer_resume(self) -> None:
+        """At start-up: if the journal holds an unfinished run, ask to resume it."""
+        found = self.unfinished()
+        if not found:
+            return
+        record = found[0]
+        current = record.current_step or "the end"
+        detail = (f"{record.request.scenario.label}, {record.request.source} → "
+                  f"{record.request.target}; started {record.started_at:%Y-%m-%d %H:%M:%S} UTC "
+                  f"by {record.os_user or '?'}; next step: {current}. The RTO clock continues "
+                  f"from the original start; nothing already issued is issued again.")
+        if len(found) > 1:
+            detail += f" ({len(found) - 1} older unfinished run(s) also in the journal.)"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.resume(record.path)
+
+        self.app.push_screen(YesNo("Resume the unfinished recovery?", detail), answered)
+
+    def resume(self, path: Path) -> None:
+        self.app.run_worker(self._resume(path), group="recovery-start", exit_on_error=False,
+                            name=f"resume {path.name}")
+
+    async def _resume(self, path: Path) -> RecoveryRun | None:
+        try:
+            run = await RecoveryRun.resume(path, self.config, self.aws, self.pg,
+                                           state_base=self.state_base,
+                                           poll_interval=self.poll_interval, now=self.now)
+        except VwtuiError as exc:
+            self._tell(exc)
+            return None
+        self.runs.append(run)
+        self.open(run)
+        current = run.current
+        # Pick up what was under way (a wait, a restore already issued); a failed step waits
+        # for the engineer, and so do the swap and the cleanup.
+        if current is not None and current.status is not StepStatus.FAILED \
+                and current.key in ("restore", "wait", "verify", "prerequisites"):
+            self.drive(run, run.run_until_blocked)
+        return run
+
+
+def preselection_from_dashboard(screen: Screen[Any]) -> Preselection:
+    """The snapshot or recovery point highlighted in the dashboard's active pane, if any: the
+    chooser puts it under the cursor of its list (the scenario stays the engineer's choice)."""
+    active = getattr(screen, "active_pane", None)
+    pane_of = getattr(screen, "pane", None)
+    if active is None or pane_of is None:
+        return Preselection()
+    try:
+        key = pane_of(active).highlighted_key
+    except Exception:  # noqa: BLE001 - the dashboard is not fully composed
+        return Preselection()
+    if not key:
+        return Preselection()
+    if active == "snapshots":
+        return Preselection(snapshot_id=key)
+    if active == "recovery-points":
+        return Preselection(recovery_point_arn=key)
+    return Preselection()

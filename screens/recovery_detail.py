@@ -1,0 +1,181 @@
+"""What the run screen says about one step: progress, verdicts, checklist, failure and its
+troubleshooting, the keys that apply. Pure rendering to rich `Text` (AWS and PostgreSQL strings
+never go through markup)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+
+from vwtui.recovery.clock import format_duration
+from vwtui.recovery.plan import (
+    RENAME_WARNING,
+    SWAP_CHECKLIST_AFTER,
+    SWAP_CHECKLIST_BEFORE,
+    SwapMethod,
+)
+from vwtui.recovery.state import StepState, StepStatus
+from vwtui.recovery.verify import CheckVerdict
+from vwtui.widgets.steps import STATUS_STYLE, status_cell
+
+if TYPE_CHECKING:
+    from vwtui.recovery.runner import RecoveryRun
+
+VERDICT_STYLE = {CheckVerdict.PASS: "green", CheckVerdict.WARN: "yellow",
+                 CheckVerdict.FAIL: "bold red"}
+
+
+def _t(moment: datetime | None) -> str:
+    return "—" if moment is None else f"{moment.astimezone(UTC):%H:%M:%S} UTC"
+
+
+def can_delete_replaced(run: RecoveryRun) -> bool:
+    """May the cleanup offer to delete the replaced instance? Never a protected one, never one
+    this run did not create or rename (the service layer refuses them too)."""
+    replaced = run.replaced
+    return not run.config.is_protected(replaced) and replaced in run.owned
+
+
+def render_step(run: RecoveryRun, step: StepState, now: datetime, *,
+                skip_final_snapshot: bool = False) -> Text:
+    """The detail of one step, as the engineer needs it at this moment."""
+    text = Text()
+    text.append_text(status_cell(step.status))
+    if step.started_at:
+        text.append(f" · started {_t(step.started_at)} · elapsed "
+                    f"{format_duration(step.elapsed(now))}")
+    text.append(f"\n{step.title}", style="bold")
+    if step.status is StepStatus.SKIPPED and step.skip_reason:
+        text.append(f"\nSkipped: {step.skip_reason}")
+    if step.progress:
+        text.append(f"\n⟳ {step.progress}", style="cyan")
+    # The swap's own instructions are drawn from its checklist below, not from the last answer.
+    stale = step.key == "swap" and run.swap_result is None
+    if step.detail and step.status is not StepStatus.FAILED and not stale:
+        text.append(f"\n{step.detail}")
+    if step.key == "verify":
+        _verification(run, text)
+    elif step.key == "swap":
+        _swap(run, step, text)
+    elif step.key == "cleanup":
+        _cleanup(run, step, text, skip_final_snapshot)
+    elif step.key == "prerequisites" and run.cross_region is not None:
+        text.append("\n" + "\n".join(run.cross_region.lines()))
+    if step.status is StepStatus.FAILED:
+        _failure(step, text)
+    elif step.error:
+        text.append(f"\n✗ {step.error}", style="bold red")
+    if step.command and step.status is not StepStatus.FAILED:
+        text.append("\n$ " if step.mutating else "\n(read-only) ", style="bold")
+        text.append(step.command.replace("\n", "\n$ "), style="dim")
+    return text
+
+
+def _verification(run: RecoveryRun, text: Text) -> None:
+    found = run.verification
+    if found is None:
+        return
+    text.append(f"\n{found.overall.symbol} {found.summary()}",
+                style=VERDICT_STYLE[found.overall])
+    for check in found.checks:
+        text.append(f"\n {check.verdict.symbol} {check.verdict.value:<4} ",
+                    style=VERDICT_STYLE[check.verdict])
+        text.append(f"{check.title}: {check.detail}")
+
+
+def _swap(run: RecoveryRun, step: StepState, text: Text) -> None:
+    method = run.request.swap
+    text.append(f"\nSwap by {'Route53 UPSERT' if method is SwapMethod.ROUTE53 else 'rename'}"
+                f" (chosen on the plan)")
+    if method is SwapMethod.RENAME:
+        text.append(f"\n! {RENAME_WARNING}", style="yellow")
+    before = {k for k, _ in SWAP_CHECKLIST_BEFORE}
+    for number, item in enumerate(step.checklist, start=1):
+        mark = "[x]" if item.ticked else "[ ]"
+        when = f" ticked {_t(item.ticked_at)}" if item.ticked else ""
+        phase = "before the swap" if item.key in before else "after the swap"
+        text.append(f"\n {number} {mark} {item.label}", style="green" if item.ticked else "")
+        text.append(f" ({phase}){when}", style="dim")
+    if step.status is StepStatus.WAITING and run.swap_result is None:
+        pending = [i for i in step.checklist if i.key in before and not i.ticked]
+        if pending:
+            text.append("\nTick what is done before the swap (1, 2 or t), then g runs it.",
+                        style="bold yellow")
+        else:
+            text.append("\nReady: g runs the swap.", style="bold yellow")
+    elif step.status is StepStatus.PENDING and run.current is step:
+        text.append("\ng: start the swap step.", style="bold yellow")
+
+
+def _cleanup(run: RecoveryRun, step: StepState, text: Text, skip_final: bool) -> None:
+    if run.current is not step or step.status is StepStatus.DONE:
+        return
+    replaced = run.replaced
+    if run.config.is_protected(replaced):
+        text.append(f"\n{replaced} is protected: vwtui never deletes it. Skip this step "
+                    f"(s) with a reason; delete it by hand if it must go.", style="bold")
+        return
+    if replaced not in run.owned:
+        text.append(f"\n{replaced} was not created or renamed by this run: it cannot be "
+                    f"deleted from here. Skip this step (s) with a reason.", style="bold")
+        return
+    if step.status is StepStatus.WAITING:
+        text.append(f"\nx: delete {replaced} (you type its identifier to confirm)",
+                    style="bold yellow")
+        text.append("\nFinal snapshot: ")
+        if skip_final:
+            text.append("DECLINED", style="bold red")
+            text.append(" (f takes one again)")
+        else:
+            text.append("taken before the delete", style="green")
+            text.append(" (f declines it)")
+
+
+def _failure(step: StepState, text: Text) -> None:
+    text.append(f"\n✗ {step.error or 'failed'}", style=STATUS_STYLE[StepStatus.FAILED])
+    guide = step.troubleshooting
+    if guide is not None:
+        text.append(f"\nRunbook troubleshooting: {guide.title}", style="bold")
+        if guide.causes:
+            text.append("\nCommon causes:")
+            for number, cause in enumerate(guide.causes, start=1):
+                text.append(f"\n {number}. {cause}")
+        if guide.events:
+            text.append("\nRDS events of the new instance:")
+            for event in guide.events[:5]:
+                text.append(f"\n {_t(event.time)} {event.message}")
+        if guide.commands:
+            text.append("\nDiagnosis:")
+            for command in guide.commands:
+                text.append(f"\n $ {command}", style="dim")
+        if guide.resolution:
+            text.append("\nResolution:")
+            for line in guide.resolution:
+                text.append(f"\n - {line}")
+    text.append("\nr retry · s skip with a reason · a abort (offers cleanup)",
+                style="bold yellow")
+
+
+def render_outcome(run: RecoveryRun, now: datetime) -> Text:
+    """The run's end: outcome, RTO and RPO achieved, the journal."""
+    clock = run.clock
+    text = Text()
+    outcome = run.outcome or "?"
+    text.append(f"Run {outcome}", style="bold green" if outcome == "finished" else "bold red")
+    if run.dry_run:
+        text.append(" (dry run: nothing was changed)", style="bold")
+    met = clock.elapsed(now) <= clock.target
+    text.append(f"\nRTO achieved {format_duration(clock.elapsed(now))} "
+                f"{'✓ within' if met else '✗ over'} {clock.target.total_seconds() / 3600:g} h")
+    rpo = run.rpo_achieved
+    if rpo is not None:
+        ok = rpo <= clock.rpo_target
+        text.append(f"\nRPO achieved {format_duration(rpo)} "
+                    f"{'✓ within' if ok else '✗ over'} "
+                    f"{clock.rpo_target.total_seconds() / 3600:g} h")
+    if run.deleted:
+        text.append(f"\nDeleted: {', '.join(run.deleted)}")
+    text.append(f"\nJournal: {run.journal_path}", style="dim")
+    return text

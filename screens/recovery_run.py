@@ -1,0 +1,290 @@
+"""Recovery, step 3: the run. Steps with their own elapsed time and state, the live RTO clock,
+the wait polled live, verify verdicts, the swap's checklist, cleanup, and on failure the error,
+the runbook's troubleshooting and retry / skip / abort.
+
+The run and the tasks that drive it belong to the App (`RecoveryManager`), not to this screen:
+leaving the screen (esc) leaves the run going, and coming back shows it where it is.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from vwtui.recovery.plan import SWAP_CHECKLIST_AFTER, SWAP_CHECKLIST_BEFORE
+from vwtui.recovery.state import StepState, StepStatus
+from vwtui.screens.recovery_detail import can_delete_replaced, render_outcome, render_step
+from vwtui.screens.recovery_style import CSS_PATH, SCENARIO_TAG
+from vwtui.widgets.context_bar import ContextBar
+from vwtui.widgets.rto_clock import RtoClockWidget
+from vwtui.widgets.steps import StepList
+
+if TYPE_CHECKING:
+    from vwtui.recovery.runner import RecoveryRun, RunUpdate
+    from vwtui.screens.recovery import RecoveryManager
+
+
+class RunScreen(Screen[None]):
+    """One recovery run, live."""
+
+    VIEW_NAME = "Recovery run"
+    CSS_PATH = CSS_PATH
+    BINDINGS = [
+        Binding("g", "go", "Run next step"),
+        Binding("t", "tick_next", "Tick item"),
+        Binding("1", "tick(1)", "Tick item 1", show=False),
+        Binding("2", "tick(2)", "Tick item 2", show=False),
+        Binding("3", "tick(3)", "Tick item 3", show=False),
+        Binding("x", "cleanup", "Delete replaced"),
+        Binding("f", "toggle_final_snapshot", "Final snapshot", show=False),
+        Binding("r", "retry", "Retry"),
+        Binding("s", "skip", "Skip…"),
+        Binding("a", "abort", "Abort…"),
+        Binding("escape", "leave", "Dashboard"),
+    ]
+
+    _ACTIONS = ("go", "tick", "cleanup", "retry", "skip", "abort")
+
+    def __init__(self, run: RecoveryRun, manager: RecoveryManager) -> None:
+        super().__init__()
+        self.run = run
+        self.manager = manager
+        self.skip_final_snapshot = False
+        self._unsubscribe = None
+        self._redraw_pending = False
+        self._follow = True
+        self._current_key: str | None = None
+        self.redraws = 0
+        self._keys: tuple[bool | None, ...] = ()
+
+    # ---- layout ------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield ContextBar()
+        yield RtoClockWidget(self.run, id="rto-clock")
+        with Vertical(id="run"):
+            yield Static("", id="run-title", markup=False)
+            yield StepList(id="run-steps")
+            with VerticalScroll(id="run-detail"):
+                yield Static("", id="run-detail-text", markup=False)
+            yield Static("", id="run-hint", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        run = self.run
+        title = Text.assemble(
+            (SCENARIO_TAG[run.request.scenario], "bold"),
+            f" · {run.request.source} → {run.request.target}")
+        if run.dry_run:
+            title.append(" · DRY RUN", style="bold reverse")
+        self.query_one("#run-title", Static).update(title)
+        self._unsubscribe = run.subscribe(self._on_update)
+        self.set_interval(1.0, self._tick)
+        self.redraw()
+        self.query_one(StepList).focus()
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    # ---- following the run -------------------------------------------------------------------
+
+    def _on_update(self, update: RunUpdate) -> None:
+        """Called by the run (in the App's loop) on every change: redraw once, soon."""
+        if not self._redraw_pending:
+            self._redraw_pending = True
+            self.call_later(self.redraw)
+
+    def _tick(self) -> None:
+        self.query_one(StepList).tick(self.run.steps, self.manager.now())
+        if self.run.current is not None and self.run.current.status in (
+                StepStatus.RUNNING, StepStatus.WAITING):
+            self._show_detail()
+
+    def redraw(self) -> None:
+        """Steps, detail, hint and the enabled keys, from the run's state."""
+        self._redraw_pending = False
+        self.redraws += 1
+        run = self.run
+        now = self.manager.now()
+        steps = self.query_one(StepList)
+        steps.show(run.steps, now)
+        current = run.current
+        key = current.key if current else None
+        if key != self._current_key:
+            self._current_key = key
+            self._follow = True
+        if self._follow and current is not None:
+            index = run.steps.index(current)
+            if steps.cursor_row != index:
+                steps.move_cursor(row=index)
+        self._show_detail()
+        self.query_one("#run-hint", Static).update(self.hint())
+        self.query_one("#rto-clock", RtoClockWidget).refresh_clock()
+        # The footer recomposes on refresh_bindings: only when the keys that apply change.
+        keys = tuple(self.check_action(action, ()) for action in self._ACTIONS)
+        if keys != self._keys:
+            self._keys = keys
+            self.refresh_bindings()
+
+    @on(DataTable.RowHighlighted, "#run-steps")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        current = self.run.current
+        self._follow = current is not None and event.cursor_row == self.run.steps.index(current)
+        self._show_detail()
+
+    def shown_step(self) -> StepState | None:
+        steps = self.query_one(StepList)
+        if not self.run.steps:
+            return None
+        row = steps.cursor_row if steps.cursor_row >= 0 else 0
+        return self.run.steps[min(row, len(self.run.steps) - 1)]
+
+    def _show_detail(self) -> None:
+        run = self.run
+        now = self.manager.now()
+        box = self.query_one("#run-detail")
+        box.set_class(any(s.status is StepStatus.FAILED for s in run.steps), "-failed")
+        if run.finished:
+            text = render_outcome(run, now)
+            step = self.shown_step()
+            if step is not None:
+                text.append("\n\n")
+                text.append_text(render_step(run, step, now))
+        else:
+            step = self.shown_step()
+            text = render_step(run, step, now, skip_final_snapshot=self.skip_final_snapshot) \
+                if step is not None else Text()
+        self.query_one("#run-detail-text", Static).update(text)
+
+    def hint(self) -> Text:
+        """One line: what the engineer can do now."""
+        run = self.run
+        if run.finished:
+            return Text(f"Run {run.outcome}. esc: back to the dashboard.", style="bold")
+        current = run.current
+        if self.manager.is_busy(run):
+            name = current.title if current else "the run"
+            return Text(f"⟳ {name} … (the run continues if you leave: esc)")
+        if current is None:
+            return Text("g: finish the run")
+        if current.status is StepStatus.FAILED:
+            return Text("✗ failed: r retry · s skip with a reason · a abort", style="bold red")
+        if current.key == "swap" and current.status is StepStatus.WAITING:
+            return Text("swap: tick 1/2/t · g runs the swap · s skip · a abort",
+                        style="bold yellow")
+        if current.key == "cleanup" and current.status is StepStatus.WAITING:
+            if can_delete_replaced(run):
+                return Text(f"cleanup: x delete {run.replaced} · f final snapshot · s skip",
+                            style="bold yellow")
+            return Text("cleanup: nothing this run may delete · s skip with a reason",
+                        style="bold yellow")
+        return Text(f"g: run “{current.title}” · s skip · a abort")
+
+    # ---- which keys apply now ----------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        run = self.run
+        current = run.current
+        busy = self.manager.is_busy(run)
+        if action == "leave":
+            return True
+        if run.finished:
+            return False
+        failed = current is not None and current.status is StepStatus.FAILED
+        if action == "go":
+            return not busy and not failed and not (
+                current is not None and current.key == "cleanup"
+                and current.status is StepStatus.WAITING)
+        if action in ("tick", "tick_next"):
+            return (not busy and current is not None and current.key == "swap"
+                    and current.status is StepStatus.WAITING)
+        if action in ("cleanup", "toggle_final_snapshot"):
+            return (not busy and current is not None and current.key == "cleanup"
+                    and current.status is StepStatus.WAITING and can_delete_replaced(run))
+        if action == "retry":
+            return failed and not busy
+        if action in ("skip", "abort"):
+            return not busy and current is not None
+        return True
+
+    # ---- actions -----------------------------------------------------------------------------
+
+    def action_go(self) -> None:
+        """Run the current step and the ones after it until one needs the engineer."""
+        self.manager.drive(self.run, self.run.run_until_blocked)
+        self.redraw()
+
+    def _checklist_keys(self) -> list[str]:
+        return [k for k, _ in SWAP_CHECKLIST_BEFORE + SWAP_CHECKLIST_AFTER]
+
+    def action_tick(self, number: int) -> None:
+        keys = self._checklist_keys()
+        if not 1 <= number <= len(keys):
+            return
+        self._tick_item(keys[number - 1])
+
+    def action_tick_next(self) -> None:
+        swap = self.run.step("swap")
+        if swap is None:
+            return
+        after = {k for k, _ in SWAP_CHECKLIST_AFTER}
+        for item in swap.checklist:
+            if item.ticked:
+                continue
+            if item.key in after and self.run.swap_result is None:
+                self.notify("Run the swap (g) before resuming the application.",
+                            severity="warning")
+                return
+            self._tick_item(item.key)
+            return
+
+    def _tick_item(self, key: str) -> None:
+        if self.manager.tick(self.run, key) is None:
+            return
+        swap = self.run.step("swap")
+        after = {k for k, _ in SWAP_CHECKLIST_AFTER}
+        # Once the application is resumed after the swap, finishing the swap step changes
+        # nothing in AWS: carry on to the cleanup, which waits for a typed confirmation.
+        if (swap is not None and self.run.swap_result is not None and key in after
+                and all(i.ticked for i in swap.checklist)):
+            self.manager.drive(self.run, self.run.run_until_blocked)
+        self.redraw()
+
+    def action_toggle_final_snapshot(self) -> None:
+        self.skip_final_snapshot = not self.skip_final_snapshot
+        if self.skip_final_snapshot:
+            self.notify("The final snapshot is DECLINED for this delete (f to take it again).",
+                        severity="warning")
+        self._show_detail()
+
+    def action_cleanup(self) -> None:
+        self.manager.ask_cleanup(self.run, skip_final_snapshot=self.skip_final_snapshot)
+
+    def action_retry(self) -> None:
+        run = self.run
+
+        async def retry_then_go() -> None:
+            step = await run.retry()
+            if step is not None and step.status is StepStatus.DONE and not run.finished:
+                await run.run_until_blocked()
+
+        self.manager.drive(run, retry_then_go)
+        self.redraw()
+
+    def action_skip(self) -> None:
+        self.manager.ask_skip(self.run)
+
+    def action_abort(self) -> None:
+        self.manager.ask_abort(self.run)
+
+    def action_leave(self) -> None:
+        self.manager.leave(self)
