@@ -82,14 +82,14 @@ def make_env(make_sandbox: Callable[..., Any], pg_config: Config, tmp_path: Path
                seeded=len(sandbox.calls()))
 
 
-@pytest.fixture
-def env(make_sandbox: Callable[..., Any], pg_config: Config, tmp_path: Path) -> Env:
+@pytest.fixture(name="env")
+def env_fixture(make_sandbox: Callable[..., Any], pg_config: Config, tmp_path: Path) -> Env:
     """Sandbox (restores take 0.3 s) + real PostgreSQL + services."""
     return make_env(make_sandbox, pg_config, tmp_path)
 
 
-@pytest.fixture
-def slow_env(make_sandbox: Callable[..., Any], pg_config: Config, tmp_path: Path) -> Env:
+@pytest.fixture(name="slow_env")
+def slow_env_fixture(make_sandbox: Callable[..., Any], pg_config: Config, tmp_path: Path) -> Env:
     """Restores that take a minute: time to make them fail, or to kill the process."""
     return make_env(make_sandbox, pg_config, tmp_path, restore_seconds=60.0)
 
@@ -97,7 +97,8 @@ def slow_env(make_sandbox: Callable[..., Any], pg_config: Config, tmp_path: Path
 UNPROTECTED_STAGING = InstancesConfig(production="video-window", staging="video-window-staging",
                                       protected=())
 
-__all__ = ["Env", "POLL", "SwapMethod", "UNPROTECTED_STAGING", "env", "make_env", "slow_env"]
+__all__ = ["POLL", "UNPROTECTED_STAGING", "Env", "SwapMethod", "env_fixture", "make_env",
+           "slow_env_fixture"]
 
 
 # ---- the child process of the SIGKILL test ----------------------------------------------------

@@ -7,7 +7,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from recovery_env import Env, env, slow_env  # noqa: F401  (fixtures)
+from recovery_env import Env, env_fixture, slow_env_fixture  # noqa: F401  (fixtures)
 
 from vwtui.errors import GuardrailError
 from vwtui.model import utcnow

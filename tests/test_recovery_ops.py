@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from recovery_env import UNPROTECTED_STAGING, Env, env  # noqa: F401  (fixture)
+from recovery_env import UNPROTECTED_STAGING, Env, env_fixture  # noqa: F401  (fixtures)
 
 from vwtui.config import AwsConfig, UiConfig
 from vwtui.errors import GuardrailError

@@ -31,12 +31,12 @@ WINDOW = PitrWindow("video-window", NOW - timedelta(days=7), NOW - timedelta(min
 
 
 def request(scenario: Scenario = Scenario.PITR, **kw: object) -> RecoveryRequest:
-    base: dict[str, object] = dict(
-        scenario=scenario, source="video-window", target="video-window-recovery-202511111200",
-        incident_time=NOW - timedelta(minutes=40), restore_time=NOW - timedelta(hours=1),
-        snapshot_id="rds:video-window-2025-11-11-03-00",
-        recovery_point_arn="arn:aws:backup:eu-west-1:123456789012:recovery-point:abc",
-        subnet_group="db-private", security_groups=("sg-1", "sg-2"))
+    base: dict[str, object] = {
+        "scenario": scenario, "source": "video-window", "target": "video-window-recovery-202511111200",
+        "incident_time": NOW - timedelta(minutes=40), "restore_time": NOW - timedelta(hours=1),
+        "snapshot_id": "rds:video-window-2025-11-11-03-00",
+        "recovery_point_arn": "arn:aws:backup:eu-west-1:123456789012:recovery-point:abc",
+        "subnet_group": "db-private", "security_groups": ("sg-1", "sg-2")}
     base.update(kw)
     return RecoveryRequest(**base)  # type: ignore[arg-type]
 

@@ -3,17 +3,17 @@ one; the clock keeps its start and nothing is issued to AWS a second time."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-from recovery_env import Env, env, slow_env  # noqa: F401  (fixtures)
+from recovery_env import Env, env_fixture, slow_env_fixture  # noqa: F401  (fixtures)
 
 from vwtui.model import utcnow
 from vwtui.recovery import journal as jr
@@ -24,12 +24,12 @@ from vwtui.recovery.state import StepStatus
 CHILD = Path(__file__).with_name("recovery_env.py")
 
 
-def wait_for(predicate, what: str, seconds: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+async def wait_for(predicate, what: str, seconds: float = 30.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if predicate():
             return
-        time.sleep(0.05)
+        await asyncio.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
 
 
@@ -47,20 +47,22 @@ async def test_run_killed_mid_wait_resumes_without_a_second_restore(slow_env: En
                          "sslmode": db.sslmode},
             "target": request.target, "restore_time": request.restore_time.isoformat(),  # type: ignore[union-attr]
             "state_base": str(env.state_base)}
-    child = subprocess.Popen([sys.executable, str(CHILD), json.dumps(args)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             env=os.environ.copy())
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, str(CHILD), json.dumps(args), stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, env=os.environ.copy())
     try:
         assert child.stdout is not None
-        started = json.loads(child.stdout.readline())
+        started = json.loads(await asyncio.wait_for(child.stdout.readline(), 60))
         journal = Path(started["journal"])
         # Killed while it polls the new instance: the wait step has started, not ended.
-        wait_for(lambda: ("step-progress", "wait") in journal_events(journal), "the wait poll")
+        await wait_for(lambda: ("step-progress", "wait") in journal_events(journal),
+                       "the wait poll")
         child.send_signal(signal.SIGKILL)
-        assert child.wait(timeout=10) == -signal.SIGKILL
+        assert await asyncio.wait_for(child.wait(), 10) == -signal.SIGKILL
     finally:
-        if child.poll() is None:
+        if child.returncode is None:
             child.kill()
+            await child.wait()
     assert env.calls("rds:RestoreDBInstanceToPointInTime") == [
         "rds:RestoreDBInstanceToPointInTime"]
     assert (await env.aws.instance(request.target)).status == "creating"

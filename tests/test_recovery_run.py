@@ -7,7 +7,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from recovery_env import UNPROTECTED_STAGING, Env, env  # noqa: F401  (fixture)
+from recovery_env import UNPROTECTED_STAGING, Env, env_fixture  # noqa: F401  (fixtures)
 
 from vwtui.errors import GuardrailError, NotFound
 from vwtui.model import utcnow

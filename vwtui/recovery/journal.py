@@ -255,7 +255,9 @@ def _apply(run: RunRecord, record: Mapping[str, Any]) -> None:
     elif event == RENAMED:
         run.renamed[str(record["old"])] = str(record["new"])
     elif event == TICK:
-        run.ticks[str(record["item"])] = _time(record.get("ticked_at")) or when
+        ticked = _time(record.get("ticked_at")) or when
+        if ticked is not None:
+            run.ticks[str(record["item"])] = ticked
     elif event == SWAP_INTENT:
         run.swap_intent = dict(record)
     elif event == SWAP_DONE:

@@ -429,8 +429,8 @@ def build_plan(request: RecoveryRequest, config: Config, *, zone_id: str | None 
         return (PlannedStep(
             "prerequisites", "Check cross-region prerequisites", estimates["prerequisites"],
             mutating=False, command=None,
-            notes=("Cross-region snapshot copies and a read replica in a second region; the "
-                   "runbook's steps for scenario 4 are still to be written.",)),)
+            notes=(("Cross-region snapshot copies and a read replica in a second region; the "
+                   "runbook's steps for scenario 4 are still to be written."),)),)
     target = request.target
     subnet = request.subnet_group or None
     groups = request.security_groups
@@ -463,16 +463,16 @@ def build_plan(request: RecoveryRequest, config: Config, *, zone_id: str | None 
     verify = PlannedStep(
         "verify", f"Verify the data of {target} (validation queries)", estimates["verify"],
         False, None,
-        notes=("Row counts, newest created_at against the restore point, orphaned records, "
-               "indexes.",))
+        notes=(("Row counts, newest created_at against the restore point, orphaned records, "
+               "indexes."),))
     swap = _swap_step(request, config, estimates["swap"], zone_id, new_endpoint, now)
     old = replaced or _replaced(request, now)
     cleanup = PlannedStep(
         "cleanup", f"Delete the replaced instance {old}", estimates["cleanup"], True,
         cli_delete_instance(config, old, final_snapshot_id=final_snapshot_identifier(
             old, now or datetime.now(UTC))),
-        notes=("Only an instance this recovery created or renamed; type its identifier to "
-               "confirm; a final snapshot unless declined.",))
+        notes=(("Only an instance this recovery created or renamed; type its identifier to "
+               "confirm; a final snapshot unless declined."),))
     return (restore, wait, verify, swap, cleanup)
 
 
@@ -486,8 +486,8 @@ def _swap_step(request: RecoveryRequest, config: Config, estimate: timedelta,
                                      new_endpoint or f"<endpoint of {request.target}>",
                                      config.dns.ttl)
         title = f"Swap: point {config.dns.record} at {request.target} (Route53 UPSERT)"
-        notes = ("Manual: " + "; ".join(manual) + ".", "The old record value is kept for "
-                 "rollback.")
+        notes = ("Manual: " + "; ".join(manual) + ".", ("The old record value is kept for "
+                 "rollback."))
     else:
         retired = retired_identifier(request.source, now or datetime.now(UTC))
         command = (cli_rename_instance(config, request.source, retired) + "\n"

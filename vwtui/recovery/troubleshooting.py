@@ -26,8 +26,8 @@ def restore_failed(config: Config, scenario: Scenario, source: str, target: str,
         causes[0] = "Snapshot not available (still creating, deleted, or in another region)"
     commands = (
         f"aws rds describe-events --source-identifier {target} --source-type db-instance{region}",
-        f"aws rds describe-db-instances --db-instance-identifier {source} "
-        f"--query 'DBInstances[0].BackupRetentionPeriod'{region}",
+        (f"aws rds describe-db-instances --db-instance-identifier {source} "
+        f"--query 'DBInstances[0].BackupRetentionPeriod'{region}"),
     )
     return Troubleshooting(
         title="PITR restore fails" if scenario is Scenario.PITR else "Restore fails",
@@ -44,12 +44,12 @@ def restore_job_failed(config: Config, job_id: str | None, status: str,
     """A restore job that ended FAILED or ABORTED (scenario 3)."""
     region = f" --region {config.aws.region}" if config.aws.region else ""
     causes = [f"The restore job ended {status}" + (f": {message}" if message else ""),
-              f"Insufficient IAM permissions: verify {config.backup.restore_role_arn} may "
-              f"restore RDS (AWSBackupServiceRolePolicyForRestores)",
+              (f"Insufficient IAM permissions: verify {config.backup.restore_role_arn} may "
+              f"restore RDS (AWSBackupServiceRolePolicyForRestores)"),
               "Instance name conflict: use unique identifier",
               "Insufficient subnet/security group access: verify network config"]
-    commands = [f"aws rds describe-events --source-identifier {target} "
-                f"--source-type db-instance{region}"]
+    commands = [(f"aws rds describe-events --source-identifier {target} "
+                f"--source-type db-instance{region}")]
     if job_id:
         commands.insert(0, f"aws backup describe-restore-job --restore-job-id {job_id}{region}")
     return Troubleshooting(
@@ -66,8 +66,8 @@ def verify_failed(config: Config, target: str) -> Troubleshooting:
         causes=("Restore time or snapshot too early or too late for the incident",
                 "Restore incomplete (the instance was not fully available)",
                 "Data corruption already present at the restore point"),
-        commands=(f"psql -h <endpoint of {target}> -U {config.database.user} "
-                  f"-d {config.database.name} -f validation_queries.sql",),
+        commands=((f"psql -h <endpoint of {target}> -U {config.database.user} "
+                  f"-d {config.database.name} -f validation_queries.sql"),),
         resolution=("Do not swap to this instance",
                     "Pick an earlier restore time or another snapshot and start a new recovery",
                     "Skip with a reason only if the failure is understood and accepted"))
