@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from textual.widgets import DataTable
 
 from vwtui.app import VwtuiApp
 from vwtui.config import AwsConfig, Config, UiConfig
@@ -59,12 +60,28 @@ def dashboard_env(make_sandbox: Callable[..., Sandbox]) -> Callable[..., Dashboa
     return start
 
 
+def _settled(screen: DashboardScreen) -> bool:
+    """Every poll done, the identity known, and every table has sized its columns.
+
+    DataTable measures new rows when its own message queue next runs dry; on a busy machine
+    that can come after the poll ends, so a picture taken then would show unsized columns.
+    """
+    app = screen.app
+    if screen.polls_completed == 0 or screen.fetching:
+        return False
+    if app.identity is None and app.identity_error is None:  # type: ignore[attr-defined]
+        return False
+    return not any(t._require_update_dimensions or t._updated_cells or t._new_rows
+                   for t in screen.query(DataTable))
+
+
 async def wait_for_polls(pilot: Any, polls: int = 1) -> DashboardScreen:
-    """Wait until every pane has finished `polls` fetches; fail (not hang) if they never do."""
+    """Wait until every pane has finished `polls` fetches and drawn them; fail (not hang) if
+    they never do."""
     screen = pilot.app.screen
     assert isinstance(screen, DashboardScreen)
     for _ in range(600):
-        if screen.polls_completed >= polls and not screen.fetching:
+        if screen.polls_completed >= polls and _settled(screen):
             await pilot.pause()
             return screen
         await pilot.pause(0.05)

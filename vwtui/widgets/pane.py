@@ -7,7 +7,7 @@ Data from AWS goes in as `rich.text.Text`, never as markup.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
@@ -17,6 +17,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
+from textual.widgets.data_table import RowKey
 
 from vwtui import fmt
 from vwtui.errors import VwtuiError
@@ -114,6 +115,20 @@ class Pane(Vertical):
         return Text(text, style=self.style_for(level))
 
 
+class PaneTable(DataTable[Text]):
+    """A DataTable that redraws every line once it has measured its new rows.
+
+    Textual 8.2.8 caches rendered lines by its update count, which measuring (on the next idle)
+    does not change: lines drawn between `add_row` and that idle kept their unsized columns
+    on a busy machine. Forgetting the caches after measuring fixes it.
+    """
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        super()._update_dimensions(new_rows)
+        self._clear_caches()
+        self.refresh()
+
+
 @dataclass(frozen=True, slots=True)
 class Row:
     """One table row: its key (for in-place updates), its cells, and the detail line."""
@@ -137,7 +152,7 @@ class TablePane(Pane):
         self._details: dict[str, Text] = {}
 
     def compose_body(self) -> ComposeResult:
-        yield DataTable(cursor_type="row", cell_padding=0, zebra_stripes=False,
+        yield PaneTable(cursor_type="row", cell_padding=0, zebra_stripes=False,
                         show_cursor=True)
         yield Static("", classes="pane-detail", markup=False)
 
