@@ -288,6 +288,10 @@ class Seeder:
         if self.scenario.stale_hours is not None:
             latest = (self.now - timedelta(hours=self.scenario.stale_hours)).replace(
                 second=0, microsecond=0)
+        elif self.scenario.failed_latest_run:
+            # A job refused for permissions fails at once: the run that failed is the latest
+            # one that started, so "a FAILED job in the last 24 hours" holds at any time.
+            latest = _last_daily(self.now, 5, 0, settle=timedelta(0))
         else:
             latest = _last_daily(self.now, 5, 0, settle=timedelta(minutes=30))
         return [latest - k * DAY for k in range(HISTORY_DAYS)]
@@ -321,8 +325,9 @@ class Seeder:
             if self.scenario.size_drop and identifier == self.production and k == 0:
                 size = size * 2 // 5
             if outcome in ("failed", "failed-then-retried"):
+                start = min(start, self.now)
                 self._job(resource_arn, start, "FAILED", created_by,
-                          completed=start + timedelta(minutes=2, seconds=14),
+                          completed=min(start + timedelta(minutes=2, seconds=14), self.now),
                           message=(f"IAM Role {cfg.restore_role_arn} does not have sufficient "
                                    f"permissions to execute the backup"))
                 if outcome == "failed":
