@@ -112,6 +112,14 @@ class DashboardScreen(Screen[None]):
         # Start the workers and return at once: the first frame must not wait for AWS.
         self.action_refresh()
 
+    def help_note(self) -> str:
+        """One sentence for the help screen: how fresh the panes are kept."""
+        seconds = self.vwtui.config.ui.refresh_seconds
+        every = (f"Panes refresh every {seconds} s (ui.refresh_seconds)" if seconds
+                 else "Auto-refresh is off (ui.refresh_seconds = 0)")
+        return (f"{every}; r refreshes now. Times are UTC. Tab labels show ✖ where a pane "
+                "needs attention.")
+
     # ---- panes ---------------------------------------------------------------------------
 
     def pane(self, name: str) -> Any:

@@ -63,6 +63,10 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help-box") as box:
             box.border_title = f"Keys · {self.view_name}"
             box.border_subtitle = "Esc closes · ctrl+p lists every action by name"
+            # A screen may say something about itself in a sentence (`help_note()`).
+            note = getattr(self.view, "help_note", None)
+            if callable(note):
+                yield Static(Text(note()), id="help-note")
             yield Static(self._table(), id="help-table")
 
     def _table(self) -> Table:

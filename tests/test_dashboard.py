@@ -9,20 +9,27 @@ directly, never from the app itself.
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from rich.console import Console
 from rich.text import Text
 from textual.widgets import Static, Tab
 
 from dashboard_env import NOW, DashboardEnv, dashboard_env, wait_for_polls  # noqa: F401
+from vwtui.app import VwtuiApp
+from vwtui.config import AwsConfig, Config, UiConfig
 from vwtui.fmt import Level
+from vwtui.screens.dashboard import DashboardScreen
 from vwtui.screens.help import HelpScreen
+from vwtui.services.aws import AwsService
 from vwtui.widgets.activity_panes import AlarmsPane, EventsPane
 from vwtui.widgets.backup_panes import RecoveryPointsPane, SnapshotsPane
 from vwtui.widgets.context_bar import ContextBar
 from vwtui.widgets.instance_pane import InstancePane
+from vwtui.widgets.pane import Pane
 
 Start = Callable[..., DashboardEnv]
 SIZE = (80, 24)
@@ -131,6 +138,8 @@ async def test_question_mark_lists_the_keys_of_the_dashboard(dashboard_env: Star
         await pilot.pause()
         help_screen = pilot.app.screen
         assert isinstance(help_screen, HelpScreen)
+        assert "every 0 s" not in _text(help_screen.query_one("#help-note", Static))
+        assert "Auto-refresh is off" in _text(help_screen.query_one("#help-note", Static))
         view = dict(help_screen.groups["This view"])
         assert view["r"] == "Refresh" and view["f"] == "Filter type"
         assert dict(help_screen.groups["Everywhere"])["q"] == "Quit"
@@ -296,3 +305,67 @@ async def test_unreadable_failed_jobs_are_not_reported_as_none(dashboard_env: St
         assert "0 failed" not in status
         assert events.events  # the RDS events were readable and are shown
         assert events.errors[0].startswith("Access denied: backup:ListBackupJobs")
+
+
+class _SilentEndpoint:
+    """A TCP endpoint that takes connections and answers nothing until released, then hangs
+    up: AWS calls to it cannot return before the test says so."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
+        self.released = threading.Event()
+        self.held: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        self.server.settimeout(0.05)
+        while not self.released.is_set():
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                continue
+            self.held.append(conn)
+        for conn in self.held:
+            conn.close()
+        self.server.close()
+
+    def release(self) -> None:
+        self.released.set()
+        self.thread.join(timeout=5)
+
+
+async def test_first_frame_paints_before_any_aws_call_returns(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    endpoint = _SilentEndpoint()
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+                        "AWS_ENDPOINT_URL": endpoint.url}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    config = Config(aws=AwsConfig(region="eu-west-1", endpoint_url=endpoint.url,
+                                  max_attempts=1), ui=UiConfig(refresh_seconds=0))
+    app = VwtuiApp(config, AwsService(config), clock=lambda: NOW)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            screen = pilot.app.screen
+            assert isinstance(screen, DashboardScreen)
+            # Drawn while every call is still waiting for an answer that cannot have come.
+            assert screen.polls_completed == 0 and screen.fetching
+            for pane in screen.query(Pane):
+                assert _text(pane.query_one(".pane-status", Static)) == "⟳ loading…"
+            assert "acct …" in _text(screen.query_one(ContextBar))
+            assert "video-window" in _text(screen.query_one(ContextBar))
+            endpoint.release()  # now every call fails: each pane says so, none is blank
+            await wait_for_polls(pilot)
+            for pane in screen.query(Pane):
+                assert pane.errors and pane.errors[0].startswith("AWS")
+                assert "Traceback" not in pane.errors[0]
+            assert pilot.app.identity_error is not None
+    finally:
+        endpoint.release()

@@ -21,8 +21,11 @@ def _pg_service(config: Config) -> Any:
 def run_console(config: Config, args: argparse.Namespace) -> int:
     """Run the console in this terminal until the engineer quits; return the exit code."""
     from vwtui.app import VwtuiApp
+    from vwtui.errors import ConfigError
     from vwtui.services.aws import AwsService
 
+    if getattr(args, "staging", False) and not config.instances.staging.strip():
+        raise ConfigError("--staging needs instances.staging in the config; it is empty")
     aws = AwsService(config, profile=getattr(args, "profile", None),
                      region=getattr(args, "region", None))
     environment = "staging" if getattr(args, "staging", False) else "production"
