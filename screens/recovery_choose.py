@@ -109,6 +109,8 @@ class ChooseScreen(Screen[None]):
         self.snapshots: list[Snapshot] = []
         self.points: list[RecoveryPoint] = []
         self.source_arn = ""
+        # True once the PITR window, snapshots and recovery points have been read.
+        self.loaded = False
 
     # ---- layout ------------------------------------------------------------------------------
 
@@ -159,6 +161,7 @@ class ChooseScreen(Screen[None]):
     async def load_source(self) -> None:
         """Read what can be restored from: PITR window, snapshots, recovery points (AWS)."""
         self.query_one("#choose-title", Static).update(self._title())
+        self.loaded = False
         source = self.source
         try:
             self.source_arn = (await self.aws.instance(source)).arn
@@ -184,6 +187,7 @@ class ChooseScreen(Screen[None]):
             self.points = []
             self._fill_points(f"{exc.title}: {exc}")
         self._check()
+        self.loaded = True
         await self._load_dr()
 
     async def _load_dr(self) -> None:

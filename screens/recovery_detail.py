@@ -52,7 +52,8 @@ def render_step(run: RecoveryRun, step: StepState, now: datetime, *,
     if step.progress:
         text.append(f"\n⟳ {step.progress}", style="cyan")
     # The swap's own instructions are drawn from its checklist below, not from the last answer.
-    stale = step.key == "swap" and run.swap_result is None
+    stale = (step.key == "swap" and run.swap_result is None) or (
+        step.key == "verify" and run.verification is not None)
     if step.detail and step.status is not StepStatus.FAILED and not stale:
         text.append(f"\n{step.detail}")
     if step.key == "verify":

@@ -85,7 +85,7 @@ class RunScreen(Screen[None]):
         if run.dry_run:
             title.append(" · DRY RUN", style="bold reverse")
         self.query_one("#run-title", Static).update(title)
-        self._unsubscribe = run.subscribe(self._on_update)
+        self._unsubscribe = run.subscribe(self._run_changed)
         self.set_interval(1.0, self._tick)
         self.redraw()
         self.query_one(StepList).focus()
@@ -97,7 +97,7 @@ class RunScreen(Screen[None]):
 
     # ---- following the run -------------------------------------------------------------------
 
-    def _on_update(self, update: RunUpdate) -> None:
+    def _run_changed(self, update: RunUpdate) -> None:
         """Called by the run (in the App's loop) on every change: redraw once, soon."""
         if not self._redraw_pending:
             self._redraw_pending = True

@@ -1,0 +1,196 @@
+"""The recovery screens at 80x24, driven by keys (Pilot), against the sandbox and a real
+PostgreSQL: each scenario end to end, the PITR window check, the guardrails, a failing step.
+
+What the screens claim is checked against what AWS says (a boto3 client on the sandbox, apart
+from the app), against the sandbox's request log and the journal on disk, never against the
+app's own state alone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, timedelta
+from typing import Any
+
+from textual import events
+from textual.widgets import Input
+
+from recovery_ui_env import (  # noqa: F401
+    SIZE,
+    RecoveryEnv,
+    recovery_env,
+    run_screen,
+    screen_text,
+    wait_step,
+    wait_until,
+)
+from vwtui.recovery.state import StepStatus
+from vwtui.screens.dashboard import DashboardScreen
+from vwtui.screens.recovery_choose import ChooseScreen
+from vwtui.screens.recovery_confirm import ReasonPrompt, TypedConfirm, YesNo
+from vwtui.screens.recovery_plan import PlanScreen
+from vwtui.screens.recovery_run import RunScreen
+
+Start = Callable[..., RecoveryEnv]
+
+
+def iso(moment: Any) -> str:
+    return f"{moment:%Y-%m-%dT%H:%M:%SZ}"
+
+
+async def paste(pilot: Any, selector: str, text: str) -> None:
+    """Focus an input and paste `text` into it, as a terminal delivers a paste: one event."""
+    field = pilot.app.screen.query_one(selector, Input)
+    field.focus()
+    await pilot.pause()
+    field.value = ""
+    pilot.app._driver.send_message(events.Paste(text))
+    await pilot.pause()
+
+
+async def answer_text(pilot: Any, text: str) -> None:
+    """Type an answer into the modal's input (pasted) and press enter."""
+    modal = pilot.app.screen
+    field = modal.query_one(Input)
+    field.value = ""
+    pilot.app._driver.send_message(events.Paste(text))
+    await pilot.pause()
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def open_chooser(pilot: Any) -> ChooseScreen:
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, DashboardScreen), "dashboard")
+    await pilot.press("n")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ChooseScreen), "the chooser")
+    choose = pilot.app.screen
+    assert isinstance(choose, ChooseScreen)
+    await wait_until(pilot, lambda: choose.loaded, "the chooser to read AWS")
+    return choose
+
+
+async def confirm_plan(pilot: Any, *, swap_rename: bool = False) -> PlanScreen:
+    """On the plan: wait for discovery, optionally pick the rename swap, confirm with c, y."""
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, PlanScreen), "the plan")
+    plan = pilot.app.screen
+    assert isinstance(plan, PlanScreen)
+    await wait_until(pilot, lambda: plan.discovery is not None, "the plan's discovery")
+    if swap_rename:
+        await pilot.press("w")
+    await pilot.press("c")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, YesNo), "the confirmation")
+    await pilot.press("y")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, RunScreen), "the run screen")
+    return plan
+
+
+async def tick_and_swap(pilot: Any) -> None:
+    """The swap's manual checklist: maintenance mode, stop connections, g, then resume."""
+    await pilot.press("1", "2")
+    await pilot.press("g")
+    run = run_screen(pilot.app).run
+    await wait_until(pilot, lambda: run.swap_result is not None and not
+                     pilot.app.recovery.is_busy(run), "the swap to run")
+    await pilot.press("t")
+
+
+def journal_events(run: Any) -> list[dict[str, Any]]:
+    lines = run.journal_path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+# ---- scenario 1 ------------------------------------------------------------------------------
+
+
+async def test_pitr_recovery_end_to_end(recovery_env: Start) -> None:
+    env = recovery_env()
+    _, latest = env.window()
+    restore_to = latest.replace(microsecond=0)
+    incident = restore_to + timedelta(minutes=4)
+    app = env.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_chooser(pilot)
+        await paste(pilot, "#incident", iso(incident))
+        await paste(pilot, "#restore-time", iso(restore_to))
+        assert "implied RPO 0:04:00 ≤ 1 h target" in screen_text(app)
+        await pilot.press("enter")
+        await confirm_plan(pilot)
+        run = run_screen(app).run
+        await wait_step(pilot, run, "swap", StepStatus.WAITING)
+
+        text = screen_text(app)
+        # The clock, the restore and wait done, verify judged with a verdict per check.
+        assert "● RTO 0:00:" in text and "/ 4 h on time" in text and "RPO 0:04:00 ✓" in text
+        assert run.verification is not None and run.verification.passed
+        await pilot.press("up")  # the cursor from the swap (current) to verify
+        text = screen_text(app)
+        assert "✓ PASS: 6 passed, 0 warnings, 0 failed (reference: source)" in text
+        assert "✓ pass Row count of users: 5,000 rows" in text
+        await pilot.press("down")
+
+        # The swap waits on the engineer: ticks are timestamped, then g runs the UPSERT.
+        await tick_and_swap(pilot)
+        await wait_step(pilot, run, "cleanup", StepStatus.WAITING)
+        swap = run.step("swap")
+        assert swap is not None and all(item.ticked for item in swap.checklist)
+        new = env.client("rds").describe_db_instances(
+            DBInstanceIdentifier=run.request.target)["DBInstances"][0]["Endpoint"]["Address"]
+        zone = env.client("route53").list_hosted_zones_by_name(
+            DNSName="videowindow.internal.")["HostedZones"][0]["Id"]
+        records = env.client("route53").list_resource_record_sets(HostedZoneId=zone)
+        cname = next(r for r in records["ResourceRecordSets"]
+                     if r["Name"] == "db.videowindow.internal." and r["Type"] == "CNAME")
+        assert cname["ResourceRecords"][0]["Value"] == new
+
+        # Cleanup would delete video-window, which is protected: never offered.
+        text = screen_text(app)
+        assert "video-window is protected: vwtui never deletes it" in text
+        assert "Delete replaced" not in text
+        await pilot.press("x")
+        await pilot.pause()
+        assert not isinstance(app.screen, TypedConfirm)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReasonPrompt), "the reason")
+        await answer_text(pilot, "old production kept for a day")
+        await wait_until(pilot, lambda: run.finished, "the run to finish")
+        assert "Run finished" in screen_text(app)
+
+    assert env.sandbox.calls("RestoreDBInstanceToPointInTime") == [
+        "rds:RestoreDBInstanceToPointInTime"]
+    assert env.sandbox.calls("DeleteDBInstance") == []
+    assert "video-window" in env.instance_ids()
+    kinds = [e["event"] for e in journal_events(run)]
+    assert kinds[0] == "run-start" and kinds[-1] == "run-end"
+    assert [e["item"] for e in journal_events(run) if e["event"] == "tick"] == [
+        "maintenance", "stop-connections", "resume"]
+    skipped = [e for e in journal_events(run) if e.get("outcome") == "skipped"]
+    assert skipped[-1]["skip_reason"] == "old production kept for a day"
+
+
+async def test_pitr_time_outside_the_window_is_refused_with_the_reason(
+        recovery_env: Start) -> None:
+    env = recovery_env()
+    earliest, latest = env.window()
+    app = env.app()
+    async with app.run_test(size=SIZE) as pilot:
+        choose = await open_chooser(pilot)
+        too_old = earliest - timedelta(hours=2)
+        await paste(pilot, "#incident", iso(latest))
+        await paste(pilot, "#restore-time", iso(too_old))
+        text = screen_text(app)
+        assert "is outside the restore window of video-window" in text
+        assert f"{earliest:%Y-%m-%d %H:%M}" in text
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is choose  # refused: no plan
+
+        future = app.clock().astimezone(UTC) + timedelta(hours=1)
+        await paste(pilot, "#restore-time", iso(future))
+        assert "is in the future" in screen_text(app)
+        await paste(pilot, "#restore-time", "yesterday at ten")
+        assert "is not an ISO 8601 time" in screen_text(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is choose
+    assert env.sandbox.calls("rds:Restore*") == []
