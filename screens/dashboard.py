@@ -68,7 +68,8 @@ class DashboardScreen(Screen[None]):
         Binding("n", "app.new_recovery", "New recovery", id="dashboard.new_recovery"),
         Binding("o", "app.open_recovery", "Recovery run", show=False,
                 id="dashboard.open_recovery"),
-        Binding("f", "cycle_filter", "Filter type", id="dashboard.filter"),
+        # Not in the footer (80 columns): the snapshots pane's status line says "(f)".
+        Binding("f", "cycle_filter", "Filter type", show=False, id="dashboard.filter"),
         Binding("tab", "next_pane", "Next pane", show=False, id="dashboard.next_pane"),
         Binding("shift+tab", "previous_pane", "Previous pane", show=False,
                 id="dashboard.previous_pane"),
@@ -131,6 +132,12 @@ class DashboardScreen(Screen[None]):
 
     @property
     def active_pane(self) -> str:
+        """The pane being looked at: its tab at 80x24, the one with the cursor when wide."""
+        if self.wide:
+            focused = self.focused
+            for name in TABBED:
+                if focused is not None and focused.parent is self.pane(name):
+                    return name
         active = self.query_one(Tabs).active or "tab-snapshots"
         return active.removeprefix("tab-")
 
@@ -154,11 +161,6 @@ class DashboardScreen(Screen[None]):
     def _step_pane(self, step: int) -> None:
         names = list(TABBED)
         current = self.active_pane
-        if self.wide:
-            focused = self.focused
-            for name in names:
-                if focused is not None and focused.parent is self.pane(name):
-                    current = name
         self.action_show_pane(names[(names.index(current) + step) % len(names)])
 
     def action_next_pane(self) -> None:

@@ -16,6 +16,21 @@ _HOUSEKEEPING = {"screen.copy_text", "app.focus_next", "app.focus_previous", "he
 _RENAMED = {"command_palette": "Command palette: every action by name"}
 
 
+def declared_by_vwtui(node: object, binding: Binding) -> bool:
+    """Whether vwtui (not Textual) declared this binding: on an App or Screen, or in the
+    BINDINGS of a vwtui class of the widget (a vwtui subclass of DataTable still has
+    Textual's cursor keys)."""
+    if isinstance(node, (App, Screen)):
+        return True
+    for cls in type(node).__mro__:
+        for declared in cls.__dict__.get("BINDINGS", ()):
+            key, action = ((declared.key, declared.action) if isinstance(declared, Binding)
+                           else (declared[0], declared[1]))
+            if action == binding.action and binding.key in key.split(","):
+                return cls.__module__.startswith("vwtui")
+    return False
+
+
 def binding_rows(screen: Screen[object]) -> dict[str, list[tuple[str, str]]]:
     """The active bindings of `screen` as {group: [(keys, description)]}, in declared order.
 
@@ -31,7 +46,7 @@ def binding_rows(screen: Screen[object]) -> dict[str, list[tuple[str, str]]]:
             continue
         if isinstance(node, App):
             group = "Everywhere"
-        elif isinstance(node, Screen) or type(node).__module__.startswith("vwtui"):
+        elif declared_by_vwtui(node, binding):
             group = "This view"
         else:
             group = "Focused list"

@@ -27,7 +27,7 @@ from vwtui.config import Config
 from vwtui.errors import VwtuiError
 from vwtui.model import CallerIdentity, utcnow
 from vwtui.screens.dashboard import DashboardScreen
-from vwtui.screens.help import HelpScreen
+from vwtui.screens.help import HelpScreen, declared_by_vwtui
 from vwtui.screens.recovery import RecoveryManager, preselection_from_dashboard
 
 if TYPE_CHECKING:
@@ -60,8 +60,7 @@ class ActionsProvider(Provider):
         for active in self.screen.active_bindings.values():
             binding, node = active.binding, active.node
             # The app's, the screen's and vwtui's widgets' actions; not a list's cursor keys.
-            ours = isinstance(node, (App, Screen)) or type(node).__module__.startswith("vwtui")
-            if (not ours or not binding.description or binding.system or binding.action in seen
+            if (not declared_by_vwtui(node, binding) or not binding.description or binding.system or binding.action in seen
                     or binding.action in _NOT_IN_PALETTE or not active.enabled):
                 continue
             seen.add(binding.action)
