@@ -596,3 +596,49 @@ def test_access_denied_in_rpc_v2_cbor_parses_as_botocore_would() -> None:
     assert status == 403 and parsed["Error"]["Code"] == "AccessDenied"
     assert "cloudwatch:DescribeAlarms" in parsed["Error"]["Message"]
 
+
+
+# ---- hooks for tests of the product -------------------------------------------------------
+
+def test_calls_lists_every_request_as_its_iam_action(sandbox: Any) -> None:
+    seeded = len(sandbox.calls())
+    assert "rds:CreateDBInstance" in sandbox.calls()[:seeded]
+    sandbox.deny("DeleteDBInstance")
+    with pytest.raises(ClientError):
+        client("rds").delete_db_instance(DBInstanceIdentifier=STAGING, SkipFinalSnapshot=True)
+    client("backup").list_backup_jobs()
+    assert sandbox.calls()[seeded:] == ["rds:DeleteDBInstance", "backup:ListBackupJobs"]
+    assert sandbox.calls("DeleteDBInstance") == ["rds:DeleteDBInstance"]
+    assert sandbox.calls("backup:List*")[-1] == "backup:ListBackupJobs"
+
+
+def test_set_instance_status_ends_a_restore_with_its_event(
+        make_sandbox: Callable[..., Any]) -> None:
+    sandbox = make_sandbox(restore_seconds=60)
+    client("rds").restore_db_instance_to_point_in_time(
+        SourceDBInstanceIdentifier=PROD, TargetDBInstanceIdentifier="video-window-failing",
+        UseLatestRestorableTime=True)
+    sandbox.set_instance_status("video-window-failing", "failed",
+                                "Database instance restore failed: storage full")
+    assert status_of("video-window-failing") == "failed"
+    events = client("rds").describe_events(SourceIdentifier="video-window-failing",
+                                           SourceType="db-instance", Duration=60)["Events"]
+    assert events[-1]["Message"] == "Database instance restore failed: storage full"
+    with pytest.raises(ValueError, match="no-such"):
+        sandbox.set_instance_status("no-such", "available")
+
+
+def test_end_restore_job_as_aws_would(make_sandbox: Callable[..., Any]) -> None:
+    sandbox = make_sandbox(restore_seconds=60)
+    backup = client("backup")
+    point = backup.list_recovery_points_by_backup_vault(BackupVaultName=VAULT)[
+        "RecoveryPoints"][0]
+    job_id = backup.start_restore_job(RecoveryPointArn=point["RecoveryPointArn"],
+                                      Metadata={"DBInstanceIdentifier": "vw-aborted"})[
+        "RestoreJobId"]
+    sandbox.end_restore_job(job_id, "ABORTED", "stopped by an operator")
+    job = backup.describe_restore_job(RestoreJobId=job_id)
+    assert (job["Status"], job["StatusMessage"]) == ("ABORTED", "stopped by an operator")
+    assert "CompletionDate" in job
+    with pytest.raises(ValueError, match="FAILED or ABORTED"):
+        sandbox.end_restore_job(job_id, "RUNNING")

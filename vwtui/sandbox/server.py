@@ -255,7 +255,9 @@ class Sandbox:
         RDS event saying so; a pending "creating" -> "available" change is cancelled."""
         with self._state.lock:
             rds = self._shim.rds
-            db = rds.backend.databases[identifier]
+            db = rds.backend.databases.get(identifier)
+            if db is None:
+                raise ValueError(f"No DB instance {identifier!r} in the sandbox.")
             db.status = status
             rds.pending.pop(identifier, None)
             rds.add_event(identifier, message or f"DB instance is {status}", "failure"
@@ -267,7 +269,9 @@ class Sandbox:
         if status not in ("FAILED", "ABORTED"):
             raise ValueError("end_restore_job ends a job FAILED or ABORTED.")
         with self._state.lock:
-            job = self._shim.backup.restore_jobs[job_id]
+            job = self._shim.backup.restore_jobs.get(job_id)
+            if job is None:
+                raise ValueError(f"No restore job {job_id!r} in the sandbox.")
             job.status = status
             job.completed = self._state.clock.now()
             job.status_message = message

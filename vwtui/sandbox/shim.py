@@ -66,7 +66,8 @@ class Shim:
         return [body]
 
     def _respond(self, request: WireRequest, environ: dict[str, Any]) -> Response:
-        self.state.calls.append(f"{request.service}:{request.operation}")
+        if request.operation:
+            self.state.calls.append(f"{request.service}:{request.operation}")
         if self.state.is_denied(request.service, request.operation):
             return access_denied(request, PRINCIPAL_ARN)
         self.backup.advance()
