@@ -60,8 +60,8 @@ async def settle(*calls: Awaitable[Any]) -> tuple[list[Any], list[BaseException]
 class DashboardScreen(Screen[None]):
     """What can be restored, and is the backup healthy, at a glance."""
 
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (36, "-tall")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012 (Textual's)
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]  # noqa: RUF012 (Textual's)
 
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
         Binding("r", "refresh", "Refresh", id="dashboard.refresh"),
@@ -187,7 +187,7 @@ class DashboardScreen(Screen[None]):
         self._pending = set(PANES)
         generation = self._generation
         for name in PANES:
-            self.pane(name).set_loading()
+            self.pane(name).show_loading()
         self.load_instance(generation)
         self.load_snapshots(generation)
         self.load_recovery_points(generation)

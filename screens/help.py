@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
-
 
 # Textual's own housekeeping bindings, not actions of vwtui.
 _HOUSEKEEPING = {"screen.copy_text", "app.focus_next", "app.focus_previous", "help_quit"}
@@ -62,7 +63,7 @@ def binding_rows(screen: Screen[object]) -> dict[str, list[tuple[str, str]]]:
 class HelpScreen(ModalScreen[None]):
     """A modal list of the keys of the screen it was opened from."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss", "Close", id="help.close"),
         Binding("question_mark", "dismiss", "Close", show=False, id="help.close2"),
         Binding("q", "dismiss", "Close", show=False, id="help.close3"),

@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 from textual.widgets import DataTable
+from vwtui.screens.dashboard import DashboardScreen
 
 from vwtui.app import VwtuiApp
 from vwtui.config import AwsConfig, Config, UiConfig
 from vwtui.sandbox import Sandbox
 from vwtui.services.aws import AwsService
-from vwtui.screens.dashboard import DashboardScreen
 
 NOW = datetime(2025, 11, 11, 12, 0, tzinfo=UTC)
 

@@ -14,16 +14,16 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from fixtures_dashboard import NOW, DashboardEnv, wait_for_polls
 from rich.console import Console
 from rich.text import Text
 from textual.widgets import Static, Tab
+from vwtui.screens.dashboard import DashboardScreen
+from vwtui.screens.help import HelpScreen
 
-from dashboard_env import NOW, DashboardEnv, dashboard_env, wait_for_polls  # noqa: F401
 from vwtui.app import VwtuiApp
 from vwtui.config import AwsConfig, Config, UiConfig
 from vwtui.fmt import Level
-from vwtui.screens.dashboard import DashboardScreen
-from vwtui.screens.help import HelpScreen
 from vwtui.services.aws import AwsService
 from vwtui.widgets.activity_panes import AlarmsPane, EventsPane
 from vwtui.widgets.backup_panes import RecoveryPointsPane, SnapshotsPane
@@ -366,6 +366,6 @@ async def test_first_frame_paints_before_any_aws_call_returns(
             for pane in screen.query(Pane):
                 assert pane.errors and pane.errors[0].startswith("AWS")
                 assert "Traceback" not in pane.errors[0]
-            assert pilot.app.identity_error is not None
+            assert app.identity_error is not None
     finally:
         endpoint.release()

@@ -11,8 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-
-from dashboard_env import DashboardEnv, dashboard_env, wait_for_polls  # noqa: F401
+from fixtures_dashboard import DashboardEnv, wait_for_polls
 
 Start = Callable[..., DashboardEnv]
 

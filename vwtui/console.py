@@ -28,7 +28,8 @@ def run_console(config: Config, args: argparse.Namespace) -> int:
         raise ConfigError("--staging needs instances.staging in the config; it is empty")
     aws = AwsService(config, profile=getattr(args, "profile", None),
                      region=getattr(args, "region", None))
-    environment = "staging" if getattr(args, "staging", False) else "production"
-    app = VwtuiApp(config, aws, _pg_service(config), environment=environment)
+    staging = bool(getattr(args, "staging", False))
+    app = VwtuiApp(config, aws, _pg_service(config),
+                   environment="staging" if staging else "production")
     result = app.run()
     return result if isinstance(result, int) else (app.return_code or 0)

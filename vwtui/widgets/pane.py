@@ -58,7 +58,7 @@ class Pane(Vertical):
 
     # ---- state ---------------------------------------------------------------------------
 
-    def set_loading(self) -> None:
+    def show_loading(self) -> None:
         """Show that a fetch is running; the data already shown stays until it is replaced."""
         status = self.query_one(".pane-status", Static)
         if self.loaded:
