@@ -138,15 +138,15 @@ def _failure(step: StepState, text: Text) -> None:
     text.append(f"\n✗ {step.error or 'failed'}", style=STATUS_STYLE[StepStatus.FAILED])
     guide = step.troubleshooting
     if guide is not None:
+        if guide.events:
+            text.append("\nRDS events of the new instance:")
+            for event in guide.events[:5]:
+                text.append(f"\n {_t(event.time)} {event.message}")
         text.append(f"\nRunbook troubleshooting: {guide.title}", style="bold")
         if guide.causes:
             text.append("\nCommon causes:")
             for number, cause in enumerate(guide.causes, start=1):
                 text.append(f"\n {number}. {cause}")
-        if guide.events:
-            text.append("\nRDS events of the new instance:")
-            for event in guide.events[:5]:
-                text.append(f"\n {_t(event.time)} {event.message}")
         if guide.commands:
             text.append("\nDiagnosis:")
             for command in guide.commands:

@@ -17,6 +17,7 @@ from textual import events
 from textual.widgets import Input
 
 from recovery_ui_env import (  # noqa: F401
+    status,
     SIZE,
     RecoveryEnv,
     recovery_env,
@@ -194,3 +195,179 @@ async def test_pitr_time_outside_the_window_is_refused_with_the_reason(
         await pilot.pause()
         assert app.screen is choose
     assert env.sandbox.calls("rds:Restore*") == []
+
+
+# ---- scenario 2 ------------------------------------------------------------------------------
+
+
+async def test_snapshot_restore_with_rename_swap_and_cleanup(recovery_env: Start) -> None:
+    # Staging, not protected here, so the rename swap and the cleanup really run.
+    env = recovery_env(protected=("video-window",))
+    rds = env.client("rds")
+    fresh = "video-window-staging-before-deploy"
+    rds.create_db_snapshot(DBSnapshotIdentifier=fresh,
+                           DBInstanceIdentifier="video-window-staging")
+    app = env.app(environment="staging")
+    async with app.run_test(size=SIZE) as pilot:
+        dashboard = app.screen
+        assert isinstance(dashboard, DashboardScreen)
+        await wait_until(pilot, lambda: dashboard.pane("snapshots").highlighted_key == fresh,
+                         "the fresh snapshot highlighted on the dashboard")
+        choose = await open_chooser(pilot)
+        assert choose.source == "video-window-staging"
+        await pilot.press("2")
+        # The dashboard's highlighted snapshot is the one under the cursor.
+        selected = choose.selected_snapshot()
+        assert selected is not None and selected.identifier == fresh
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, PlanScreen), "the plan")
+        await wait_until(pilot, lambda: app.screen.discovery is not None, "discovery")
+        await pilot.press("w")
+        text = screen_text(app)
+        assert "Renaming changes the instance's endpoint; DNS takes minutes" in text
+        assert "aws rds restore-db-instance-from-db-snapshot" in text
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, YesNo), "the confirmation")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunScreen), "the run screen")
+        run = run_screen(app).run
+        await wait_step(pilot, run, "swap", StepStatus.WAITING)
+        assert "DNS takes minutes" in screen_text(app)
+        await tick_and_swap(pilot)
+        await wait_step(pilot, run, "cleanup", StepStatus.WAITING)
+        retired = run.replaced
+        assert retired.startswith("video-window-staging-old-")
+        assert {"video-window-staging", retired} <= env.instance_ids()
+        assert f"x delete {retired}" in screen_text(app)
+
+        # A wrong identifier is refused on screen; the modal stays; the right one deletes.
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(app.screen, TypedConfirm), "the confirm")
+        await answer_text(pilot, "video-window-staging")
+        assert isinstance(app.screen, TypedConfirm)
+        assert "does not match" in screen_text(app)
+        assert env.sandbox.calls("DeleteDBInstance") == []
+        await answer_text(pilot, retired)
+        await wait_until(pilot, lambda: run.finished, "the run to finish")
+        assert "Run finished" in screen_text(app)
+
+    assert env.sandbox.calls("rds:RestoreDBInstanceFromDBSnapshot") == [
+        "rds:RestoreDBInstanceFromDBSnapshot"]
+    assert env.sandbox.calls("DeleteDBInstance") == ["rds:DeleteDBInstance"]
+    assert retired not in env.instance_ids() or rds.describe_db_instances(
+        DBInstanceIdentifier=retired)["DBInstances"][0]["DBInstanceStatus"] == "deleting"
+    finals = [s["DBSnapshotIdentifier"] for s in rds.describe_db_snapshots(
+        SnapshotType="manual")["DBSnapshots"]]
+    assert any(f.startswith(f"{retired}-final-") for f in finals), finals
+
+
+# ---- scenario 3 ------------------------------------------------------------------------------
+
+
+async def test_aws_backup_restore_end_to_end(recovery_env: Start) -> None:
+    env = recovery_env(restore_seconds=1.5)
+    backup, rds = env.client("backup"), env.client("rds")
+    arn = rds.describe_db_instances(DBInstanceIdentifier="video-window")[
+        "DBInstances"][0]["DBInstanceArn"]
+    job = backup.start_backup_job(BackupVaultName="video-window-backup-vault",
+                                  ResourceArn=arn, IamRoleArn=env.config.backup.restore_role_arn)
+    app = env.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: backup.describe_backup_job(
+            BackupJobId=job["BackupJobId"])["State"] == "COMPLETED", "the on-demand backup")
+        fresh = backup.describe_backup_job(BackupJobId=job["BackupJobId"])["RecoveryPointArn"]
+        dashboard = app.screen
+        assert isinstance(dashboard, DashboardScreen)
+        await pilot.press("r")  # refresh: the new recovery point appears, newest first
+        await pilot.press("2")  # the recovery points pane
+        pane = dashboard.pane("recovery-points")
+        await wait_until(pilot, lambda: any(p.arn == fresh for p in pane.recovery_points),
+                         "the fresh recovery point")
+        while pane.table.cursor_row > 0:
+            await pilot.press("up")
+        assert pane.highlighted_key == fresh
+        choose = await open_chooser(pilot)
+        await pilot.press("3")
+        point = choose.selected_point()
+        assert point is not None and point.arn == fresh
+        await pilot.press("enter")
+        await confirm_plan(pilot)
+        run = run_screen(app).run
+        # The restore job is polled and shown live while the UI stays responsive.
+        await wait_until(pilot, lambda: "restore job" in screen_text(app)
+                         and status(run, "wait") is StepStatus.RUNNING, "the job polled")
+        await wait_step(pilot, run, "swap", StepStatus.WAITING)
+        assert run.verification is not None and run.verification.passed
+        await tick_and_swap(pilot)
+        await wait_step(pilot, run, "cleanup", StepStatus.WAITING)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReasonPrompt), "the reason")
+        await answer_text(pilot, "production instance kept")
+        await wait_until(pilot, lambda: run.finished, "the run to finish")
+
+    assert env.sandbox.calls("backup:StartRestoreJob") == ["backup:StartRestoreJob"]
+    assert len(env.sandbox.calls("backup:DescribeRestoreJob")) >= 2
+    restored = rds.describe_db_instances(DBInstanceIdentifier=run.request.target)
+    assert restored["DBInstances"][0]["DBInstanceStatus"] == "available"
+    jobs = backup.list_restore_jobs()["RestoreJobs"]
+    assert [j["Status"] for j in jobs] == ["COMPLETED"]
+
+
+# ---- failure ---------------------------------------------------------------------------------
+
+
+async def start_pitr(pilot: Any, env: RecoveryEnv) -> Any:
+    """Scenario 1 to the latest restorable time, confirmed; the run."""
+    _, latest = env.window()
+    await open_chooser(pilot)
+    await paste(pilot, "#incident", iso(latest))
+    await paste(pilot, "#restore-time", iso(latest))
+    await pilot.press("enter")
+    await confirm_plan(pilot)
+    return run_screen(pilot.app).run
+
+
+async def test_failed_wait_shows_troubleshooting_and_offers_retry_skip_abort(
+        recovery_env: Start) -> None:
+    env = recovery_env(restore_seconds=600)
+    app = env.app()
+    async with app.run_test(size=SIZE) as pilot:
+        run = await start_pitr(pilot, env)
+        await wait_until(pilot, lambda: "creating (poll" in screen_text(app), "the wait polled")
+        env.sandbox.set_instance_status(run.request.target, "failed",
+                                        "Recovery failed: storage unreachable")
+        await wait_step(pilot, run, "wait", StepStatus.FAILED)
+        text = screen_text(app)
+        assert f"{run.request.target} ended failed: the restore failed." in text
+        assert "Runbook troubleshooting: PITR restore fails" in text
+        assert "r Retry" in text and "s Skip" in text and "a Abort" in text
+        assert "g Run" not in text  # nothing runs on its own, nor by g, after a failure
+        detail = run_screen(app).query_one("#run-detail-text").content
+        assert "Recovery failed: storage unreachable" in str(detail)  # the RDS event
+        assert "aws rds describe-events --source-identifier" in str(detail)
+
+        # Retry polls again (no second restore); the instance is still failed.
+        polls = len(env.sandbox.calls("rds:DescribeDBInstances"))
+        await pilot.press("r")
+        await wait_until(pilot, lambda: not app.recovery.is_busy(run)
+                         and status(run, "wait") is StepStatus.FAILED
+                         and len(env.sandbox.calls("rds:DescribeDBInstances")) > polls,
+                         "the retry to fail again")
+
+        # Abort offers to clean up what the run created; a wrong name is refused.
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, YesNo), "abort question")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, YesNo)
+                         and "Clean up" in screen_text(app), "the cleanup offer")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, TypedConfirm), "typed confirm")
+        await answer_text(pilot, "video-window")
+        assert isinstance(app.screen, TypedConfirm) and "does not match" in screen_text(app)
+        await answer_text(pilot, run.request.target)
+        await wait_until(pilot, lambda: run.finished, "the run to end")
+        assert run.outcome == "aborted" and "Run aborted" in screen_text(app)
+
+    assert env.sandbox.calls("rds:Restore*") == ["rds:RestoreDBInstanceToPointInTime"]
+    assert env.sandbox.calls("DeleteDBInstance") == ["rds:DeleteDBInstance"]
+    assert "video-window" in env.instance_ids()
