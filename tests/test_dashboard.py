@@ -9,9 +9,12 @@ directly, never from the app itself.
 from __future__ import annotations
 
 import io
+import json
 import os
+from argparse import Namespace
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from fixtures_dashboard import NOW, DashboardEnv, wait_for_polls
@@ -22,7 +25,9 @@ from vwtui.screens.dashboard import DashboardScreen
 from vwtui.screens.help import HelpScreen
 
 from vwtui.app import VwtuiApp
-from vwtui.config import AwsConfig, Config, UiConfig
+from vwtui.config import AwsConfig, Config, InstancesConfig, UiConfig
+from vwtui.console import run_console
+from vwtui.errors import ConfigError
 from vwtui.fmt import Level
 from vwtui.services.aws import AwsService
 from vwtui.widgets.activity_panes import AlarmsPane, EventsPane
@@ -46,7 +51,10 @@ def _text(widget: Static) -> str:
     return console.export_text()
 
 
-async def test_every_pane_fills_from_the_sandbox(dashboard_env: Start) -> None:
+async def test_every_pane_fills_from_the_sandbox(dashboard_env: Start, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    timings = tmp_path / "timings.jsonl"
+    monkeypatch.setenv("VWTUI_TIMINGS", str(timings))  # what bench/dashboard.py reads
     env = dashboard_env("healthy")
     rds, backup = env.client("rds"), env.client("backup")
     app = env.app()
@@ -95,6 +103,8 @@ async def test_every_pane_fills_from_the_sandbox(dashboard_env: Start) -> None:
         assert "PRODUCTION" in bar and "video-window" in bar
         assert "acct 123456789012" in bar and "eu-west-1" in bar
         assert all(not pane.errors for pane in (instance, snapshots, points, alarms, events))
+    events_seen = [json.loads(line)["event"] for line in timings.read_text().splitlines()]
+    assert events_seen == ["first_frame", "all_loaded"]
 
 
 async def test_f_filters_snapshots_by_type(dashboard_env: Start) -> None:
@@ -369,3 +379,9 @@ async def test_first_frame_paints_before_any_aws_call_returns(
             assert app.identity_error is not None
     finally:
         endpoint.release()
+
+
+def test_staging_flag_without_a_staging_instance_is_a_config_error() -> None:
+    config = Config(instances=InstancesConfig(staging=""))
+    with pytest.raises(ConfigError, match="instances.staging"):
+        run_console(config, Namespace(staging=True, profile=None, region=None))
