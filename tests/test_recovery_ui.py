@@ -371,3 +371,56 @@ async def test_failed_wait_shows_troubleshooting_and_offers_retry_skip_abort(
     assert env.sandbox.calls("rds:Restore*") == ["rds:RestoreDBInstanceToPointInTime"]
     assert env.sandbox.calls("DeleteDBInstance") == ["rds:DeleteDBInstance"]
     assert "video-window" in env.instance_ids()
+
+
+# ---- dry run and resume ----------------------------------------------------------------------
+
+
+async def test_dry_run_walks_the_whole_plan_and_changes_nothing(recovery_env: Start) -> None:
+    env = recovery_env()
+    _, latest = env.window()
+    seeded = len(env.sandbox.calls())  # the seed's own calls come first in the log
+    app = env.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_chooser(pilot)
+        await paste(pilot, "#incident", iso(latest))
+        await paste(pilot, "#restore-time", iso(latest))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, PlanScreen), "the plan")
+        await wait_until(pilot, lambda: app.screen.discovery is not None, "discovery")
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunScreen), "the run screen")
+        run = run_screen(app).run
+        await wait_until(pilot, lambda: run.finished, "the dry run to finish")
+        text = screen_text(app)
+        assert "DRY RUN" in text and "dry run: nothing was changed" in text
+        assert all(s.status is StepStatus.DONE for s in run.steps)
+        assert "Dry run: not issued. Would run: aws rds restore-db-instance-to-point-in-time" \
+            in run.steps[0].detail
+    mutating = [c for c in env.sandbox.calls()[seeded:] if c.split(":", 1)[1].startswith(
+        ("Restore", "Delete", "Modify", "Change", "StartRestore"))]
+    assert mutating == []
+
+
+async def test_unfinished_run_is_offered_on_start_up_and_resumed(recovery_env: Start) -> None:
+    env = recovery_env(restore_seconds=600)
+    first = env.app()
+    async with first.run_test(size=SIZE) as pilot:
+        run = await start_pitr(pilot, env)
+        await wait_until(pilot, lambda: "creating (poll" in screen_text(first), "the wait")
+        started_at, target = run.clock.started_at, run.request.target
+    # vwtui is gone (the SSH session dropped); the restore goes on in AWS.
+    env.sandbox.set_instance_status(target, "available")
+
+    second = env.app()
+    async with second.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(second.screen, YesNo), "the resume offer")
+        text = screen_text(second)
+        assert "Resume the unfinished recovery?" in text and target in text
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(second.screen, RunScreen), "the run screen")
+        resumed = run_screen(second).run
+        assert resumed.clock.started_at == started_at  # the clock continues
+        await wait_step(pilot, resumed, "swap", StepStatus.WAITING)
+        assert status(resumed, "restore") is StepStatus.DONE
+    assert env.sandbox.calls("rds:Restore*") == ["rds:RestoreDBInstanceToPointInTime"]
