@@ -75,6 +75,8 @@ def sandbox_environment(scenario: str, restore_seconds: float,
                 stack.callback(part.stop)
         for future, _ in starts:
             future.result()  # the first failure, after both are registered for cleanup
+        # One database stands behind every sandbox instance: a restore rewinds it.
+        sandbox.on_restore(lambda identifier, moment: database.rewind(moment))
         stack.callback(say, "vwtui demo: stopped the sandbox and PostgreSQL, removed their files")
         say(f"vwtui demo: ready in {time.monotonic() - started:.1f} s "
             f"(AWS sandbox {sandbox.endpoint_url}, PostgreSQL {database.host})")

@@ -421,6 +421,7 @@ class BackupShim:
             db = self.rds.create_instance(
                 _instance_kwargs(point, job.metadata),
                 f"Restored from AWS Backup recovery point {point.arn}")
+            self.state.restored(db.db_instance_identifier, point.created)
             # The instance turns "available" when the job completes, not before.
             self.rds.pending[db.db_instance_identifier] = job.finishes
             job.status = "RUNNING"

@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import time
 import warnings
+from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
 from types import TracebackType
@@ -69,6 +70,10 @@ def ensure_demo_database(admin_dsn: str, dbname: str = DEMO_DATABASE) -> str:
     if not seeded:
         seed_demo_database(dsn)
     return dsn
+
+
+# Tables of the demo schema, children before their parents.
+REWIND_ORDER = ("audit_log", "videos", "transactions", "users")
 
 
 class DemoPostgres:
@@ -139,6 +144,18 @@ class DemoPostgres:
     def _create_database(self) -> None:
         with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.dbname)))
+
+    def rewind(self, moment: datetime) -> None:
+        """Make the database stand as it did at `moment`: rows created after it are removed.
+
+        The demo has one database behind every instance; a restore to an earlier moment (PITR
+        time, snapshot, recovery point) rewinds it, so what the verify step reads is what a real
+        restore would hold. Children first, so no foreign key is broken on the way.
+        """
+        with psycopg.connect(self.dsn, autocommit=False) as conn:
+            for table in REWIND_ORDER:
+                conn.execute(sql.SQL("DELETE FROM {} WHERE created_at > %s").format(
+                    sql.Identifier(table)), (moment,))
 
     def stop(self) -> None:
         """Stop the server (its process must be gone) and remove its temporary directory."""

@@ -17,7 +17,7 @@ Touches moto 5.2.5 internals (its RDS backend and DBInstance class), so moto is 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from moto.core.serialize import QuerySerializer, XFormedAttributePicker
@@ -190,9 +190,17 @@ class RdsShim:
             source = form.get("SourceDBInstanceIdentifier", "")
             moment = parse_time(when) if when else self.latest_restorable()
             message = f"Restored from DB instance {source} to {moment:%Y-%m-%d %H:%M:%S} UTC"
+            if moment is not None:
+                self.state.restored(target, moment)
             return self._restored(op, target, message, before)
         if op == "RestoreDBInstanceFromDBSnapshot":
-            message = f"Restored from snapshot {form.get('DBSnapshotIdentifier', '')}"
+            snapshot_id = form.get("DBSnapshotIdentifier", "")
+            snapshot = self.backend.database_snapshots.get(snapshot_id)
+            if snapshot is not None and snapshot.created is not None:
+                created = snapshot.created
+                self.state.restored(form.get("DBInstanceIdentifier", ""),
+                                    created if created.tzinfo else created.replace(tzinfo=UTC))
+            message = f"Restored from snapshot {snapshot_id}"
             return self._restored(op, form.get("DBInstanceIdentifier", ""), message, before)
         if op == "DeleteDBInstance":
             identifier = form.get("DBInstanceIdentifier", "")

@@ -18,6 +18,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
@@ -234,6 +235,12 @@ class Sandbox:
     def errors(self) -> list[str]:
         """Internal errors of the shim or moto since start (empty when all went well)."""
         return list(self._shim.errors) if self._shim is not None else []
+
+    def on_restore(self, listener: Callable[[str, datetime], None]) -> None:
+        """Call `listener(identifier, moment)` whenever a restore creates an instance whose data
+        stands at `moment` (PITR time, snapshot time, recovery point time)."""
+        with self._state.lock:
+            self._state.restore_listeners.append(listener)
 
     # ---- test hooks: the request log and failures on demand (recovery engine tests) ------------
 

@@ -12,6 +12,7 @@ import fnmatch
 import hashlib
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -65,6 +66,13 @@ class SandboxState:
     counters: dict[str, int] = field(default_factory=dict)
     # Every request the shim received, as "service:Operation", in order (Sandbox.calls).
     calls: list[str] = field(default_factory=list)
+    # Called with (new instance identifier, the moment its data stands at) on every restore:
+    # the demo rewinds its database there, so a restored instance holds what it should.
+    restore_listeners: list[Callable[[str, datetime], None]] = field(default_factory=list)
+
+    def restored(self, identifier: str, moment: datetime) -> None:
+        for listener in self.restore_listeners:
+            listener(identifier, moment)
 
     def next_id(self, kind: str) -> str:
         """A deterministic UUID-shaped id: the n-th of its kind."""
