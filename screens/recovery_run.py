@@ -63,6 +63,8 @@ class RunScreen(Screen[None]):
         self._current_key: str | None = None
         self.redraws = 0
         self._keys: tuple[bool | None, ...] = ()
+        # The step whose detail is on screen.
+        self.detail_key: str | None = None
 
     # ---- layout ------------------------------------------------------------------------------
 
@@ -164,6 +166,7 @@ class RunScreen(Screen[None]):
             text = render_step(run, step, now, skip_final_snapshot=self.skip_final_snapshot) \
                 if step is not None else Text()
         self.query_one("#run-detail-text", Static).update(text)
+        self.detail_key = step.key if step is not None else None
 
     def hint(self) -> Text:
         """One line: what the engineer can do now."""

@@ -17,7 +17,7 @@ from textual.widgets import Static
 from vwtui.model import utcnow
 from vwtui.recovery.clock import ClockLevel, RtoClock, format_duration
 
-_LEVEL_WORD = {ClockLevel.OK: "on time", ClockLevel.WARN: "75% used", ClockLevel.BREACH: "BREACHED"}
+_LEVEL_WORD = {ClockLevel.OK: "on time", ClockLevel.WARN: "over 75%", ClockLevel.BREACH: "BREACHED"}
 _LEVEL_STYLE = {ClockLevel.OK: "bold green", ClockLevel.WARN: "bold yellow",
                 ClockLevel.BREACH: "bold white on red"}
 
