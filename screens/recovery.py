@@ -10,6 +10,7 @@ traceback.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -111,6 +112,7 @@ class RecoveryManager:
             self._tell(exc)
             return None
         self.runs.append(run)
+        _freeze_heap()
         self.open(run)
         self.drive(run, run.run_until_blocked)
         return run
@@ -302,6 +304,7 @@ class RecoveryManager:
             self._tell(exc)
             return None
         self.runs.append(run)
+        _freeze_heap()
         self.open(run)
         current = run.current
         # Pick up what was under way (a wait, a restore already issued); a failed step waits
@@ -310,6 +313,14 @@ class RecoveryManager:
                 and current.key in ("restore", "wait", "verify", "prerequisites"):
             self.drive(run, run.run_until_blocked)
         return run
+
+
+def _freeze_heap() -> None:
+    """Move what is alive now (botocore's service models, the screens) out of the garbage
+    collector's sight: a full collection over them takes a quarter of a second, a frozen key
+    press during a recovery. Objects made later are collected as usual."""
+    gc.collect()
+    gc.freeze()
 
 
 def preselection_from_dashboard(screen: Screen[Any]) -> Preselection:

@@ -11,12 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Static
 
 from vwtui.recovery.plan import SWAP_CHECKLIST_AFTER, SWAP_CHECKLIST_BEFORE
 from vwtui.recovery.state import StepState, StepStatus
@@ -59,6 +58,7 @@ class RunScreen(Screen[None]):
         self.skip_final_snapshot = False
         self._unsubscribe = None
         self._redraw_pending = False
+        self._stale = False
         self._follow = True
         self._current_key: str | None = None
         self.redraws = 0
@@ -73,7 +73,7 @@ class RunScreen(Screen[None]):
         yield RtoClockWidget(self.run, id="rto-clock")
         with Vertical(id="run"):
             yield Static("", id="run-title", markup=False)
-            yield StepList(id="run-steps")
+            yield StepList(id="run-steps", on_cursor=self._cursor_moved)
             with VerticalScroll(id="run-detail"):
                 yield Static("", id="run-detail-text", markup=False)
             yield Static("", id="run-hint", markup=False)
@@ -100,12 +100,23 @@ class RunScreen(Screen[None]):
     # ---- following the run -------------------------------------------------------------------
 
     def _run_changed(self, update: RunUpdate) -> None:
-        """Called by the run (in the App's loop) on every change: redraw once, soon."""
+        """Called by the run (in the App's loop) on every change: redraw once, soon; a run
+        screen out of sight redraws when it is shown again."""
+        if not self.is_current:
+            self._stale = True
+            return
         if not self._redraw_pending:
             self._redraw_pending = True
             self.call_later(self.redraw)
 
+    def on_screen_resume(self) -> None:
+        if self._stale:
+            self._stale = False
+            self.redraw()
+
     def _tick(self) -> None:
+        if not self.is_current:
+            return
         self.query_one(StepList).tick(self.run.steps, self.manager.now())
         if self.run.current is not None and self.run.current.status in (
                 StepStatus.RUNNING, StepStatus.WAITING):
@@ -137,11 +148,12 @@ class RunScreen(Screen[None]):
             self._keys = keys
             self.refresh_bindings()
 
-    @on(DataTable.RowHighlighted, "#run-steps")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def _cursor_moved(self, row: int) -> None:
+        """The engineer (or the run) moved the cursor: the detail follows it."""
         current = self.run.current
-        self._follow = current is not None and event.cursor_row == self.run.steps.index(current)
-        self._show_detail()
+        self._follow = current is not None and row == self.run.steps.index(current)
+        if self.is_mounted:
+            self._show_detail()
 
     def shown_step(self) -> StepState | None:
         steps = self.query_one(StepList)

@@ -6,8 +6,9 @@ stays put and little is redrawn when the run reports progress every poll.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from rich.text import Text
 from textual.widgets import DataTable
@@ -67,9 +68,18 @@ def step_title(step: StepState) -> Text:
 class StepList(DataTable[Text | str]):
     """The run's steps, one row each, keyed by step key."""
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None,
+                 on_cursor: Callable[[int], None] | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         self._keys: list[str] = []
+        # Told the new row at once, in the same handler as the move (so the detail that
+        # follows the cursor is drawn in the same frame, not one message later).
+        self.on_cursor = on_cursor
+
+    def watch_cursor_coordinate(self, old: Any, new: Any) -> None:
+        super().watch_cursor_coordinate(old, new)
+        if old != new and self.on_cursor is not None:
+            self.on_cursor(new.row)
 
     def on_mount(self) -> None:
         for label, width in COLUMNS:
@@ -90,7 +100,8 @@ class StepList(DataTable[Text | str]):
                 return
             for step in steps:
                 for (column, _), value in zip(COLUMNS, self._cells(step, now), strict=True):
-                    self.update_cell(step.key, column, value)
+                    if self.get_cell(step.key, column) != value:
+                        self.update_cell(step.key, column, value)
 
     def tick(self, steps: Sequence[StepState], now: datetime) -> None:
         """Only the elapsed column of the active steps (the 1 s refresh)."""
@@ -99,7 +110,9 @@ class StepList(DataTable[Text | str]):
             return
         for step in steps:
             if step.status in (StepStatus.RUNNING, StepStatus.WAITING):
-                self.update_cell(step.key, "elapsed", format_duration(step.elapsed(now)))
+                elapsed = format_duration(step.elapsed(now))
+                if self.get_cell(step.key, "elapsed") != elapsed:
+                    self.update_cell(step.key, "elapsed", elapsed)
 
     @staticmethod
     def _cells(step: StepState, now: datetime) -> tuple[Text | str, ...]:
