@@ -122,14 +122,15 @@ class ChooseScreen(Screen[None]):
                              id="scenarios", compact=True)
             with Horizontal(classes="field-row", id="incident-row"):
                 yield Label("Incident time (UTC) ", classes="field-label")
-                yield Input(placeholder="2025-11-11T10:45:00Z", id="incident", compact=True)
+                yield Input(placeholder="YYYY-MM-DDTHH:MM:SSZ, when the damage began",
+                            id="incident", compact=True)
             with ContentSwitcher(initial=Scenario.PITR.value, id="bodies"):
                 with Vertical(id=Scenario.PITR.value):
                     yield Static("⟳ reading the PITR window…", id="window", markup=False)
                     with Horizontal(classes="field-row"):
                         yield Label("Restore to    (UTC) ", classes="field-label")
-                        yield Input(placeholder="2025-11-11T10:30:00Z", id="restore-time",
-                                    compact=True)
+                        yield Input(placeholder="YYYY-MM-DDTHH:MM:SSZ, before the incident",
+                                    id="restore-time", compact=True)
                 with Vertical(id=Scenario.SNAPSHOT.value):
                     yield DataTable(id="snapshots", cursor_type="row")
                 with Vertical(id=Scenario.AWS_BACKUP.value):
@@ -142,9 +143,10 @@ class ChooseScreen(Screen[None]):
 
     def on_mount(self) -> None:
         snapshots = self.query_one("#snapshots", DataTable)
-        snapshots.add_columns("snapshot", "type", "created (UTC)", "age", "status")
+        # Identifiers last: they are long, and what decides (age, status) must stay in view.
+        snapshots.add_columns("created (UTC)", "age", "type", "status", "snapshot")
         points = self.query_one("#points", DataTable)
-        points.add_columns("recovery point", "created (UTC)", "age", "status")
+        points.add_columns("created (UTC)", "age", "status", "recovery point")
         self._show_scenario()
         self.load_source()
         self.query_one("#scenarios", OptionList).focus()
@@ -218,14 +220,14 @@ class ChooseScreen(Screen[None]):
         table.clear()
         now = self.now()
         if error:
-            table.add_row(Text(error), "", "", "", "")
+            table.add_row("", "", "", "", Text(error))
             return
         for snap in self.snapshots:
-            table.add_row(Text(snap.identifier), Text(snap.snapshot_type),
-                          Text(_fmt_time(snap.created).removesuffix(" UTC")),
-                          fmt.age(snap.age(now)), Text(snap.status), key=snap.identifier)
+            table.add_row(Text(_fmt_time(snap.created).removesuffix(" UTC")),
+                          fmt.age(snap.age(now)), Text(snap.snapshot_type), Text(snap.status),
+                          Text(snap.identifier), key=snap.identifier)
         if not self.snapshots:
-            table.add_row(Text(f"No snapshots of {self.source}."), "", "", "", "")
+            table.add_row("", "", "", "", Text(f"No snapshots of {self.source}."))
         wanted = self.preselect.snapshot_id
         if wanted and any(s.identifier == wanted for s in self.snapshots):
             table.move_cursor(row=table.get_row_index(wanted))
@@ -235,15 +237,15 @@ class ChooseScreen(Screen[None]):
         table.clear()
         now = self.now()
         if error:
-            table.add_row(Text(error), "", "", "")
+            table.add_row("", "", "", Text(error))
             return
         for point in self.points:
-            table.add_row(Text(point.arn.rsplit(":", 1)[-1]),
-                          Text(_fmt_time(point.created).removesuffix(" UTC")),
-                          fmt.age(point.age(now)), Text(point.status), key=point.arn)
+            table.add_row(Text(_fmt_time(point.created).removesuffix(" UTC")),
+                          fmt.age(point.age(now)), Text(point.status),
+                          Text(point.arn.rsplit(":", 1)[-1]), key=point.arn)
         if not self.points:
-            table.add_row(Text(f"No recovery points of {self.source} in "
-                               f"{self.config.backup.vault}."), "", "", "")
+            table.add_row("", "", "", Text(f"No recovery points of {self.source} in "
+                                           f"{self.config.backup.vault}."))
         wanted = self.preselect.recovery_point_arn
         if wanted and any(p.arn == wanted for p in self.points):
             table.move_cursor(row=table.get_row_index(wanted))

@@ -130,9 +130,10 @@ class PlanScreen(Screen[None]):
         table.add_column("✎", key="mutating", width=1)
         table.add_column("est.", key="estimate", width=6)
         table.add_column("step", key="step")
+        where = self.request.source if self.request.scenario is Scenario.CROSS_REGION \
+            else f"{self.request.source} → {self.request.target}"
         self.query_one("#plan-title", Static).update(Text.assemble(
-            ("Plan · ", "bold"), (SCENARIO_TAG[self.request.scenario], "bold"),
-            f" · {self.request.source} → {self.request.target}"))
+            ("Plan · ", "bold"), (SCENARIO_TAG[self.request.scenario], "bold"), f" · {where}"))
         self.prepare()
         table.focus()
 
@@ -207,6 +208,11 @@ class PlanScreen(Screen[None]):
             self.notify(found.problems[0], title="Cannot run this plan", severity="error",
                         markup=False)
             return False
+        return True
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("toggle_swap", "dry_run"):
+            return self.request.scenario is not Scenario.CROSS_REGION
         return True
 
     def action_toggle_swap(self) -> None:

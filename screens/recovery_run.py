@@ -17,7 +17,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from vwtui.recovery.plan import SWAP_CHECKLIST_AFTER, SWAP_CHECKLIST_BEFORE
+from vwtui.recovery.plan import SWAP_CHECKLIST_AFTER, SWAP_CHECKLIST_BEFORE, Scenario
 from vwtui.recovery.state import StepState, StepStatus
 from vwtui.screens.recovery_detail import can_delete_replaced, render_outcome, render_step
 from vwtui.screens.recovery_style import CSS_PATH, SCENARIO_TAG
@@ -81,9 +81,9 @@ class RunScreen(Screen[None]):
 
     def on_mount(self) -> None:
         run = self.run
-        title = Text.assemble(
-            (SCENARIO_TAG[run.request.scenario], "bold"),
-            f" · {run.request.source} → {run.request.target}")
+        where = run.request.source if run.request.scenario is Scenario.CROSS_REGION \
+            else f"{run.request.source} → {run.request.target}"
+        title = Text.assemble((SCENARIO_TAG[run.request.scenario], "bold"), f" · {where}")
         if run.dry_run:
             title.append(" · DRY RUN", style="bold reverse")
         self.query_one("#run-title", Static).update(title)

@@ -424,3 +424,25 @@ async def test_unfinished_run_is_offered_on_start_up_and_resumed(recovery_env: S
         await wait_step(pilot, resumed, "swap", StepStatus.WAITING)
         assert status(resumed, "restore") is StepStatus.DONE
     assert env.sandbox.calls("rds:Restore*") == ["rds:RestoreDBInstanceToPointInTime"]
+
+
+# ---- scenario 4 ------------------------------------------------------------------------------
+
+
+async def test_cross_region_says_plainly_it_is_not_configured(recovery_env: Start) -> None:
+    env = recovery_env()
+    app = env.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_chooser(pilot)
+        await pilot.press("4")
+        await wait_until(pilot, lambda: "Cross-region disaster recovery is not configured"
+                         in screen_text(app), "the prerequisites checked")
+        text = screen_text(app)
+        assert "✗ Read replica in a secondary region: not configured" in text
+        await pilot.press("p")
+        await confirm_plan(pilot)
+        run = run_screen(app).run
+        await wait_until(pilot, lambda: run.finished, "the check to finish")
+        assert run.cross_region is not None and not run.cross_region.configured
+        assert "Cross-region DR is not configured" in screen_text(app)
+    assert env.sandbox.calls("rds:Restore*") == []
