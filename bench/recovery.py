@@ -97,7 +97,7 @@ async def measure(keys: int, poll: float) -> None:
                     frames.append((time.perf_counter(), steps.cursor_row, screen.detail_key))
                 display(screen_, renderable)  # type: ignore[arg-type]
 
-            app._display = timed_display  # type: ignore[method-assign]
+            app._display = timed_display  # type: ignore[method-assign,assignment]
             driver = app._driver
             assert driver is not None
 

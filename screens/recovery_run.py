@@ -8,6 +8,7 @@ leaving the screen (esc) leaves the run going, and coming back shows it where it
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -19,6 +20,7 @@ from textual.widgets import Footer, Static
 
 from vwtui.recovery.plan import SWAP_CHECKLIST_AFTER, SWAP_CHECKLIST_BEFORE, Scenario
 from vwtui.recovery.state import StepState, StepStatus
+from vwtui.screens.recovery_confirm import YesNo
 from vwtui.screens.recovery_detail import can_delete_replaced, render_outcome, render_step
 from vwtui.screens.recovery_style import CSS_PATH, SCENARIO_TAG
 from vwtui.widgets.context_bar import ContextBar
@@ -47,6 +49,7 @@ class RunScreen(Screen[None]):
         Binding("s", "skip", "Skip…"),
         Binding("a", "abort", "Abort…"),
         Binding("escape", "leave", "Dashboard"),
+        Binding("q", "quit_run", "Quit"),
     ]
 
     _ACTIONS = ("go", "tick", "cleanup", "retry", "skip", "abort")
@@ -56,7 +59,7 @@ class RunScreen(Screen[None]):
         self.run = run
         self.manager = manager
         self.skip_final_snapshot = False
-        self._unsubscribe = None
+        self._unsubscribe: Callable[[], None] | None = None
         self._redraw_pending = False
         self._stale = False
         self._follow = True
@@ -210,7 +213,7 @@ class RunScreen(Screen[None]):
         run = self.run
         current = run.current
         busy = self.manager.is_busy(run)
-        if action == "leave":
+        if action in ("leave", "quit_run"):
             return True
         if run.finished:
             return False
@@ -303,3 +306,18 @@ class RunScreen(Screen[None]):
 
     def action_leave(self) -> None:
         self.manager.leave(self)
+
+    def action_quit_run(self) -> None:
+        """Quit vwtui; while the run is open, ask first (it can be resumed later)."""
+        if self.run.finished:
+            self.app.exit()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.app.exit()
+
+        self.app.push_screen(YesNo(
+            "Quit vwtui while this recovery is open?",
+            "The run is in the journal: start vwtui again to resume it, with its RTO clock. "
+            "What AWS is already doing goes on without vwtui."), answered)

@@ -409,7 +409,12 @@ async def test_unfinished_run_is_offered_on_start_up_and_resumed(recovery_env: S
         run = await start_pitr(pilot, env)
         await wait_until(pilot, lambda: "creating (poll" in screen_text(first), "the wait")
         started_at, target = run.clock.started_at, run.request.target
-    # vwtui is gone (the SSH session dropped); the restore goes on in AWS.
+        await pilot.press("q")  # quitting mid-run asks first
+        await wait_until(pilot, lambda: isinstance(first.screen, YesNo), "the quit question")
+        assert "Quit vwtui while this recovery is open?" in screen_text(first)
+        await pilot.press("y")
+    assert first.return_code == 0 and not run.finished
+    # vwtui is gone (quit, or the SSH session dropped); the restore goes on in AWS.
     env.sandbox.set_instance_status(target, "available")
 
     second = env.app()
