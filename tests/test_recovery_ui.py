@@ -17,6 +17,7 @@ from textual import events
 from textual.widgets import Input
 
 from recovery_ui_env import (  # noqa: F401
+    NOW,
     status,
     SIZE,
     RecoveryEnv,
@@ -450,4 +451,29 @@ async def test_cross_region_says_plainly_it_is_not_configured(recovery_env: Star
         await wait_until(pilot, lambda: run.finished, "the check to finish")
         assert run.cross_region is not None and not run.cross_region.configured
         assert "Cross-region DR is not configured" in screen_text(app)
+    assert env.sandbox.calls("rds:Restore*") == []
+
+
+async def test_plan_refuses_a_new_identifier_that_already_exists(recovery_env: Start) -> None:
+    env = recovery_env(now=NOW)
+    taken = f"video-window-recovery-{NOW:%Y%m%d%H%M}"
+    env.client("rds").create_db_instance(
+        DBInstanceIdentifier=taken, DBInstanceClass="db.t3.micro", Engine="postgres",
+        MasterUsername="postgres", MasterUserPassword="not-a-secret-1", AllocatedStorage=20)
+    _, latest = env.window()
+    app = env.app(clock=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_chooser(pilot)
+        await paste(pilot, "#incident", iso(latest))
+        await paste(pilot, "#restore-time", iso(latest))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, PlanScreen), "the plan")
+        plan = app.screen
+        await wait_until(pilot, lambda: plan.discovery is not None, "discovery")
+        text = screen_text(app)
+        assert f"New {taken} ✗ taken" in text and f"! {taken} already exists" in text
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.screen is plan  # nothing to confirm: the plan cannot run
+        assert app.recovery.runs == []
     assert env.sandbox.calls("rds:Restore*") == []
