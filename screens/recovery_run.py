@@ -68,6 +68,8 @@ class RunScreen(Screen[None]):
         self._keys: tuple[bool | None, ...] = ()
         # The step whose detail is on screen.
         self.detail_key: str | None = None
+        self._detail_shown: Text | None = None
+        self._hint_shown: Text | None = None
 
     # ---- layout ------------------------------------------------------------------------------
 
@@ -143,7 +145,10 @@ class RunScreen(Screen[None]):
             if steps.cursor_row != index:
                 steps.move_cursor(row=index)
         self._show_detail()
-        self.query_one("#run-hint", Static).update(self.hint())
+        hint = self.hint()
+        if hint != self._hint_shown:
+            self._hint_shown = hint
+            self.query_one("#run-hint", Static).update(hint)
         self.query_one("#rto-clock", RtoClockWidget).refresh_clock()
         # The footer recomposes on refresh_bindings: only when the keys that apply change.
         keys = tuple(self.check_action(action, ()) for action in self._ACTIONS)
@@ -180,7 +185,10 @@ class RunScreen(Screen[None]):
             step = self.shown_step()
             text = render_step(run, step, now, skip_final_snapshot=self.skip_final_snapshot) \
                 if step is not None else Text()
-        self.query_one("#run-detail-text", Static).update(text)
+        # Unchanged text is not set again: no relayout of the detail pane for nothing.
+        if text != self._detail_shown:
+            self._detail_shown = text
+            self.query_one("#run-detail-text", Static).update(text)
         self.detail_key = step.key if step is not None else None
 
     def hint(self) -> Text:

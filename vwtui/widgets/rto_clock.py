@@ -74,6 +74,7 @@ class RtoClockWidget(Static):
         super().__init__("", id=id, markup=False)
         self.source = source
         self._now = now
+        self._shown: Text | None = None
 
     def on_mount(self) -> None:
         self.refresh_clock()
@@ -93,6 +94,7 @@ class RtoClockWidget(Static):
     def refresh_clock(self) -> None:
         """Recompute from `started_at` and redraw; the level becomes a CSS class too."""
         if self.source is None:
+            self._shown = None
             self.update(Text(" RTO clock: no recovery running", style="dim"))
             self.set_class(False, "-ok", "-warn", "-breach")
             return
@@ -101,5 +103,8 @@ class RtoClockWidget(Static):
         level = clock.level(now)
         for lv in ClockLevel:
             self.set_class(lv is level, f"-{lv.value}")
-        self.update(render_clock(clock, now, self.source.remaining_estimates(now),
-                                 self.source.rpo_achieved))
+        text = render_clock(clock, now, self.source.remaining_estimates(now),
+                            self.source.rpo_achieved)
+        if text != self._shown:
+            self._shown = text
+            self.update(text)
