@@ -52,8 +52,12 @@ def render_step(run: RecoveryRun, step: StepState, now: datetime, *,
     if step.progress:
         text.append(f"\n⟳ {step.progress}", style="cyan")
     # The swap's own instructions are drawn from its checklist below, not from the last answer.
+    # The swap's and a refused cleanup's words are drawn below from the state, not repeated
+    # from the run's last answer; verify's summary heads its verdicts.
+    refused = step.key == "cleanup" and not can_delete_replaced(run)
     stale = (step.key == "swap" and run.swap_result is None) or (
-        step.key == "verify" and run.verification is not None)
+        step.key == "verify" and run.verification is not None) or (
+        refused and step.status is StepStatus.WAITING)
     if step.detail and step.status is not StepStatus.FAILED and not stale:
         text.append(f"\n{step.detail}")
     if step.key == "verify":
@@ -68,7 +72,7 @@ def render_step(run: RecoveryRun, step: StepState, now: datetime, *,
         _failure(step, text)
     elif step.error:
         text.append(f"\n✗ {step.error}", style="bold red")
-    if step.command and step.status is not StepStatus.FAILED:
+    if step.command and step.status is not StepStatus.FAILED and not refused:
         text.append("\n$ " if step.mutating else "\n(read-only) ", style="bold")
         text.append(step.command.replace("\n", "\n$ "), style="dim")
     return text

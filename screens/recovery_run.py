@@ -198,8 +198,8 @@ class RunScreen(Screen[None]):
             return Text(f"Run {run.outcome}. esc: back to the dashboard.", style="bold")
         current = run.current
         if self.manager.is_busy(run):
-            name = current.title if current else "the run"
-            return Text(f"⟳ {name} … (the run continues if you leave: esc)")
+            name = current.key if current else "the run"
+            return Text(f"⟳ {name} in progress · esc: dashboard, the run goes on")
         if current is None:
             return Text("g: finish the run")
         if current.status is StepStatus.FAILED:
