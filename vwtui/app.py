@@ -114,7 +114,7 @@ class VwtuiApp(App[int]):
         self.clock = clock
         self.environment: Environment = environment
         # Recoveries belong to the App: they outlive any screen.
-        self.recovery = RecoveryManager(self)
+        self.recovery = RecoveryManager(self, poll_interval=config.ui.poll_seconds)
 
     @property
     def source_instance(self) -> str:

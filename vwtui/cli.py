@@ -7,6 +7,7 @@ when chosen, so `vwtui --help` stays fast and the console's first frame waits fo
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Sequence
 
@@ -113,8 +114,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     config = config_mod.load(args.config)
     if args.read_only:
-        config = config.replace(ui=config_mod.UiConfig(
-            read_only=True, refresh_seconds=config.ui.refresh_seconds))
+        config = config.replace(ui=dataclasses.replace(config.ui, read_only=True))
     if command == "checklist":
         from vwtui.checklist import run_checklist
 

@@ -98,6 +98,8 @@ class UiConfig:
     read_only: bool = False
     # Seconds between dashboard refreshes; 0 turns auto-refresh off.
     refresh_seconds: int = 60
+    # Seconds between status polls while a restore runs (instance status, restore job).
+    poll_seconds: float = 15.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +217,8 @@ def _check_values(config: Config, where_file: str) -> None:
     for key, number in positive.items():
         if number <= 0:
             raise ConfigError(f"{where_file}{key} must be greater than 0, got {number}")
+    if config.ui.poll_seconds <= 0:
+        raise ConfigError(f"{where_file}ui.poll_seconds must be greater than 0")
     if config.ui.refresh_seconds < 0:
         raise ConfigError(f"{where_file}ui.refresh_seconds must be 0 (off) or more seconds")
     sslmodes = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")

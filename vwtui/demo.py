@@ -31,7 +31,8 @@ def demo_config(endpoint_url: str, region: str, pg_host: str, pg_port: int,
         aws=AwsConfig(region=region, endpoint_url=endpoint_url, max_attempts=2),
         database=DatabaseConfig(host=pg_host, port=pg_port, user=pg_user, sslmode="disable",
                                 connect_timeout_seconds=5),
-        ui=UiConfig(read_only=False, refresh_seconds=30),
+        # Sandbox restores take seconds, not minutes: poll them as often.
+        ui=UiConfig(read_only=False, refresh_seconds=30, poll_seconds=2.0),
     )
 
 
