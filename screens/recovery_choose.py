@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -286,6 +286,10 @@ class ChooseScreen(Screen[None]):
         self.query_one("#window", Static).update("⟳ reading the PITR window…")
         self.load_source()
 
+    @on(events.DescendantFocus)
+    def _focus_moved(self) -> None:
+        self._check()
+
     @on(Input.Changed)
     def _typed(self) -> None:
         self._check()
@@ -384,6 +388,12 @@ class ChooseScreen(Screen[None]):
         try:
             verdict = self.query_one("#verdict", Static)
         except Exception:  # noqa: BLE001 - not composed yet
+            return
+        if isinstance(self.focused, OptionList):
+            # Typed digits pick scenarios here: say so, so a time is not typed into the list.
+            verdict.update(Text(f"Scenario {SCENARIO_ORDER.index(self.scenario) + 1}: pick with "
+                                f"1–4 or ↑↓, then enter to fill in its fields."))
+            verdict.set_class(False, "-refused")
             return
         if self.scenario is Scenario.CROSS_REGION:
             verdict.update(Text("enter/p: the plan (checks the prerequisites, changes nothing)"))
