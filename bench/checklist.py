@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, aws_cli, ensure_project_venv, sandbox_config  # noqa: E402
+from _common import REPO, aws_cli, ensure_project_venv, sandbox_config
 
 RUNS = 5
 CLI_RUNS = 3

@@ -13,7 +13,6 @@ Run: .venv/bin/python bench/dashboard.py   (targets: first frame < 0.5 s, all pa
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -23,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, aws_cli, ensure_project_venv, sandbox_config  # noqa: E402
+from _common import REPO, aws_cli, ensure_project_venv, sandbox_config
 
 RUNS = 5
 

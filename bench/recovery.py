@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ensure_project_venv  # noqa: E402
+from _common import ensure_project_venv
 
 TARGET_MS = 50.0
 RUNS = 3
@@ -33,13 +33,13 @@ RUNS = 3
 
 async def measure(keys: int, poll: float) -> None:
     from textual import events
+    from vwtui.screens.recovery_run import RunScreen
 
     from vwtui.app import VwtuiApp
     from vwtui.config import AwsConfig, Config, UiConfig
     from vwtui.recovery.plan import RecoveryRequest, Scenario
     from vwtui.recovery.state import StepStatus
     from vwtui.sandbox import Sandbox
-    from vwtui.screens.recovery_run import RunScreen
     from vwtui.services.aws import AwsService
     from vwtui.services.pg import PgService
     from vwtui.widgets.steps import StepList

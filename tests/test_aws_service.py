@@ -106,7 +106,8 @@ class TestHealthyAccount:
                                                              sandbox: Any) -> None:
         points = await aws.recovery_points(VAULT)
         assert len(points) == 59  # 30 of production, 29 of staging (one run EXPIRED)
-        assert [p.created for p in points] == sorted((p.created for p in points), reverse=True)
+        created = [p.created for p in points if p.created is not None]
+        assert len(created) == len(points) and created == sorted(created, reverse=True)
         newest = points[0]
         assert newest.status == "COMPLETED" and newest.encrypted
         assert newest.delete_after_days == 30 and newest.vault == VAULT

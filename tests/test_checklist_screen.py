@@ -17,11 +17,11 @@ import pytest
 from rich.console import Console
 from rich.text import Text
 from textual.widgets import DataTable, Static
+from vwtui.screens.checklist import ChecklistScreen, SignOffDialog
+from vwtui.screens.troubleshoot import TroubleshootScreen
 
 from vwtui.app import VwtuiApp
 from vwtui.config import AwsConfig, Config, UiConfig
-from vwtui.screens.checklist import ChecklistScreen, SignOffDialog
-from vwtui.screens.troubleshoot import TroubleshootScreen
 from vwtui.services.aws import AwsService
 from vwtui.signoff import SignOff, SignOffLog
 

@@ -208,7 +208,7 @@ def test_size_within_tolerance_passes_and_a_shrunk_backup_fails() -> None:
     steady = [point(7 + 24 * d, size=10_000 + d) for d in range(10)]
     ok = checks.check_size_consistency([snap(9), snap(33)], steady, PROD, 0.2)
     assert ok.verdict is Verdict.PASS
-    shrunk = [point(7, size=4_000)] + steady[1:]
+    shrunk = [point(7, size=4_000), *steady[1:]]
     bad = checks.check_size_consistency([snap(9), snap(33)], shrunk, PROD, 0.2)
     assert bad.verdict is Verdict.FAIL
     assert any("recovery points" in e and "tolerance" in e for e in bad.evidence)
@@ -220,7 +220,7 @@ def test_size_baseline_is_the_median_of_the_trailing_backups() -> None:
     snaps = [snap(9 + 24 * i, size=s) for i, s in enumerate(sizes)]
     result = checks.check_size_consistency(snaps, [], PROD, 0.2)
     assert any("snapshots: newest 100 GB vs median 100 GB" in e for e in result.evidence)
-    grown = [snap(9, size=130)] + snaps[1:]
+    grown = [snap(9, size=130), *snaps[1:]]
     assert checks.check_size_consistency(grown, [point(1), point(2)], PROD,
                                          0.2).verdict is Verdict.FAIL
     assert checks.check_size_consistency(grown, [point(1), point(2)], PROD,

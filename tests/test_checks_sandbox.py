@@ -15,8 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-
 from fixtures_sandbox import sandbox_config
+
 from vwtui.checklist import read_all
 from vwtui.checks import evaluate
 from vwtui.config import AwsConfig, Config

@@ -41,9 +41,11 @@ def test_production_is_protected_even_when_not_listed() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("[ui]\nrefresh_seconds = \"60\"\n", "ui.refresh_seconds must be an integer, got string '60'"),
+        ("[ui]\nrefresh_seconds = \"60\"\n",
+         "ui.refresh_seconds must be an integer, got string '60'"),
         ("[ui]\nread_only = 1\n", "ui.read_only must be true or false, got integer 1"),
-        ("[instances]\nprotected = \"video-window\"\n", "instances.protected must be a list of strings"),
+        ("[instances]\nprotected = \"video-window\"\n",
+         "instances.protected must be a list of strings"),
         ("[backup]\nvalt = \"x\"\n", "unknown key backup.valt; [backup] takes vault"),
         ("[bakup]\nvault = \"x\"\n", "unknown section [bakup]"),
         ("[backup]\nvault = \"\"\n", "backup.vault is required and must not be empty"),
@@ -62,7 +64,8 @@ def test_bad_config_is_refused_with_file_key_and_expectation(tmp_path: Path, tex
     assert expected in str(caught.value)
 
 
-def test_search_order_flag_then_env_then_xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_search_order_flag_then_env_then_xdg(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
     xdg = tmp_path / "xdg"
     (xdg / "vwtui").mkdir(parents=True)
     (xdg / "vwtui" / "config.toml").write_text('[aws]\nregion = "eu-central-1"\n')
@@ -78,7 +81,8 @@ def test_search_order_flag_then_env_then_xdg(tmp_path: Path, monkeypatch: pytest
     assert config_mod.load(flag_file).aws.region == "ap-south-1"
 
 
-def test_no_config_anywhere_gives_the_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_config_anywhere_gives_the_defaults(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     monkeypatch.delenv("VWTUI_CONFIG", raising=False)
     assert config_mod.load() == config_mod.Config()
@@ -123,7 +127,8 @@ def test_init_writes_a_loadable_config_from_flags(tmp_path: Path) -> None:
     assert config.backup.vault == "video-window-backup-vault"
 
 
-def test_init_never_overwrites_without_force(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_init_never_overwrites_without_force(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "config.toml"
     path.write_text("# mine\n")
     assert main(["init", "--path", str(path), "--defaults"]) == 2
@@ -136,8 +141,9 @@ def test_init_never_overwrites_without_force(tmp_path: Path, capsys: pytest.Capt
 def test_init_asks_for_what_the_flags_leave_out(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     answers = iter(["", "prod-db", "", "", "", "", ""])
-    from vwtui.init import build_config
     import argparse
+
+    from vwtui.init import build_config
 
     args = argparse.Namespace(region=None, production=None, staging_name=None, vault="my-vault",
                               restore_role_arn=None, dns_zone=None, dns_record=None)

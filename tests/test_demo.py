@@ -16,9 +16,9 @@ from vwtui.validation import figures
 
 
 def test_unknown_scenario_is_refused_with_the_choices() -> None:
-    with pytest.raises(ConfigError, match="unknown demo scenario 'nope'; choose one of: healthy"):
-        with sandbox_environment("nope", 1.0):
-            pass
+    with (pytest.raises(ConfigError, match="unknown demo scenario 'nope'; choose one of: healthy"),
+          sandbox_environment("nope", 1.0)):
+        pass
 
 
 def test_a_restore_in_the_demo_holds_the_data_of_its_restore_point() -> None:

@@ -113,7 +113,7 @@ async def test_route53_upsert_returns_the_old_value_for_rollback(env: Env) -> No
     record = env.config.dns.record
     production = await env.aws.instance("video-window")
     old = await env.ops.upsert_record(zone, record, "new.example.internal")
-    assert old == production.endpoint_address
+    assert old is not None and old == production.endpoint_address
     assert await env.ops.record_value(zone, record) == "new.example.internal"
     assert await env.ops.upsert_record(zone, record, old) == "new.example.internal"  # rollback
 

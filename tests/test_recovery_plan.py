@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,8 @@ WINDOW = PitrWindow("video-window", NOW - timedelta(days=7), NOW - timedelta(min
 
 def request(scenario: Scenario = Scenario.PITR, **kw: object) -> RecoveryRequest:
     base: dict[str, object] = {
-        "scenario": scenario, "source": "video-window", "target": "video-window-recovery-202511111200",
+        "scenario": scenario, "source": "video-window",
+        "target": "video-window-recovery-202511111200",
         "incident_time": NOW - timedelta(minutes=40), "restore_time": NOW - timedelta(hours=1),
         "snapshot_id": "rds:video-window-2025-11-11-03-00",
         "recovery_point_arn": "arn:aws:backup:eu-west-1:123456789012:recovery-point:abc",
@@ -171,7 +173,8 @@ def test_rename_swap_is_two_renames_and_warns() -> None:
 
 def test_cleanup_takes_a_final_snapshot_by_default() -> None:
     cleanup = build_plan(request(), Config(), now=NOW)[4]
-    assert "--final-db-snapshot-identifier video-window-final-202511111200" in (cleanup.command or "")
+    final = "--final-db-snapshot-identifier video-window-final-202511111200"
+    assert final in (cleanup.command or "")
     assert "--skip-final-snapshot" not in (cleanup.command or "")
 
 
@@ -190,7 +193,7 @@ def test_request_roundtrips_through_json() -> None:
     ({"target": "video-window"}, "that is the source"),
     ({"restore_time": None}, "restore time"),
 ])
-def test_incomplete_requests_are_refused(kw: dict[str, object], says: str) -> None:
+def test_incomplete_requests_are_refused(kw: dict[str, Any], says: str) -> None:
     with pytest.raises(RecoveryInputError, match=says):
         check_request(request(**kw))
     with pytest.raises(RecoveryInputError, match="snapshot"):

@@ -73,9 +73,10 @@ async def test_run_killed_mid_wait_resumes_without_a_second_restore(slow_env: En
     assert unfinished[0].current_step == "wait"
     run = await env.resume(journal)
     assert run.clock.started_at == datetime.fromisoformat(started["started_at"])
-    assert run.step("restore").status is StepStatus.DONE  # type: ignore[union-attr]
+    restore, wait = run.step("restore"), run.step("wait")
+    assert restore is not None and restore.status is StepStatus.DONE
     assert run.created == [request.target]
-    assert run.step("wait").started_at is not None  # its timer continues too  # type: ignore
+    assert wait is not None and wait.started_at is not None  # its timer continues too
     env.sandbox.set_instance_status(request.target, "available")  # the restore finishes
     last = await run.run_until_blocked()
 
@@ -184,7 +185,8 @@ async def test_route53_rollback_value_survives_a_crash_during_the_swap(env: Env)
     assert run.swap_result is not None
     # Simulate a crash after the UPSERT but before its record: drop the swap-done line.
     lines = run.journal_path.read_text().splitlines(keepends=True)
-    run.journal_path.write_text("".join(l for l in lines if '"event":"swap-done"' not in l))
+    run.journal_path.write_text(
+        "".join(line for line in lines if '"event":"swap-done"' not in line))
     resumed = await env.resume(run.journal_path)
     assert resumed.swap_result is None
     await resumed.run_step()  # the UPSERT again (idempotent), old value from the journal

@@ -132,7 +132,7 @@ async def test_snapshot_recovery_end_to_end_with_rename_and_cleanup(env: Env) ->
 
     cleanup = await run.run_step()
     assert cleanup is not None and cleanup.status is StepStatus.WAITING
-    with pytest.raises(GuardrailError, match="Type .* exactly"):
+    with pytest.raises(GuardrailError, match=r"Type .* exactly"):
         await run.confirm_cleanup(source)  # the wrong instance's name
     assert env.calls("rds:DeleteDBInstance") == []
     await run.confirm_cleanup(retired)

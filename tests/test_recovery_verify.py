@@ -1,4 +1,7 @@
-"""Judging a restored database's validation report (pure; the real-PG run is in test_recovery_run)."""
+"""Judging a restored database's validation report.
+
+Pure; the real-PG run is in test_recovery_run.
+"""
 
 from __future__ import annotations
 

@@ -10,13 +10,14 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from itertools import pairwise
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-
 from fixtures_sandbox import SANDBOX_NOW
+
 from vwtui.config import Config
 
 CFG = Config()
@@ -87,7 +88,7 @@ class TestHealthyAccount:
             assert (created.hour, created.minute) == (3, 0)
             assert snap["DBSnapshotIdentifier"] == f"rds:{PROD}-{created:%Y-%m-%d-03-00}"
             assert snap["Encrypted"] is True
-        gaps = {b["SnapshotCreateTime"] - a["SnapshotCreateTime"] for a, b in zip(snaps, snaps[1:])}
+        gaps = {b["SnapshotCreateTime"] - a["SnapshotCreateTime"] for a, b in pairwise(snaps)}
         assert gaps == {timedelta(days=1)}
         sizes = [s["AllocatedStorage"] for s in snaps]
         assert sizes == sorted(sizes) and sizes[0] < sizes[-1]

@@ -15,7 +15,7 @@ import os
 import shutil
 import sys
 import textwrap
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from vwtui import checks
 from vwtui.checks import GROUP_TITLES, GROUPS, Readings, Unreadable
 from vwtui.errors import AwsError, CredentialsError, VwtuiError
-from vwtui.model import CheckResult, Verdict, utcnow
+from vwtui.model import CheckResult, Instance, Snapshot, Verdict, utcnow
 from vwtui.signoff import SignOff, SignOffLog, is_overdue
 
 if TYPE_CHECKING:
@@ -47,6 +47,11 @@ async def _read(source: str, call: Awaitable[T]) -> T | Unreadable:
         return Unreadable(source, str(exc))
 
 
+def _start(source: str, call: Coroutine[Any, Any, T]) -> asyncio.Task[T | Unreadable]:
+    """A task that reads `call` and turns an AWS failure into an Unreadable."""
+    return asyncio.ensure_future(_read(source, call))
+
+
 async def read_all(service: AwsService, config: Config, now: datetime | None = None) -> Readings:
     """Every reading the checks need, all AWS calls at once; failures become Unreadable."""
     now = now or utcnow()
@@ -55,40 +60,49 @@ async def read_all(service: AwsService, config: Config, now: datetime | None = N
     alarms = [config.alarms.backup_age, config.alarms.backup_failure]
     since = now - HISTORY
     dr_region = config.aws.dr_region if config.aws.dr_region != service.region else ""
-    (dr_snapshots, production_detail, pitr_window, snapshots, recovery_points, backup_jobs,
-     alarm_list, events, plan, topic, rules, *instances) = await asyncio.gather(
-        _read(f"the snapshots of {production} in {dr_region}",
-              _dr_snapshots(service, config, dr_region)),
-        _read(f"instance {production}", service.instance_with_replications(production)),
-        _read(f"the PITR window of {production}", service.pitr_window(production)),
-        _read(f"the snapshots of {production}", service.snapshots(production)),
-        _read(f"the recovery points in {config.backup.vault}",
-              service.recovery_points(config.backup.vault)),
-        _read("the backup jobs", service.backup_jobs(vault=config.backup.vault,
-                                                     created_after=since)),
-        _read("the CloudWatch alarms", service.alarms(alarms)),
-        _read(f"the RDS events of {production}",
-              service.rds_events(production, hours=int(HISTORY.total_seconds() // 3600))),
-        _read(f"the backup plan {config.backup.plan}", service.backup_plan(config.backup.plan)),
-        _read(f"the SNS topic {config.alarms.sns_topic}",
-              service.sns_topic(config.alarms.sns_topic)),
-        _read("the EventBridge rules", service.eventbridge_rules(source="aws.backup")),
-        *(_read(f"instance {name}", service.instance(name)) for name in others),
-    )
-    if isinstance(production_detail, Unreadable):
-        instance, replications = production_detail, production_detail
+    # One typed task per reading (a gather of a dozen mixed results has no useful type).
+    dr_snapshots = _start(f"the snapshots of {production} in {dr_region}",
+                          _dr_snapshots(service, config, dr_region))
+    production_detail = _start(f"instance {production}",
+                               service.instance_with_replications(production))
+    pitr_window = _start(f"the PITR window of {production}", service.pitr_window(production))
+    snapshots = _start(f"the snapshots of {production}", service.snapshots(production))
+    recovery_points = _start(f"the recovery points in {config.backup.vault}",
+                             service.recovery_points(config.backup.vault))
+    backup_jobs = _start("the backup jobs", service.backup_jobs(vault=config.backup.vault,
+                                                                created_after=since))
+    alarm_list = _start("the CloudWatch alarms", service.alarms(alarms))
+    events = _start(f"the RDS events of {production}",
+                    service.rds_events(production, hours=int(HISTORY.total_seconds() // 3600)))
+    plan = _start(f"the backup plan {config.backup.plan}",
+                  service.backup_plan(config.backup.plan))
+    topic = _start(f"the SNS topic {config.alarms.sns_topic}",
+                   service.sns_topic(config.alarms.sns_topic))
+    rules = _start("the EventBridge rules", service.eventbridge_rules(source="aws.backup"))
+    instances = [_start(f"instance {name}", service.instance(name)) for name in others]
+    await asyncio.gather(dr_snapshots, production_detail, pitr_window, snapshots,
+                         recovery_points, backup_jobs, alarm_list, events, plan, topic, rules,
+                         *instances)
+    detail = production_detail.result()
+    instance: Instance | Unreadable
+    replications: tuple[str, ...] | Unreadable
+    if isinstance(detail, Unreadable):
+        instance, replications = detail, detail
     else:
-        instance, replications = production_detail
+        instance, replications = detail
     return Readings(
         now=now, region=service.region or config.aws.region, production=production,
-        instances={production: instance, **dict(zip(others, instances, strict=True))},
-        pitr_window=pitr_window, replications=replications, snapshots=snapshots,
-        recovery_points=recovery_points,
-        backup_jobs=backup_jobs, alarms=alarm_list, rds_events=events, backup_plan=plan,
-        sns_topic=topic, event_rules=rules, dr_region=dr_region, dr_snapshots=dr_snapshots)
+        instances={production: instance,
+                   **{name: task.result() for name, task in zip(others, instances, strict=True)}},
+        pitr_window=pitr_window.result(), replications=replications,
+        snapshots=snapshots.result(), recovery_points=recovery_points.result(),
+        backup_jobs=backup_jobs.result(), alarms=alarm_list.result(),
+        rds_events=events.result(), backup_plan=plan.result(), sns_topic=topic.result(),
+        event_rules=rules.result(), dr_region=dr_region, dr_snapshots=dr_snapshots.result())
 
 
-async def _dr_snapshots(service: AwsService, config: Config, dr_region: str) -> list[Any] | None:
+async def _dr_snapshots(service: AwsService, config: Config,
+                        dr_region: str) -> list[Snapshot] | None:
     """The production instance's snapshots in the DR region; None when none is configured."""
     if not dr_region:
         return None

@@ -77,7 +77,7 @@ class Readings:
     backup_jobs: list[BackupJob] | Unreadable  # the vault's, last 7 days
     alarms: list[Alarm] | Unreadable
     rds_events: list[RdsEvent] | Unreadable  # the production instance's, last 7 days
-    backup_plan: BackupPlan | None | Unreadable
+    backup_plan: BackupPlan | Unreadable | None
     sns_topic: SnsTopic | Unreadable
     event_rules: list[EventRule] | Unreadable  # rules whose pattern names aws.backup
     # The production instance's snapshots in aws.dr_region; None when no DR region is set.
@@ -163,13 +163,14 @@ def _job_line(job: BackupJob) -> str:
 def resolved_by(failed: BackupJob, jobs: Iterable[BackupJob]) -> BackupJob | None:
     """The first later job of the same resource that completed: the failure is behind us
     (the runbook's resolution ends with "monitor next automated backup")."""
-    if failed.created is None:
+    failed_at = failed.created
+    if failed_at is None:
         return None
     later = [j for j in jobs if j.resource_arn == failed.resource_arn and j.state == "COMPLETED"
-             and j.created is not None and j.created > failed.created]
+             and j.created is not None and j.created > failed_at]
     if not later:
         return None
-    return min(later, key=lambda j: j.created or failed.created)
+    return min(later, key=lambda j: j.created or failed_at)
 
 
 def _judge_failures(v: _Verdicts, failed: Sequence[BackupJob],
@@ -500,7 +501,7 @@ def check_pitr_window(window: PitrWindow | Unreadable, instance: Instance | Unre
                     "pitr")
 
 
-def check_plan_lifecycle(plan: BackupPlan | None | Unreadable, plan_name: str,
+def check_plan_lifecycle(plan: BackupPlan | Unreadable | None, plan_name: str,
                          retention_days: int) -> CheckResult:
     """Every rule of the backup plan deletes its recovery points after `retention_days`."""
     v = _Verdicts()
@@ -547,7 +548,7 @@ def arn_region(arn: str) -> str | None:
     return parts[3] if len(parts) > 4 and parts[0] == "arn" else None
 
 
-def check_no_cross_region_copy(plan: BackupPlan | None | Unreadable,
+def check_no_cross_region_copy(plan: BackupPlan | Unreadable | None,
                                replications: tuple[str, ...] | Unreadable, region: str,
                                production: str, dr_region: str = "",
                                dr_snapshots: list[Snapshot] | Unreadable | None = None,
@@ -643,7 +644,9 @@ def is_failed_backup_rule(rule: EventRule) -> bool:
         return False
     sources = _as_list(pattern.get("source"))
     kinds = _as_list(pattern.get("detail-type"))
-    detail = pattern.get("detail") if isinstance(pattern.get("detail"), dict) else {}
+    detail = pattern.get("detail")
+    if not isinstance(detail, dict):
+        detail = {}
     states = _as_list(detail.get("state"))
     return ("aws.backup" in sources and (not kinds or "Backup Job State Change" in kinds)
             and "FAILED" in states)

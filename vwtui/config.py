@@ -45,7 +45,8 @@ class BackupConfig:
     max_age_hours: float = 25.0
     retention_days: int = 30
     pitr_window_days: int = 7
-    # Newest backup's size may differ from the trailing median by this fraction before it is flagged.
+    # Newest backup's size may differ from the trailing median by this fraction before it is
+    # flagged.
     size_tolerance: float = 0.2
 
 
@@ -248,7 +249,8 @@ def find(explicit: str | os.PathLike[str] | None = None) -> Path | None:
 
     An explicit path (flag or variable) must exist; the XDG file is optional.
     """
-    for origin, candidate in (("--config", explicit), ("VWTUI_CONFIG", os.environ.get("VWTUI_CONFIG"))):
+    explicit_ones = (("--config", explicit), ("VWTUI_CONFIG", os.environ.get("VWTUI_CONFIG")))
+    for origin, candidate in explicit_ones:
         if candidate:
             path = Path(candidate).expanduser()
             if not path.is_file():

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from enum import Enum
+from enum import StrEnum
 
 from vwtui.model import AlarmState
 
 NONE = "—"
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     """How worried to be about a value: drawn as a colour and a symbol."""
 
     OK = "ok"

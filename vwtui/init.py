@@ -23,8 +23,9 @@ QUESTIONS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-def build_config(args: argparse.Namespace, ask: Callable[[str, str], str] | None) -> config_mod.Config:
-    """A Config from the flags; each value not given is asked for (or defaulted when ask is None)."""
+def build_config(args: argparse.Namespace,
+                 ask: Callable[[str, str], str] | None) -> config_mod.Config:
+    """A Config from the flags; each value not given is asked for (defaulted when ask is None)."""
     config = config_mod.Config()
     for attribute, section_name, key, question in QUESTIONS:
         section = getattr(config, section_name)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import Enum
+from enum import StrEnum
 
 
 def utcnow() -> datetime:
@@ -53,7 +53,10 @@ class Instance:
 
 @dataclass(frozen=True, slots=True)
 class PitrWindow:
-    """The span an instance can be restored to (DescribeDBInstanceAutomatedBackups.RestoreWindow)."""
+    """The span an instance can be restored to.
+
+    From DescribeDBInstanceAutomatedBackups' RestoreWindow.
+    """
 
     instance_identifier: str
     earliest: datetime | None
@@ -124,7 +127,8 @@ class BackupJob:
     job_id: str
     vault: str
     resource_arn: str
-    state: str  # CREATED | PENDING | RUNNING | ABORTING | ABORTED | COMPLETED | FAILED | EXPIRED | PARTIAL
+    # CREATED | PENDING | RUNNING | ABORTING | ABORTED | COMPLETED | FAILED | EXPIRED | PARTIAL
+    state: str
     status_message: str | None
     created: datetime | None
     completed: datetime | None
@@ -132,7 +136,7 @@ class BackupJob:
     percent_done: str | None = None
 
 
-class AlarmState(str, Enum):
+class AlarmState(StrEnum):
     OK = "OK"
     ALARM = "ALARM"
     INSUFFICIENT_DATA = "INSUFFICIENT_DATA"
@@ -204,7 +208,7 @@ class ValidationReport:
 
 # ---- backup verification (checks, compliance) -------------------------------------------------
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     """A check's answer. UNKNOWN when its data could not be read: never a pass by default."""
 
     PASS = "pass"

@@ -115,7 +115,7 @@ def _rows(report: ValidationReport, name: str) -> list[dict[str, object]]:
     result = report.result(name)
     if result is None or result.error is not None:
         return []
-    return [dict(zip(result.columns, row)) for row in result.rows]
+    return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
 
 
 def _first(report: ValidationReport, name: str, column: str) -> object | None:

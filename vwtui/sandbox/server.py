@@ -23,7 +23,8 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
-from vwtui.sandbox.scenarios import SCENARIOS, scenario as find_scenario
+from vwtui.sandbox.scenarios import SCENARIOS
+from vwtui.sandbox.scenarios import scenario as find_scenario
 from vwtui.sandbox.seed import Fleet, Seeder
 from vwtui.sandbox.state import ACCOUNT, Clock, SandboxState
 

@@ -52,7 +52,7 @@ class Shim:
         with self.state.lock:
             try:
                 status, headers, body = self._respond(request, environ)
-            except Exception as exc:  # noqa: BLE001 - a bug must not kill the server thread
+            except Exception as exc:  # a bug must not kill the server thread
                 log.debug("sandbox shim failed on %s", request.operation, exc_info=True)
                 self.errors.append(f"{request.service}:{request.operation}: {exc!r}")
                 status, headers, body = error_response(

@@ -27,13 +27,19 @@ from vwtui.model import (
     Alarm,
     AlarmState,
     BackupJob,
+    BackupPlan,
+    BackupRule,
     CallerIdentity,
+    CopyAction,
+    EventRule,
     Instance,
     PitrWindow,
     RdsEvent,
     RecoveryPoint,
     RestoreJob,
     Snapshot,
+    SnsSubscription,
+    SnsTopic,
     utcnow,
 )
 
@@ -233,7 +239,8 @@ class AwsService:
                                     "DBInstanceAutomatedBackups",
                                     DBInstanceIdentifier=identifier)
         # The live instance's record is "active"; retained ones from deleted instances are not.
-        record = next((i for i in items if i.get("Status") == "active"), items[0] if items else None)
+        fallback = items[0] if items else None
+        record = next((i for i in items if i.get("Status") == "active"), fallback)
         if record is None:
             return PitrWindow(identifier, None, None, 0)
         window = record.get("RestoreWindow") or {}
@@ -265,7 +272,10 @@ class AwsService:
         return snapshot_from(found[0])
 
     async def rds_events(self, identifier: str, *, hours: int = 24 * 7) -> list[RdsEvent]:
-        """rds:DescribeEvents for one DB instance over the last `hours` (max 14 days), newest first."""
+        """rds:DescribeEvents for one DB instance over the last `hours` (max 14 days).
+
+        Newest first.
+        """
         items = await self.paginate("rds", "DescribeEvents", "Events",
                                     SourceIdentifier=identifier, SourceType="db-instance",
                                     Duration=min(hours, 24 * 14) * 60)
@@ -283,7 +293,10 @@ class AwsService:
 
     async def recovery_points(self, vault: str, *,
                               created_after: datetime | None = None) -> list[RecoveryPoint]:
-        """backup:ListRecoveryPointsByBackupVault (paginated, filtered on the server), newest first."""
+        """backup:ListRecoveryPointsByBackupVault (paginated, filtered on the server).
+
+        Newest first.
+        """
         params: dict[str, Any] = {"BackupVaultName": vault}
         if created_after is not None:
             params["ByCreatedAfter"] = created_after
@@ -559,16 +572,6 @@ def since(hours: float) -> datetime:
 
 
 # ---- backup verification: response -> model (issue 4) -------------------------------------------
-
-from vwtui.model import (  # noqa: E402  (kept with the section that uses them)
-    BackupPlan,
-    BackupRule,
-    CopyAction,
-    EventRule,
-    SnsSubscription,
-    SnsTopic,
-)
-
 
 def backup_plan_from(d: dict[str, Any]) -> BackupPlan:
     """A GetBackupPlan response as a BackupPlan."""

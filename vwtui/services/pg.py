@@ -194,7 +194,8 @@ def connection_error(exc: Exception, host: str, port: int, database: str, user: 
     if "timeout" in low or "timed out" in low:
         return DatabaseUnavailable(
             f"No answer from PostgreSQL at {where} within the connect timeout"
-            f"{f' of {connect_timeout} s' if connect_timeout else ''} ({reason}). Check that the instance is available, that its security group "
+            f"{f' of {connect_timeout} s' if connect_timeout else ''} ({reason}). "
+            f"Check that the instance is available, that its security group "
             f"admits this host, and that the tunnel (database.host) is up.")
     return DatabaseUnavailable(
         f"Cannot connect to {target} ({reason}). Check that the instance is available and "
