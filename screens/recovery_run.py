@@ -63,7 +63,6 @@ class RunScreen(Screen[None]):
         self._redraw_pending = False
         self._stale = False
         self._follow = True
-        self._current_key: str | None = None
         self.redraws = 0
         self._keys: tuple[bool | None, ...] = ()
         # The step whose detail is on screen.
@@ -136,10 +135,8 @@ class RunScreen(Screen[None]):
         steps = self.query_one(StepList)
         steps.show(run.steps, now)
         current = run.current
-        key = current.key if current else None
-        if key != self._current_key:
-            self._current_key = key
-            self._follow = True
+        # The cursor (and the detail under it) follows the step that needs the engineer, unless
+        # the engineer moved it to another step meanwhile: then it stays where they read.
         if self._follow and current is not None:
             index = run.steps.index(current)
             if steps.cursor_row != index:
@@ -157,9 +154,11 @@ class RunScreen(Screen[None]):
             self.refresh_bindings()
 
     def _cursor_moved(self, row: int) -> None:
-        """The engineer (or the run) moved the cursor: the detail follows it."""
+        """The engineer (or the run) moved the cursor: the detail follows it. Off the active
+        step, the cursor stays put when the run moves on; back on it, it follows again."""
         current = self.run.current
-        self._follow = current is not None and row == self.run.steps.index(current)
+        if current is not None:
+            self._follow = row == self.run.steps.index(current)
         if self.is_mounted:
             self._show_detail()
 
@@ -205,8 +204,7 @@ class RunScreen(Screen[None]):
         if current.status is StepStatus.FAILED:
             return Text("✗ failed: r retry · s skip with a reason · a abort", style="bold red")
         if current.key == "swap" and current.status is StepStatus.WAITING:
-            return Text("swap: tick 1/2/t · g runs the swap · s skip · a abort",
-                        style="bold yellow")
+            return Text(self._swap_hint(current), style="bold yellow")
         if current.key == "cleanup" and current.status is StepStatus.WAITING:
             if can_delete_replaced(run):
                 return Text(f"cleanup: x delete {run.replaced} · f final snapshot · s skip",
@@ -214,6 +212,40 @@ class RunScreen(Screen[None]):
             return Text("cleanup: nothing this run may delete · s skip with a reason",
                         style="bold yellow")
         return Text(f"g: run “{current.title}” · s skip · a abort")
+
+    def _swap_hint(self, swap: StepState) -> str:
+        """What the swap waits for: the ticks before it, g, or (once it ran) the resume tick."""
+        numbers = {key: n for n, key in enumerate(self._checklist_keys(), start=1)}
+        pending = [numbers[i.key] for i in swap.checklist if not i.ticked]
+        if self.run.swap_result is not None:
+            if not pending:
+                return "swap done · g goes on to cleanup"
+            items = "/".join(str(n) for n in pending)
+            return f"swap done: tick {items} (or t) once the application is back · then cleanup"
+        before = [n for n in pending if n <= len(SWAP_CHECKLIST_BEFORE)]
+        if before:
+            items = "/".join(str(n) for n in before)
+            return f"swap: tick {items} (or t) · then g runs the swap · s skip · a abort"
+        return "swap: g runs the swap · s skip · a abort"
+
+    def _swap_not_ready(self) -> str | None:
+        """Why g would do nothing at the swap (a tick is missing), or None."""
+        current = self.run.current
+        if current is None or current.key != "swap" or current.status is not StepStatus.WAITING:
+            return None
+        numbers = {key: n for n, key in enumerate(self._checklist_keys(), start=1)}
+        after = {k for k, _ in SWAP_CHECKLIST_AFTER}
+        if self.run.swap_result is not None:
+            left = [f"{numbers[i.key]} {i.label}" for i in current.checklist if not i.ticked]
+            if not left:
+                return None
+            return (f"The swap has run. Tick {', '.join(left)} once the application is back; "
+                    f"the run then goes on to cleanup.")
+        left = [f"{numbers[i.key]} {i.label}" for i in current.checklist
+                if not i.ticked and i.key not in after]
+        if left:
+            return f"Tick first: {', '.join(left)}. Then g runs the swap."
+        return None
 
     # ---- which keys apply now ----------------------------------------------------------------
 
@@ -246,6 +278,12 @@ class RunScreen(Screen[None]):
 
     def action_go(self) -> None:
         """Run the current step and the ones after it until one needs the engineer."""
+        self._follow = True
+        not_ready = self._swap_not_ready()
+        if not_ready is not None:
+            self.notify(not_ready, severity="warning", markup=False)
+            self.redraw()
+            return
         self.manager.drive(self.run, self.run.run_until_blocked)
         self.redraw()
 
@@ -274,6 +312,7 @@ class RunScreen(Screen[None]):
             return
 
     def _tick_item(self, key: str) -> None:
+        self._follow = True
         if self.manager.tick(self.run, key) is None:
             return
         swap = self.run.step("swap")
@@ -303,10 +342,12 @@ class RunScreen(Screen[None]):
             if step is not None and step.status is StepStatus.DONE and not run.finished:
                 await run.run_until_blocked()
 
+        self._follow = True
         self.manager.drive(run, retry_then_go)
         self.redraw()
 
     def action_skip(self) -> None:
+        self._follow = True
         self.manager.ask_skip(self.run)
 
     def action_abort(self) -> None:

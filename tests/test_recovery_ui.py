@@ -477,3 +477,59 @@ async def test_plan_refuses_a_new_identifier_that_already_exists(recovery_env: S
         assert app.screen is plan  # nothing to confirm: the plan cannot run
         assert app.recovery.runs == []
     assert env.sandbox.calls("rds:Restore*") == []
+
+
+# ---- the run screen follows the engineer -----------------------------------------------------
+
+
+def hint_text(app: Any) -> str:
+    return str(run_screen(app).query_one("#run-hint").render())
+
+
+async def test_detail_stays_where_the_engineer_reads_and_the_swap_says_what_it_waits_for(
+        recovery_env: Start) -> None:
+    env = recovery_env(restore_seconds=600)
+    upserts = len(env.sandbox.calls("ChangeResourceRecordSets"))  # the seed's own
+    app = env.app()
+    async with app.run_test(size=SIZE) as pilot:
+        run = await start_pitr(pilot, env)
+        screen = run_screen(app)
+        await wait_until(pilot, lambda: "creating (poll" in screen_text(app), "the wait")
+        assert screen.detail_key == "wait"  # the active step, without a key pressed
+        # The engineer reads the restore step while the wait goes on; the run moves on to
+        # the swap, and the cursor stays where they read.
+        await pilot.press("up")
+        assert screen.detail_key == "restore"
+        env.sandbox.set_instance_status(run.request.target, "available")
+        await wait_step(pilot, run, "swap", StepStatus.WAITING)
+        await pilot.pause()
+        assert screen.detail_key == "restore"
+        assert "Restore video-window to" in screen_text(app)
+
+        # g before the ticks: told why nothing ran; the cursor goes back to the swap.
+        await pilot.press("g")
+        await pilot.pause()
+        assert screen.detail_key == "swap" and run.swap_result is None
+        assert any("Tick first: 1 Set maintenance mode, 2 Stop application connections"
+                   in str(n.message) for n in app._notifications)
+        assert "swap: tick 1/2 (or t) · then g runs the swap" in hint_text(app)
+        await pilot.press("1", "2")
+        assert "swap: g runs the swap" in hint_text(app)
+        await pilot.press("g")
+        await wait_until(pilot, lambda: run.swap_result is not None
+                         and not app.recovery.is_busy(run), "the swap to run")
+        # Once the swap ran, it waits for the resume tick, and says so (not "g runs the swap").
+        assert "swap done: tick 3 (or t) once the application is back" in hint_text(app)
+        assert "g runs the swap" not in screen_text(app)
+        await pilot.press("g")
+        await pilot.pause()
+        assert any("The swap has run. Tick 3 Resume application" in str(n.message)
+                   for n in app._notifications)
+        assert status(run, "swap") is StepStatus.WAITING
+        # On the active step when the run moves on: the cursor follows to the cleanup.
+        await pilot.press("t")
+        await wait_step(pilot, run, "cleanup", StepStatus.WAITING)
+        await pilot.pause()
+        assert screen.detail_key == "cleanup"
+    # g pressed twice more at the swap: still one UPSERT.
+    assert len(env.sandbox.calls("ChangeResourceRecordSets")) == upserts + 1
