@@ -220,6 +220,14 @@ class PlanScreen(Screen[None]):
             return
         swap = SwapMethod.RENAME if self.request.swap is SwapMethod.ROUTE53 \
             else SwapMethod.ROUTE53
+        if swap is SwapMethod.RENAME and self.config.is_protected(self.request.source):
+            # The guardrail would refuse the rename at the swap, after the restore and the
+            # wait: say so now, while the plan can still change.
+            self.notify(f"{self.request.source} is protected: vwtui never renames it, so its "
+                        f"swap is the Route53 UPSERT (rename it by hand if it must be).",
+                        title="Rename swap refused", severity="error", timeout=10,
+                        markup=False)
+            return
         self.request = dataclasses.replace(self.request, swap=swap)
         if self.discovery is not None:
             self.discovery = dataclasses.replace(self.discovery, request=self.request)

@@ -533,3 +533,28 @@ async def test_detail_stays_where_the_engineer_reads_and_the_swap_says_what_it_w
         assert screen.detail_key == "cleanup"
     # g pressed twice more at the swap: still one UPSERT.
     assert len(env.sandbox.calls("ChangeResourceRecordSets")) == upserts + 1
+
+
+async def test_plan_refuses_the_rename_swap_of_a_protected_source_before_anything_runs(
+        recovery_env: Start) -> None:
+    env = recovery_env()
+    _, latest = env.window()
+    app = env.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_chooser(pilot)
+        await paste(pilot, "#incident", iso(latest))
+        await paste(pilot, "#restore-time", iso(latest))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, PlanScreen), "the plan")
+        plan = app.screen
+        assert isinstance(plan, PlanScreen)
+        await wait_until(pilot, lambda: plan.discovery is not None, "discovery")
+        await pilot.press("w")
+        await pilot.pause()
+        # video-window is production: the rename would be refused at the swap, after the
+        # restore; the plan says so and keeps the Route53 swap.
+        assert plan.request.swap.value == "route53"
+        assert any("video-window is protected: vwtui never renames it" in str(n.message)
+                   for n in app._notifications)
+        assert "Swap: point db.videowindow.internal. at" in screen_text(app)
+    assert env.sandbox.calls("rds:Restore*") == []
