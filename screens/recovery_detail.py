@@ -171,11 +171,21 @@ def render_outcome(run: RecoveryRun, now: datetime) -> Text:
     text.append(f"Run {outcome}", style="bold green" if outcome == "finished" else "bold red")
     if run.dry_run:
         text.append(" (dry run: nothing was changed)", style="bold")
-    met = clock.elapsed(now) <= clock.target
-    text.append(f"\nRTO achieved {format_duration(clock.elapsed(now))} "
-                f"{'✓ within' if met else '✗ over'} {clock.target.total_seconds() / 3600:g} h")
+    took = format_duration(clock.elapsed(now))
+    # RTO and RPO are achieved only by a real run that finished: an aborted run or a dry run
+    # recovered nothing, and a "✓ within 4 h" beside it would say otherwise.
+    recovered = outcome == "finished" and not run.dry_run
+    if run.dry_run:
+        text.append(f"\nThe dry run took {took}; no RTO or RPO was achieved.")
+    elif not recovered:
+        text.append(f"\nNo recovery: the run ended ({outcome}) after {took}; no RTO or RPO "
+                    f"was achieved.", style="bold")
+    else:
+        met = clock.elapsed(now) <= clock.target
+        text.append(f"\nRTO achieved {took} "
+                    f"{'✓ within' if met else '✗ over'} {clock.target.total_seconds() / 3600:g} h")
     rpo = run.rpo_achieved
-    if rpo is not None:
+    if rpo is not None and recovered:
         ok = rpo <= clock.rpo_target
         text.append(f"\nRPO achieved {format_duration(rpo)} "
                     f"{'✓ within' if ok else '✗ over'} "

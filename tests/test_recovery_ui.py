@@ -368,6 +368,12 @@ async def test_failed_wait_shows_troubleshooting_and_offers_retry_skip_abort(
         await answer_text(pilot, run.request.target)
         await wait_until(pilot, lambda: run.finished, "the run to end")
         assert run.outcome == "aborted" and "Run aborted" in screen_text(app)
+        # An aborted run recovered nothing: no "RTO achieved ✓" beside it, nor "on time".
+        await pilot.pause()
+        text = screen_text(app)
+        assert "No recovery: the run ended (aborted) after" in text
+        assert "RTO achieved" not in text and "on time" not in text
+        assert "RTO clock stopped at" in text and "aborted" in text.splitlines()[1]
 
     assert env.sandbox.calls("rds:Restore*") == ["rds:RestoreDBInstanceToPointInTime"]
     assert env.sandbox.calls("DeleteDBInstance") == ["rds:DeleteDBInstance"]
@@ -395,6 +401,7 @@ async def test_dry_run_walks_the_whole_plan_and_changes_nothing(recovery_env: St
         await wait_until(pilot, lambda: run.finished, "the dry run to finish")
         text = screen_text(app)
         assert "DRY RUN" in text and "dry run: nothing was changed" in text
+        assert "no RTO or RPO was achieved" in text and "RTO achieved" not in text
         assert all(s.status is StepStatus.DONE for s in run.steps)
         assert "Dry run: not issued. Would run: aws rds restore-db-instance-to-point-in-time" \
             in run.steps[0].detail

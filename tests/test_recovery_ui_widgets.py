@@ -35,6 +35,14 @@ def test_stopped_clock_shows_the_rto_achieved() -> None:
     assert "RTO 2:00:00" in text and "finished 12:00 UTC" in text
 
 
+def test_clock_of_an_aborted_run_claims_no_rto() -> None:
+    stopped = CLOCK.stopped(START + timedelta(minutes=70))
+    text = render_clock(stopped, START + timedelta(hours=9), [], timedelta(minutes=5),
+                        ended="aborted").plain
+    assert "RTO clock stopped at 1:10:00 · aborted 11:10 UTC · no recovery" in text
+    assert "on time" not in text and "RPO" not in text
+
+
 class _Source:
     def __init__(self) -> None:
         self.clock = CLOCK

@@ -40,14 +40,20 @@ def _hours(delta: timedelta) -> str:
 
 
 def render_clock(clock: RtoClock, now: datetime, remaining: Iterable[timedelta],
-                 rpo: timedelta | None) -> Text:
-    """One line (two when narrow is not enough): level symbol, elapsed / target, ETA, RPO."""
+                 rpo: timedelta | None, *, ended: str = "finished") -> Text:
+    """One line (two when narrow is not enough): level symbol, elapsed / target, ETA, RPO.
+
+    `ended`: how a stopped clock's run ended; only "finished" achieved an RTO and an RPO."""
     level = clock.level(now)
     elapsed = clock.elapsed(now)
     left = list(remaining)
     eta = clock.eta(now, left)
     within = clock.eta_within_target(now, left)
     text = Text()
+    if clock.finished_at is not None and ended != "finished":
+        text.append(f" ■ RTO clock stopped at {format_duration(elapsed)} · {ended} "
+                    f"{clock.finished_at.astimezone(UTC):%H:%M} UTC · no recovery", style="bold")
+        return text
     text.append(f" {level.symbol} RTO {format_duration(elapsed)}", style=_LEVEL_STYLE[level])
     text.append(f" / {_hours(clock.target)} ")
     text.append(f"{_LEVEL_WORD[level]}", style=_LEVEL_STYLE[level])
@@ -103,8 +109,11 @@ class RtoClockWidget(Static):
         level = clock.level(now)
         for lv in ClockLevel:
             self.set_class(lv is level, f"-{lv.value}")
+        outcome = getattr(self.source, "outcome", None)
+        ended = "dry run ended" if getattr(self.source, "dry_run", False) else (
+            outcome or "finished")
         text = render_clock(clock, now, self.source.remaining_estimates(now),
-                            self.source.rpo_achieved)
+                            self.source.rpo_achieved, ended=ended)
         if text != self._shown:
             self._shown = text
             self.update(text)
