@@ -73,8 +73,11 @@ def render_step(run: RecoveryRun, step: StepState, now: datetime, *,
     elif step.error:
         text.append(f"\n✗ {step.error}", style="bold red")
     if step.command and step.status is not StepStatus.FAILED and not refused:
-        text.append("\n$ " if step.mutating else "\n(read-only) ", style="bold")
-        text.append(step.command.replace("\n", "\n$ "), style="dim")
+        # Every line of the command carries its own mark: a read-only wait is not a "$" line.
+        mark = "$ " if step.mutating else "(read-only) "
+        for line in step.command.splitlines():
+            text.append(f"\n{mark}", style="bold")
+            text.append(line, style="dim")
     return text
 
 

@@ -189,8 +189,10 @@ class PlanScreen(Screen[None]):
         step = self.steps[min(table.cursor_row, len(self.steps) - 1)]
         text = Text()
         if step.command:
-            text.append("$ " if step.mutating else "(read-only) ", style="bold")
-            text.append(step.command.replace("\n", "\n$ "))
+            mark = "$ " if step.mutating else "(read-only) "
+            for index, line in enumerate(step.command.splitlines()):
+                text.append(f"{chr(10) if index else ''}{mark}", style="bold")
+                text.append(line)
         else:
             text.append("No AWS call.", style="dim")
         for note in step.notes:

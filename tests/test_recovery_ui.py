@@ -295,8 +295,14 @@ async def test_aws_backup_restore_end_to_end(recovery_env: Start) -> None:
         await confirm_plan(pilot)
         run = run_screen(app).run
         # The restore job is polled and shown live while the UI stays responsive.
-        await wait_until(pilot, lambda: "restore job" in screen_text(app)
+        await wait_until(pilot, lambda: "restore job RUNNING" in screen_text(app)
                          and status(run, "wait") is StepStatus.RUNNING, "the job polled")
+        text = screen_text(app)
+        assert "%%" not in text  # PercentDone already ends in "%"
+        # The wait's command lines are read-only, each marked so (no "$" on the second).
+        assert "(read-only) aws backup describe-restore-job" in text
+        assert "(read-only) aws rds wait db-instance-available" in text
+        assert "$ aws rds wait" not in text
         await wait_step(pilot, run, "swap", StepStatus.WAITING)
         assert run.verification is not None and run.verification.passed
         await tick_and_swap(pilot)

@@ -775,7 +775,8 @@ class RecoveryRun:
                                     restore_job_id=job.job_id, status=job.status)
                 last = job.status
             eta = f", about {job.expected_minutes} min" if job.expected_minutes else ""
-            pct = f" {job.percent_done}%" if job.percent_done else ""
+            # AWS Backup's PercentDone is a string that may already end in "%".
+            pct = f" {job.percent_done.rstrip('%')}%" if job.percent_done else ""
             step.progress = f"restore job {job.status}{pct}{eta} (poll {polls})"
             self._notify("progress", step, step.progress)
             if job.status == "COMPLETED":
