@@ -53,3 +53,17 @@ def test_a_restore_in_the_demo_holds_the_data_of_its_restore_point() -> None:
     assert lines[-1].startswith("vwtui demo: stopped")
     assert dict(os.environ) == saved
     assert not state_dir.exists()
+
+
+def test_demo_without_its_extra_says_what_to_install(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+
+    from vwtui.cli import main
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "moto" else real_find_spec(name, *a))
+    assert main(["demo"]) == 2
+    err = capsys.readouterr().err
+    assert "vwtui demo needs the demo extra (moto missing): pip install 'vwtui[demo]'" in err

