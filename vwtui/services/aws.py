@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from vwtui.errors import (
@@ -564,11 +564,6 @@ def _snake(operation: str) -> str:
     """DescribeDBInstances -> describe_db_instances, as botocore names client methods."""
     from botocore import xform_name
     return xform_name(operation)
-
-
-def since(hours: float) -> datetime:
-    """The moment `hours` ago, aware UTC."""
-    return utcnow() - timedelta(hours=hours)
 
 
 # ---- backup verification: response -> model (issue 4) -------------------------------------------
