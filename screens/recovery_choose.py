@@ -407,7 +407,16 @@ class ChooseScreen(Screen[None]):
             return
         verdict.set_class(False, "-refused")
         rpo_target = self.config.objectives.rpo_hours
-        line = Text("✓ ")
+        line = Text("✓ ", overflow="fold")
+        # What is restored, named whole (an ARN is longer than a line: it folds, never cut).
+        if request.snapshot_id:
+            line.append("from snapshot ")
+            line.append(request.snapshot_id, style="bold")
+            line.append("\n  ")
+        elif request.recovery_point_arn:
+            line.append("from recovery point ")
+            line.append(request.recovery_point_arn, style="bold")
+            line.append("\n  ")
         if request.restore_point is not None:
             line.append(f"restores to {_fmt_time(request.restore_point)}")
         if request.incident_time is not None and request.restore_point is not None:

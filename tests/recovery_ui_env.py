@@ -134,3 +134,12 @@ def screen_text(app: VwtuiApp) -> str:
     """The whole 80x24 screen as plain text, as the engineer reads it (modals included)."""
     strips = app.screen._compositor.render_strips()
     return "\n".join(strip.text.rstrip() for strip in strips)
+
+
+def region_text(app: VwtuiApp, widget: Any) -> str:
+    """What a widget shows on screen, its lines stripped and run together (a folded ARN reads
+    whole again)."""
+    region = widget.region
+    strips = app.screen._compositor.render_strips()
+    return "".join(strips[y].text[region.x:region.right].strip()
+                   for y in range(region.y, region.bottom))

@@ -385,3 +385,33 @@ def test_staging_flag_without_a_staging_instance_is_a_config_error() -> None:
     config = Config(instances=InstancesConfig(staging=""))
     with pytest.raises(ConfigError, match="instances.staging"):
         run_console(config, Namespace(staging=True, profile=None, region=None))
+
+
+def _region_text(app: VwtuiApp, widget: Static) -> str:
+    """What the engineer reads in a widget's region of the screen, its lines run together."""
+    region = widget.region
+    strips = app.screen._compositor.render_strips()
+    lines = [strips[y].text[region.x:region.right].strip()
+             for y in range(region.y, region.bottom)]
+    return "".join(lines)
+
+
+@pytest.mark.parametrize("size", [SIZE, (160, 48)])
+async def test_the_detail_lines_show_a_recovery_point_arn_whole(
+        dashboard_env: Start, size: tuple[int, int]) -> None:
+    env = dashboard_env("healthy")
+    app = env.app()
+    async with app.run_test(size=size) as pilot:
+        screen = await wait_for_polls(pilot)
+        screen.action_show_pane("recovery-points")
+        await pilot.pause()
+        pane = screen.query_one(RecoveryPointsPane)
+        arn = pane.highlighted_key
+        assert arn is not None and arn.startswith("arn:aws:")
+        shown = _region_text(app, pane.query_one(".pane-detail", Static))
+        assert arn in shown and "…" not in shown
+        snapshots = screen.query_one(SnapshotsPane)
+        screen.action_show_pane("snapshots")
+        await pilot.pause()
+        snapshot_arn = snapshots.snapshots[0].arn
+        assert snapshot_arn in _region_text(app, snapshots.query_one(".pane-detail", Static))

@@ -22,6 +22,7 @@ from recovery_ui_env import (  # noqa: F401
     SIZE,
     RecoveryEnv,
     recovery_env,
+    region_text,
     run_screen,
     screen_text,
     wait_step,
@@ -291,6 +292,10 @@ async def test_aws_backup_restore_end_to_end(recovery_env: Start) -> None:
         await pilot.press("3")
         point = choose.selected_point()
         assert point is not None and point.arn == fresh
+        await pilot.pause()
+        # The chooser names what it restores, the ARN whole (folded over lines, not cut).
+        verdict = region_text(app, choose.query_one("#verdict"))
+        assert "from recovery point" in verdict and fresh in verdict and "…" not in verdict
         await pilot.press("enter")
         await confirm_plan(pilot)
         run = run_screen(app).run

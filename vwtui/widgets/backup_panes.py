@@ -20,7 +20,7 @@ class SnapshotsPane(TablePane):
     """RDS snapshots of the source instance, newest first, filtered by type."""
 
     TITLE = "Snapshots"
-    # The identifier goes last: it is the widest, and the detail line shows it whole.
+    # The identifier goes last: it is the widest, and the detail lines show it whole (wrapped).
     COLUMNS = (
         ("created", "Created", False),
         ("age", "Age", True),
@@ -108,7 +108,7 @@ class SnapshotsPane(TablePane):
             self.leveled(snap.status, status) if status is not Level.OK else Text(snap.status),
             Text(snap.identifier),
         )
-        detail = Text(no_wrap=True, overflow="ellipsis")
+        detail = _detail_text()
         detail.append(snap.identifier, style="bold")
         detail.append(f"  {snap.engine} {snap.engine_version}, "
                       f"{'encrypted' if snap.encrypted else 'NOT encrypted'}, "
@@ -181,7 +181,7 @@ class RecoveryPointsPane(TablePane):
             enc,
             Text(short_arn(point.arn)),
         )
-        detail = Text(no_wrap=True, overflow="ellipsis")
+        detail = _detail_text()
         detail.append(point.arn, style="bold")
         detail.append(f"\n{point.resource_type or 'resource'} {point.resource_arn}, created "
                       f"{fmt.utc(point.created, seconds=True)} UTC", style=self.style_for(None))
@@ -197,6 +197,12 @@ def short_arn(arn: str) -> str:
     """The resource part of an ARN: "awsbackup:job-1234" of "arn:aws:rds:...:snapshot:awsbackup:job-1234"."""
     parts = arn.split(":", 6)
     return parts[6] if len(parts) == 7 else arn
+
+
+def _detail_text() -> Text:
+    """The detail of a row: identifiers and ARNs are never cut; a line too long for the pane
+    wraps, and a word longer than a line (an ARN) is folded onto the next one."""
+    return Text(overflow="fold")
 
 
 def _created(item: Snapshot | RecoveryPoint) -> datetime:
