@@ -24,14 +24,14 @@ from textual.binding import Binding
 from textual.containers import Container
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Tab, Tabs
+from textual.widgets import DataTable, Footer, Tab, Tabs
 
 from vwtui.fmt import Level
 from vwtui.widgets.activity_panes import AlarmsPane, EventsPane
 from vwtui.widgets.backup_panes import RecoveryPointsPane, SnapshotsPane
 from vwtui.widgets.context_bar import ContextBar
 from vwtui.widgets.instance_pane import InstancePane
-from vwtui.widgets.pane import Pane
+from vwtui.widgets.pane import Pane, RestorableTable
 
 if TYPE_CHECKING:
     from vwtui.app import VwtuiApp
@@ -168,6 +168,13 @@ class DashboardScreen(Screen[None]):
 
     def action_previous_pane(self) -> None:
         self._step_pane(-1)
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a snapshot or recovery point: a new recovery from it (as `n`)."""
+        event.stop()
+        if isinstance(event.data_table, RestorableTable):
+            self.vwtui.action_new_recovery()
 
     def action_cycle_filter(self) -> None:
         """Snapshots: all -> automated -> manual (drawn from the last fetch, no AWS call)."""

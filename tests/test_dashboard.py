@@ -415,3 +415,45 @@ async def test_the_detail_lines_show_a_recovery_point_arn_whole(
         await pilot.pause()
         snapshot_arn = snapshots.snapshots[0].arn
         assert snapshot_arn in _region_text(app, snapshots.query_one(".pane-detail", Static))
+
+
+async def test_enter_on_a_recovery_point_starts_a_recovery_from_it(dashboard_env: Start) -> None:
+    from vwtui.screens.recovery_choose import ChooseScreen
+
+    env = dashboard_env("healthy")
+    app = env.app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for_polls(pilot)
+        await pilot.press("2", "down", "down")  # the recovery points, third row
+        await pilot.pause()
+        pane = screen.query_one(RecoveryPointsPane)
+        wanted = pane.highlighted_key
+        assert wanted == pane.recovery_points[2].arn
+        await pilot.press("question_mark")
+        await pilot.pause()
+        help_screen = pilot.app.screen
+        assert isinstance(help_screen, HelpScreen)
+        rows = [row for group in help_screen.groups.values() for row in group]
+        assert ("⏎", "New recovery from this row") in rows
+        assert not any(description == "Select" for _, description in rows)
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        chooser = pilot.app.screen
+        assert isinstance(chooser, ChooseScreen)
+        assert chooser.preselect.recovery_point_arn == wanted
+
+
+async def test_help_does_not_offer_enter_where_it_does_nothing(dashboard_env: Start) -> None:
+    env = dashboard_env("healthy")
+    async with env.app().run_test(size=SIZE) as pilot:
+        await wait_for_polls(pilot)
+        await pilot.press("3")  # the alarms: a list to read, nothing to select
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        help_screen = pilot.app.screen
+        assert isinstance(help_screen, HelpScreen)
+        keys = [keys for group in help_screen.groups.values() for keys, _ in group]
+        assert "⏎" not in keys

@@ -10,7 +10,7 @@ from rich.text import Text
 from vwtui import fmt
 from vwtui.fmt import Level
 from vwtui.model import RecoveryPoint, Snapshot
-from vwtui.widgets.pane import Row, TablePane
+from vwtui.widgets.pane import RestorableTable, Row, TablePane
 
 SNAPSHOT_FILTERS = ("all", "automated", "manual")
 _TYPE_SHORT = {"automated": "auto", "manual": "manual", "awsbackup": "backup"}
@@ -20,6 +20,7 @@ class SnapshotsPane(TablePane):
     """RDS snapshots of the source instance, newest first, filtered by type."""
 
     TITLE = "Snapshots"
+    TABLE = RestorableTable
     # The identifier goes last: it is the widest, and the detail lines show it whole (wrapped).
     COLUMNS = (
         ("created", "Created", False),
@@ -125,6 +126,7 @@ class RecoveryPointsPane(TablePane):
     """
 
     TITLE = "Recovery points"
+    TABLE = RestorableTable
     COLUMNS = (
         ("created", "Created", False),
         ("age", "Age", True),

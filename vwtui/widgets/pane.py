@@ -15,6 +15,7 @@ from typing import ClassVar
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 from textual.widgets.data_table import RowKey
@@ -121,12 +122,28 @@ class PaneTable(DataTable[Text]):
     Textual 8.2.8 caches rendered lines by its update count, which measuring (on the next idle)
     does not change: lines drawn between `add_row` and that idle kept their unsized columns
     on a busy machine. Forgetting the caches after measuring fixes it.
+
+    Enter selects nothing in a list that only shows: its binding has no description, so help
+    and the command palette leave it out (`RestorableTable` gives it a meaning).
     """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "", show=False),
+    ]
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         super()._update_dimensions(new_rows)
         self._clear_caches()
         self.refresh()
+
+
+class RestorableTable(PaneTable):
+    """A list the engineer restores from (snapshots, recovery points): enter on a row starts a
+    new recovery with that row preselected, as `n` does (the screen handles RowSelected)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "New recovery from this row", show=False),
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,13 +163,14 @@ class TablePane(Pane):
 
     # (column key, label, right-aligned)
     COLUMNS: ClassVar[tuple[tuple[str, str, bool], ...]] = ()
+    TABLE: ClassVar[type[PaneTable]] = PaneTable
 
     def __init__(self, *, id: str | None = None, classes: str = "") -> None:
         super().__init__(id=id, classes=classes)
         self._details: dict[str, Text] = {}
 
     def compose_body(self) -> ComposeResult:
-        yield PaneTable(cursor_type="row", cell_padding=0, zebra_stripes=False,
+        yield self.TABLE(cursor_type="row", cell_padding=0, zebra_stripes=False,
                         show_cursor=True)
         yield Static("", classes="pane-detail", markup=False)
 
