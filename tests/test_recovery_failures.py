@@ -159,3 +159,30 @@ async def _records(run: RecoveryRun) -> list[dict[str, object]]:
     await asyncio.sleep(0)
     import json
     return [json.loads(line) for line in run.journal_path.read_text().splitlines()]
+
+
+async def test_unreachable_database_at_verify_gets_connection_troubleshooting(env: Env) -> None:
+    import socket
+    from dataclasses import replace
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    unreachable = env.with_config(database=replace(
+        env.config.database, host="127.0.0.1", port=closed_port, connect_timeout_seconds=2))
+    run = await unreachable.start(await unreachable.pitr_request())
+    await run.run_until_blocked()
+
+    assert_stopped_at(run, "verify")
+    verify = run.step("verify")
+    assert verify is not None and verify.troubleshooting is not None
+    help_ = verify.troubleshooting
+    assert help_.title == "Cannot reach the restored database"
+    assert str(closed_port) in help_.causes[0]  # the connection error itself, first
+    causes = " ".join(help_.causes)
+    for expected in ("Security group", "bastion", "resolves", "sslmode", "PGPASSWORD",
+                     ".pgpass"):
+        assert expected in causes, expected
+    assert "failed validation" not in help_.title
+    assert not any("Data corruption" in c for c in help_.causes)
+    assert any("retry verify" in r for r in help_.resolution)

@@ -416,6 +416,11 @@ class RecoveryRun:
         if step.key in ("restore", "wait"):
             return ts.restore_failed(self.config, self.request.scenario, self.request.source,
                                      self.request.target, await self._events())
+        if step.key == "verify" and isinstance(exc, DatabaseError):
+            # No connection: no data was judged, so the data's causes would mislead.
+            return ts.database_unreachable(self.config, self.request.target, exc.message)
+        if step.key == "verify" and isinstance(exc, AwsError):
+            return ts.aws_call_failed(step.key, exc.message)
         if step.key == "verify":
             return ts.verify_failed(self.config, self.request.target)
         if step.key in ("swap", "cleanup"):

@@ -73,6 +73,38 @@ def verify_failed(config: Config, target: str) -> Troubleshooting:
                     "Skip with a reason only if the failure is understood and accepted"))
 
 
+def database_unreachable(config: Config, target: str, message: str) -> Troubleshooting:
+    """Verify could not reach the restored database at all: no data was judged, so the
+    causes are the connection's, not the data's (the runbook has no entry for this)."""
+    db = config.database
+    region = f" --region {config.aws.region}" if config.aws.region else ""
+    via = (f"{target}'s endpoint resolves from here (a new instance's DNS name can take "
+           f"minutes)")
+    if db.host:
+        via += f", and database.host {db.host}:{db.port} (a tunnel or proxy) forwards to it"
+    password = ("the RDS IAM auth token is accepted (the user has the rds_iam role, the caller "
+                "may rds-db:connect)" if db.iam_auth else
+                "a password is supplied: PGPASSWORD, or a line in ~/.pgpass "
+                "(host:port:database:user) for the new endpoint")
+    return Troubleshooting(
+        title="Cannot reach the restored database",
+        causes=(message,
+                (f"Security group / subnet access: {target}'s security groups must admit "
+                 f"this host (the bastion) on port {db.port}"),
+                f"Endpoint not reachable yet: check that {via}",
+                (f"TLS: database.sslmode is {db.sslmode!r}; RDS wants require (or "
+                 f"verify-full with the RDS CA bundle)"),
+                f"Credentials for {db.user}: {password}"),
+        commands=((f"aws rds describe-db-instances --db-instance-identifier {target} "
+                   f"--query 'DBInstances[0].[DBInstanceStatus,Endpoint.Address,"
+                   f"VpcSecurityGroups]'{region}"),
+                  (f"psql \"host=<endpoint of {target}> port={db.port} dbname={db.name} "
+                   f"user={db.user} sslmode={db.sslmode}\" -c 'select 1'")),
+        resolution=("Fix the connection (security group rule, tunnel, sslmode, password), "
+                    "then retry verify: nothing was judged yet",
+                    "Do not swap to an instance whose data was not verified"))
+
+
 def aws_call_failed(step: str, message: str) -> Troubleshooting:
     """An AWS call of the swap or cleanup failed."""
     return Troubleshooting(
