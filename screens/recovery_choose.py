@@ -337,7 +337,8 @@ class ChooseScreen(Screen[None]):
         incident = self._incident()
         restore_cfg = self.config.restore
         common: dict[str, Any] = {
-            "source": self.source, "target": target_identifier(now),
+            # One moment for every name the request derives (target, the rename's -old- name).
+            "source": self.source, "target": target_identifier(now), "requested_at": now,
             "incident_time": incident, "instance_class": restore_cfg.instance_class,
         }
         context: dict[str, object] = {}

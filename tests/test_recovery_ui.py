@@ -576,3 +576,38 @@ async def test_plan_refuses_the_rename_swap_of_a_protected_source_before_anythin
                    for n in app._notifications)
         assert "Swap: point db.videowindow.internal. at" in screen_text(app)
     assert env.sandbox.calls("rds:Restore*") == []
+
+
+async def test_rename_stamp_and_target_stamp_come_from_one_moment(recovery_env: Start) -> None:
+    # The plan is drawn, and the run started, a minute after the request was made: the name
+    # the rename gives the source carries the same stamp as the new instance's name.
+    env = recovery_env(restore_seconds=0.3, protected=("video-window",))  # staging renamable
+    offset = [timedelta(0)]
+    start = env.sandbox.current_time().replace(second=20, microsecond=0)
+    app = env.app(clock=lambda: start + offset[0], environment="staging")
+    _, latest = env.window("video-window-staging")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_chooser(pilot)
+        await paste(pilot, "#incident", iso(latest))
+        await paste(pilot, "#restore-time", iso(latest))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, PlanScreen), "the plan")
+        plan = app.screen
+        assert isinstance(plan, PlanScreen)
+        await wait_until(pilot, lambda: plan.discovery is not None, "discovery")
+        stamp = f"{start:%Y%m%d%H%M}"
+        assert plan.request.target == f"video-window-recovery-{stamp}"
+        offset[0] = timedelta(seconds=61)  # the engineer reads the plan for a minute
+        await pilot.press("w")
+        await pilot.pause()
+        swap = next(s for s in plan.steps if s.key == "swap")
+        assert f"video-window-staging-old-{stamp}" in swap.title, swap.title
+        assert f"video-window-staging-old-{stamp}" in (swap.command or "")
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, YesNo), "the confirmation")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunScreen), "the run screen")
+        run = run_screen(app).run
+        assert run.replaced == f"video-window-staging-old-{stamp}"
+        journal = [json.loads(line) for line in run.journal_path.read_text().splitlines()]
+        assert journal[0]["request"]["requested_at"] == iso(start)

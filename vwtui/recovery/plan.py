@@ -59,7 +59,8 @@ class RecoveryRequest:
     `restore_time` is the PITR target (scenario 1); `snapshot_id` scenario 2;
     `recovery_point_arn` scenario 3. `restore_point` is the moment the restored data stands at
     when the chooser already knows it (the snapshot's or recovery point's creation time); the
-    run looks it up otherwise.
+    run looks it up otherwise. `requested_at` is the one moment the request's names derive from:
+    the target identifier's stamp and the rename swap's `<source>-old-` stamp.
     """
 
     scenario: Scenario
@@ -75,6 +76,7 @@ class RecoveryRequest:
     swap: SwapMethod = SwapMethod.ROUTE53
     dry_run: bool = False
     restore_point: datetime | None = None
+    requested_at: datetime | None = None
 
     def to_json(self) -> dict[str, object]:
         """A JSON-ready mapping (the journal's record of the request)."""
@@ -92,6 +94,7 @@ class RecoveryRequest:
             "swap": self.swap.value,
             "dry_run": self.dry_run,
             "restore_point": _iso(self.restore_point),
+            "requested_at": _iso(self.requested_at),
         }
 
     @classmethod
@@ -120,6 +123,7 @@ class RecoveryRequest:
             swap=SwapMethod(str(data.get("swap") or SwapMethod.ROUTE53.value)),
             dry_run=bool(data.get("dry_run")),
             restore_point=when("restore_point"),
+            requested_at=when("requested_at"),
         )
 
 
@@ -489,7 +493,7 @@ def _swap_step(request: RecoveryRequest, config: Config, estimate: timedelta,
         notes = ("Manual: " + "; ".join(manual) + ".", ("The old record value is kept for "
                  "rollback."))
     else:
-        retired = retired_identifier(request.source, now or datetime.now(UTC))
+        retired = retired_identifier(request.source, name_stamp(request, now))
         command = (cli_rename_instance(config, request.source, retired) + "\n"
                    + cli_rename_instance(config, request.target, request.source))
         title = f"Swap: rename {request.source} to {retired}, {request.target} to {request.source}"
@@ -500,8 +504,14 @@ def _swap_step(request: RecoveryRequest, config: Config, estimate: timedelta,
 def _replaced(request: RecoveryRequest, now: datetime | None) -> str:
     """The instance the swap replaces: the source, or its retired name after a rename."""
     if request.swap is SwapMethod.RENAME:
-        return retired_identifier(request.source, now or datetime.now(UTC))
+        return retired_identifier(request.source, name_stamp(request, now))
     return request.source
+
+
+def name_stamp(request: RecoveryRequest, now: datetime | None = None) -> datetime:
+    """The moment the request's names are stamped with: when it was made (the target's stamp),
+    else `now` (a request journaled before requested_at existed), else the current time."""
+    return request.requested_at or now or datetime.now(UTC)
 
 
 def total_estimate(plan: Sequence[PlannedStep]) -> timedelta:

@@ -41,6 +41,7 @@ from vwtui.recovery.plan import (
     build_plan,
     check_request,
     check_restore_time,
+    name_stamp,
     restore_job_metadata,
     retired_identifier,
 )
@@ -297,7 +298,8 @@ class RecoveryRun:
         if self.swap_result and self.swap_result.get("replaced"):
             return str(self.swap_result["replaced"])
         if self.request.swap is SwapMethod.RENAME:
-            return retired_identifier(self.request.source, self.clock.started_at)
+            return retired_identifier(self.request.source,
+                                      name_stamp(self.request, self.clock.started_at))
         return self.request.source
 
     # ---- listeners ------------------------------------------------------------------------
@@ -907,7 +909,7 @@ class RecoveryRun:
 
     async def _swap_rename(self, step: StepState) -> None:
         req = self.request
-        retired = retired_identifier(req.source, self.clock.started_at)
+        retired = retired_identifier(req.source, name_stamp(req, self.clock.started_at))
         if req.source not in self.renamed:
             self.journal.append(jr.STEP_PROGRESS, step=step.key, command=self.ops.cli_command(
                 "rename_instance", req.source, retired))
