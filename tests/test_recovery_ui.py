@@ -306,6 +306,10 @@ async def test_aws_backup_restore_end_to_end(recovery_env: Start) -> None:
         assert "%%" not in text  # PercentDone already ends in "%"
         # The wait's command lines are read-only, each marked so (no "$" on the second).
         assert "(read-only) aws backup describe-restore-job" in text
+        # The job id is known now: the command names it, not the plan's placeholder.
+        assert run.restore_job_id is not None
+        assert f"--restore-job-id {run.restore_job_id}" in text.replace("\n  ", " ")
+        assert "<restore-job-id>" not in text
         assert "(read-only) aws rds wait db-instance-available" in text
         assert "$ aws rds wait" not in text
         await wait_step(pilot, run, "swap", StepStatus.WAITING)

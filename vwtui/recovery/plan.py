@@ -422,7 +422,8 @@ def final_snapshot_identifier(identifier: str, now: datetime) -> str:
 
 def build_plan(request: RecoveryRequest, config: Config, *, zone_id: str | None = None,
                new_endpoint: str | None = None, replaced: str | None = None,
-               now: datetime | None = None) -> tuple[PlannedStep, ...]:
+               now: datetime | None = None,
+               restore_job_id: str | None = None) -> tuple[PlannedStep, ...]:
     """The runbook's steps for the request's scenario, with estimates and CLI twins.
 
     Values not known before the run (the hosted zone id, the new endpoint, the restore job id)
@@ -460,7 +461,7 @@ def build_plan(request: RecoveryRequest, config: Config, *, zone_id: str | None 
             "restore", f"Start an AWS Backup restore job of {_short_arn(point)} as {target}",
             estimates["restore"], True,
             cli_start_restore_job(config, point, config.backup.restore_role_arn, metadata))
-        wait_cmd = (cli_describe_restore_job(config, "<restore-job-id>") + "\n"
+        wait_cmd = (cli_describe_restore_job(config, restore_job_id or "<restore-job-id>") + "\n"
                     + cli_wait_available(config, target))
     wait = PlannedStep("wait", f"Wait until {target} is available", estimates["wait"], False,
                        wait_cmd)

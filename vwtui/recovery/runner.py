@@ -236,6 +236,7 @@ class RecoveryRun:
         self.renamed = dict(record.renamed)
         self.deleted = list(record.deleted)
         self.restore_job_id = record.restore_job_id
+        self._show_restore_job_id()
         self.restore_issued = record.restore_issued
         self.restore_point = record.restore_point or self.restore_point
         swap = self.step("swap")
@@ -685,9 +686,20 @@ class RecoveryRun:
                 self.created.append(identifier)
         self.restore_issued = True
         self.restore_job_id = job_id or self.restore_job_id
+        self._show_restore_job_id()
         self.journal.append(jr.RESTORE_ISSUED, step="restore", created=created,
                             restore_job_id=self.restore_job_id, restore_point=self.restore_point,
                             adopted=adopted)
+
+    def _show_restore_job_id(self) -> None:
+        """Once the restore job's id is known, the wait step's command names it instead of
+        the plan's `<restore-job-id>` placeholder."""
+        wait = self.step("wait")
+        if not self.restore_job_id or wait is None:
+            return
+        planned = build_plan(self.request, self.config, now=self.clock.started_at,
+                             restore_job_id=self.restore_job_id)
+        wait.command = next((p.command for p in planned if p.key == "wait"), wait.command)
 
     async def _start_restore_job(self, step: StepState, subnet: str | None,
                                  groups: tuple[str, ...]) -> tuple[StepStatus, str]:
