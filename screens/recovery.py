@@ -135,6 +135,17 @@ class RecoveryManager:
             return
         self.open(run)
 
+    def quit(self) -> None:
+        """Quit vwtui at once: every run's task is cancelled now (a poll asleep between two
+        AWS calls is not waited for) and journals its step as interrupted by the quit; the
+        next start offers to resume it."""
+        for run in self.runs:
+            if not run.finished:
+                run.interrupt_reason = ("vwtui was quit while the step ran; start vwtui again "
+                                        "to resume it")
+            self.app.workers.cancel_group(self.app, f"recovery-{run.run_id}")
+        self.app.exit()
+
     def leave(self, screen: Screen[Any]) -> None:
         """Leave a run screen; the run goes on."""
         if len(self.app.screen_stack) > 1 and self.app.screen is screen:

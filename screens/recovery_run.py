@@ -364,7 +364,7 @@ class RunScreen(Screen[None]):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.app.exit()
+                self.manager.quit()
 
         self.app.push_screen(YesNo(
             "Quit vwtui while this recovery is open?",

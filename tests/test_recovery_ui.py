@@ -615,3 +615,22 @@ async def test_rename_stamp_and_target_stamp_come_from_one_moment(recovery_env: 
         assert run.replaced == f"video-window-staging-old-{stamp}"
         journal = [json.loads(line) for line in run.journal_path.read_text().splitlines()]
         assert journal[0]["request"]["requested_at"] == iso(start)
+
+
+async def test_quitting_while_a_wait_sleeps_cancels_it_and_journals_why(
+        recovery_env: Start) -> None:
+    env = recovery_env(restore_seconds=600)
+    app = env.app(poll_seconds=30)  # the wait sleeps between polls, as it does for real
+    async with app.run_test(size=SIZE) as pilot:
+        run = await start_pitr(pilot, env)
+        await wait_until(pilot, lambda: "creating (poll 1)" in screen_text(app), "the wait")
+        await pilot.press("q")
+        await wait_until(pilot, lambda: isinstance(app.screen, YesNo), "the quit question")
+        await pilot.press("y")
+        # The run's task is cancelled when the quit is confirmed, not left to the teardown.
+        await wait_until(pilot, lambda: not app.recovery.is_busy(run), "the wait cancelled")
+    assert app.return_code == 0 and not run.finished
+    records = [json.loads(line) for line in run.journal_path.read_text().splitlines()]
+    ends = [r for r in records if r["event"] == "step-end" and r.get("step") == "wait"]
+    assert ends and ends[-1]["outcome"] == "interrupted"
+    assert "vwtui was quit" in ends[-1]["detail"]

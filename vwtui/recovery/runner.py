@@ -158,6 +158,8 @@ class RecoveryRun:
         self.cross_region: CrossRegionStatus | None = None
         self.finished = False
         self.outcome: str | None = None
+        # Why the task running a step may be cancelled (journaled with the interruption).
+        self.interrupt_reason: str | None = None
         self._listeners: list[Listener] = []
         self._busy = False
         self._resumed_restore_attempt = False
@@ -389,7 +391,8 @@ class RecoveryRun:
             step.status = StepStatus.PENDING
             step.progress = ""
             self.journal.append(jr.STEP_END, step=step.key, outcome="interrupted",
-                                detail="the worker running it was cancelled")
+                                detail=self.interrupt_reason
+                                or "the worker running it was cancelled")
             self._notify("step", step, f"{step.title}: interrupted")
             raise
         step.status = status
