@@ -21,6 +21,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Static
+from vwtui.screens.troubleshoot import CSS_PATH, TroubleshootScreen
 
 from vwtui import checks
 from vwtui.checklist import run_checks, signoff_line
@@ -28,11 +29,11 @@ from vwtui.checks import GROUP_TITLES, Readings
 from vwtui.diagnosis import diagnose
 from vwtui.errors import VwtuiError
 from vwtui.model import CheckResult, Verdict, utcnow
-from vwtui.screens.troubleshoot import CSS_PATH, TroubleshootScreen
 from vwtui.signoff import SignOff, SignOffLog, is_overdue
 from vwtui.widgets.context_bar import ContextBar
 
 if TYPE_CHECKING:
+    from vwtui.app import VwtuiApp
     from vwtui.config import Config
     from vwtui.services.aws import AwsService
 
@@ -127,15 +128,21 @@ class ChecklistScreen(Screen[None]):
         self.loads_completed = 0
 
     @property
+    def vwtui(self) -> VwtuiApp:
+        return cast("VwtuiApp", self.app)
+
+    @property
     def config(self) -> Config:
-        return self._config or cast("Config", getattr(self.app, "config"))
+        return self._config or self.vwtui.config
 
     @property
     def service(self) -> AwsService:
-        return self._service or cast("AwsService", getattr(self.app, "aws"))
+        return self._service or self.vwtui.aws
 
     def clock(self) -> datetime:
-        clock = self._clock or getattr(self.app, "clock", utcnow)
+        if self._clock is not None:
+            return self._clock()
+        clock: Callable[[], datetime] = getattr(self.app, "clock", utcnow)
         return clock()
 
     def compose(self) -> ComposeResult:

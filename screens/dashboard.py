@@ -60,8 +60,9 @@ async def settle(*calls: Awaitable[Any]) -> tuple[list[Any], list[BaseException]
 class DashboardScreen(Screen[None]):
     """What can be restored, and is the backup healthy, at a glance."""
 
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012 (Textual's)
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]  # noqa: RUF012 (Textual's)
+    # Textual's breakpoints: at least 120 columns and 36 lines show every pane at once.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
 
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
         Binding("r", "refresh", "Refresh", id="dashboard.refresh"),

@@ -18,17 +18,17 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.screen import Screen
+from vwtui.screens.recovery_choose import ChooseScreen, Preselection
+from vwtui.screens.recovery_confirm import ReasonPrompt, TypedConfirm, YesNo
+from vwtui.screens.recovery_detail import can_delete_replaced
+from vwtui.screens.recovery_plan import PlanScreen
+from vwtui.screens.recovery_run import RunScreen
 
 from vwtui.errors import VwtuiError
 from vwtui.recovery import journal as jr
 from vwtui.recovery.plan import RecoveryRequest
 from vwtui.recovery.runner import DEFAULT_POLL_SECONDS, RecoveryRun
 from vwtui.recovery.state import ChecklistItem, StepStatus
-from vwtui.screens.recovery_choose import ChooseScreen, Preselection
-from vwtui.screens.recovery_confirm import ReasonPrompt, TypedConfirm, YesNo
-from vwtui.screens.recovery_detail import can_delete_replaced
-from vwtui.screens.recovery_plan import PlanScreen
-from vwtui.screens.recovery_run import RunScreen
 
 if TYPE_CHECKING:
     from vwtui.services.pg import PgService
@@ -343,7 +343,7 @@ def preselection_from_dashboard(screen: Screen[Any]) -> Preselection:
         return Preselection()
     try:
         key = pane_of(active).highlighted_key
-    except Exception:  # noqa: BLE001 - the dashboard is not fully composed
+    except Exception:  # the dashboard is not fully composed
         return Preselection()
     if not key:
         return Preselection()

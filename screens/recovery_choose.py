@@ -21,9 +21,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
-
 from vwtui.screens.recovery_style import CSS_PATH
-from vwtui.widgets.context_bar import ContextBar
+
 from vwtui import fmt
 from vwtui.errors import VwtuiError
 from vwtui.model import PitrWindow, RecoveryPoint, Snapshot, utcnow
@@ -38,6 +37,7 @@ from vwtui.recovery.plan import (
     parse_utc,
     target_identifier,
 )
+from vwtui.widgets.context_bar import ContextBar
 
 if TYPE_CHECKING:
     from vwtui.config import Config
@@ -388,7 +388,7 @@ class ChooseScreen(Screen[None]):
         """Re-check the inputs as they change; show the refusal or the implied RPO."""
         try:
             verdict = self.query_one("#verdict", Static)
-        except Exception:  # noqa: BLE001 - not composed yet
+        except Exception:  # not composed yet
             return
         if isinstance(self.focused, OptionList):
             # Typed digits pick scenarios here: say so, so a time is not typed into the list.

@@ -13,7 +13,6 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
-
 from vwtui.screens.recovery_style import CSS_PATH
 
 
@@ -82,7 +81,8 @@ class ReasonPrompt(ModalScreen[str | None]):
         if reason:
             self.dismiss(reason)
         else:
-            self.query_one("#refusal", Static).update("A reason is required; it goes in the journal.")
+            self.query_one("#refusal", Static).update(
+                "A reason is required; it goes in the journal.")
 
     def action_cancel(self) -> None:
         self.dismiss(None)

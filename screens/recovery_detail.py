@@ -12,7 +12,6 @@ from rich.text import Text
 from vwtui.recovery.clock import format_duration
 from vwtui.recovery.plan import (
     RENAME_WARNING,
-    SWAP_CHECKLIST_AFTER,
     SWAP_CHECKLIST_BEFORE,
     SwapMethod,
 )

@@ -20,6 +20,8 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
+from vwtui.screens.recovery_confirm import YesNo
+from vwtui.screens.recovery_style import CSS_PATH, SCENARIO_TAG
 
 from vwtui.errors import VwtuiError
 from vwtui.model import utcnow
@@ -36,8 +38,6 @@ from vwtui.recovery.plan import (
     plan_warnings,
     total_estimate,
 )
-from vwtui.screens.recovery_confirm import YesNo
-from vwtui.screens.recovery_style import CSS_PATH, SCENARIO_TAG
 from vwtui.widgets.context_bar import ContextBar
 
 if TYPE_CHECKING:

@@ -17,19 +17,20 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
-
-from vwtui.recovery.plan import SWAP_CHECKLIST_AFTER, SWAP_CHECKLIST_BEFORE, Scenario
-from vwtui.recovery.state import StepState, StepStatus
 from vwtui.screens.recovery_confirm import YesNo
 from vwtui.screens.recovery_detail import can_delete_replaced, render_outcome, render_step
 from vwtui.screens.recovery_style import CSS_PATH, SCENARIO_TAG
+
+from vwtui.recovery.plan import SWAP_CHECKLIST_AFTER, SWAP_CHECKLIST_BEFORE, Scenario
+from vwtui.recovery.state import StepState, StepStatus
 from vwtui.widgets.context_bar import ContextBar
 from vwtui.widgets.rto_clock import RtoClockWidget
 from vwtui.widgets.steps import StepList
 
 if TYPE_CHECKING:
-    from vwtui.recovery.runner import RecoveryRun, RunUpdate
     from vwtui.screens.recovery import RecoveryManager
+
+    from vwtui.recovery.runner import RecoveryRun, RunUpdate
 
 
 class RunScreen(Screen[None]):

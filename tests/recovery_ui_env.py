@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from vwtui.screens.recovery_run import RunScreen
 
 from vwtui.app import VwtuiApp
 from vwtui.config import AwsConfig, Config, DatabaseConfig, InstancesConfig, UiConfig
 from vwtui.recovery.runner import RecoveryRun
 from vwtui.recovery.state import StepStatus
 from vwtui.sandbox import Sandbox
-from vwtui.screens.recovery_run import RunScreen
 from vwtui.services.aws import AwsService
 from vwtui.services.pg import PgService
 

@@ -172,7 +172,8 @@ async def test_a_denied_call_shows_in_its_pane_and_the_others_still_fill(
         await pilot.press("2")
         await pilot.pause()
         assert points.query_one(".pane-error").display
-        assert "backup:ListRecoveryPointsByBackupVault" in _text(points.query_one(".pane-error", Static))
+        error_row = _text(points.query_one(".pane-error", Static))
+        assert "backup:ListRecoveryPointsByBackupVault" in error_row
         # The other panes filled, including the events pane, whose backup call was allowed.
         assert screen.query_one(SnapshotsPane).column_values("id")[0] == NEWEST_AUTOMATED
         assert screen.query_one(AlarmsPane).table.row_count == 2
@@ -383,7 +384,7 @@ async def test_first_frame_paints_before_any_aws_call_returns(
 
 def test_staging_flag_without_a_staging_instance_is_a_config_error() -> None:
     config = Config(instances=InstancesConfig(staging=""))
-    with pytest.raises(ConfigError, match="instances.staging"):
+    with pytest.raises(ConfigError, match=r"instances\.staging"):
         run_console(config, Namespace(staging=True, profile=None, region=None))
 
 

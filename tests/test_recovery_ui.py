@@ -13,27 +13,27 @@ from collections.abc import Callable
 from datetime import UTC, timedelta
 from typing import Any
 
-from textual import events
-from textual.widgets import Input
-
 from recovery_ui_env import (  # noqa: F401
     NOW,
-    status,
     SIZE,
     RecoveryEnv,
     recovery_env,
     region_text,
     run_screen,
     screen_text,
+    status,
     wait_step,
     wait_until,
 )
-from vwtui.recovery.state import StepStatus
+from textual import events
+from textual.widgets import Input
 from vwtui.screens.dashboard import DashboardScreen
 from vwtui.screens.recovery_choose import ChooseScreen
 from vwtui.screens.recovery_confirm import ReasonPrompt, TypedConfirm, YesNo
 from vwtui.screens.recovery_plan import PlanScreen
 from vwtui.screens.recovery_run import RunScreen
+
+from vwtui.recovery.state import StepStatus
 
 Start = Callable[..., RecoveryEnv]
 
@@ -223,7 +223,8 @@ async def test_snapshot_restore_with_rename_swap_and_cleanup(recovery_env: Start
         assert selected is not None and selected.identifier == fresh
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, PlanScreen), "the plan")
-        await wait_until(pilot, lambda: app.screen.discovery is not None, "discovery")
+        await wait_until(pilot, lambda: isinstance(app.screen, PlanScreen)
+                         and app.screen.discovery is not None, "discovery")
         await pilot.press("w")
         text = screen_text(app)
         assert "Renaming changes the instance's endpoint; DNS takes minutes" in text
@@ -409,7 +410,8 @@ async def test_dry_run_walks_the_whole_plan_and_changes_nothing(recovery_env: St
         await paste(pilot, "#restore-time", iso(latest))
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, PlanScreen), "the plan")
-        await wait_until(pilot, lambda: app.screen.discovery is not None, "discovery")
+        await wait_until(pilot, lambda: isinstance(app.screen, PlanScreen)
+                         and app.screen.discovery is not None, "discovery")
         await pilot.press("d")
         await wait_until(pilot, lambda: isinstance(app.screen, RunScreen), "the run screen")
         run = run_screen(app).run
@@ -491,6 +493,7 @@ async def test_plan_refuses_a_new_identifier_that_already_exists(recovery_env: S
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, PlanScreen), "the plan")
         plan = app.screen
+        assert isinstance(plan, PlanScreen)
         await wait_until(pilot, lambda: plan.discovery is not None, "discovery")
         text = screen_text(app)
         assert f"New {taken} ✗ taken" in text and f"! {taken} already exists" in text

@@ -13,14 +13,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from textual.app import App, ComposeResult
-from textual.widgets import Static
-
 from recovery_ui_env import NOW, RecoveryEnv, recovery_env, wait_until  # noqa: F401
-from vwtui.recovery.clock import RtoClock
-from vwtui.recovery.state import StepState, StepStatus
+from textual.app import App, ComposeResult
+from textual.widgets import Input, Static
 from vwtui.screens.recovery_choose import ChooseScreen
 from vwtui.screens.recovery_style import CSS_PATH
+
+from vwtui.recovery.clock import RtoClock
+from vwtui.recovery.state import StepState, StepStatus
 from vwtui.widgets.rto_clock import RtoClockWidget
 from vwtui.widgets.steps import StepList
 
@@ -100,8 +100,8 @@ def test_chooser_refuses_a_time_outside_the_window_80x24(recovery_env: Start,
         await wait_until(pilot, lambda: isinstance(app.screen, ChooseScreen)
                          and app.screen.loaded, "the chooser")
         screen = app.screen
-        screen.query_one("#incident").value = "2025-11-11T11:00:00Z"
-        screen.query_one("#restore-time").value = "2025-11-01T10:30:00Z"
+        screen.query_one("#incident", Input).value = "2025-11-11T11:00:00Z"
+        screen.query_one("#restore-time", Input).value = "2025-11-01T10:30:00Z"
         screen.query_one("#restore-time").focus()
         await pilot.pause()
 

@@ -89,9 +89,9 @@ async def test_step_list_updates_rows_in_place() -> None:
         table.show(steps, START + timedelta(seconds=75))
         await pilot.pause()
         assert table.cursor_row == 1  # the engineer's cursor stays put
-        assert table.get_cell("restore", "state").plain == "▶ running"
+        assert str(table.get_cell("restore", "state")) == "▶ running"
         assert table.get_cell("restore", "elapsed") == "0:01:15"
-        assert table.get_cell("restore", "step").plain == "Restore — creating (poll 3)"
+        assert str(table.get_cell("restore", "step")) == "Restore — creating (poll 3)"
         steps[1].status, steps[1].skip_reason = StepStatus.SKIPPED, "done by hand"
         table.show(steps, START)
-        assert table.get_cell("wait", "step").plain == "Wait — done by hand"
+        assert str(table.get_cell("wait", "step")) == "Wait — done by hand"

@@ -60,7 +60,8 @@ class ActionsProvider(Provider):
         for active in self.screen.active_bindings.values():
             binding, node = active.binding, active.node
             # The app's, the screen's and vwtui's widgets' actions; not a list's cursor keys.
-            if (not declared_by_vwtui(node, binding) or not binding.description or binding.system or binding.action in seen
+            if (not declared_by_vwtui(node, binding) or not binding.description
+                    or binding.system or binding.action in seen
                     or binding.action in _NOT_IN_PALETTE or not active.enabled):
                 continue
             seen.add(binding.action)

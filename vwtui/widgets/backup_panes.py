@@ -196,7 +196,8 @@ def is_point_of(point: RecoveryPoint, instance: str) -> bool:
 
 
 def short_arn(arn: str) -> str:
-    """The resource part of an ARN: "awsbackup:job-1234" of "arn:aws:rds:...:snapshot:awsbackup:job-1234"."""
+    """The resource part of an ARN: "awsbackup:job-1234" of
+    "arn:aws:rds:...:snapshot:awsbackup:job-1234"."""
     parts = arn.split(":", 6)
     return parts[6] if len(parts) == 7 else arn
 
