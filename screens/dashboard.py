@@ -175,7 +175,9 @@ class DashboardScreen(Screen[None]):
         """Enter on a snapshot or recovery point: a new recovery from it (as `n`)."""
         event.stop()
         if isinstance(event.data_table, RestorableTable):
-            self.vwtui.action_new_recovery()
+            from vwtui.screens.recovery import preselection_from_dashboard
+
+            self.vwtui.recovery.new_recovery(preselection_from_dashboard(self, from_row=True))
 
     def action_cycle_filter(self) -> None:
         """Snapshots: all -> automated -> manual (drawn from the last fetch, no AWS call)."""

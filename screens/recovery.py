@@ -26,7 +26,7 @@ from vwtui.screens.recovery_run import RunScreen
 
 from vwtui.errors import VwtuiError
 from vwtui.recovery import journal as jr
-from vwtui.recovery.plan import RecoveryRequest
+from vwtui.recovery.plan import RecoveryRequest, Scenario
 from vwtui.recovery.runner import DEFAULT_POLL_SECONDS, RecoveryRun
 from vwtui.recovery.state import ChecklistItem, StepStatus
 
@@ -334,9 +334,11 @@ def _freeze_heap() -> None:
     gc.freeze()
 
 
-def preselection_from_dashboard(screen: Screen[Any]) -> Preselection:
+def preselection_from_dashboard(screen: Screen[Any], *, from_row: bool = False) -> Preselection:
     """The snapshot or recovery point highlighted in the dashboard's active pane, if any: the
-    chooser puts it under the cursor of its list (the scenario stays the engineer's choice)."""
+    chooser puts it under the cursor of its list. With `n` the scenario stays the engineer's
+    choice (PITR first); `from_row` (Enter on the row) also picks the scenario that restores
+    that row (2 for a snapshot, 3 for a recovery point)."""
     active = getattr(screen, "active_pane", None)
     pane_of = getattr(screen, "pane", None)
     if active is None or pane_of is None:
@@ -348,7 +350,8 @@ def preselection_from_dashboard(screen: Screen[Any]) -> Preselection:
     if not key:
         return Preselection()
     if active == "snapshots":
-        return Preselection(snapshot_id=key)
+        return Preselection(scenario=Scenario.SNAPSHOT if from_row else None, snapshot_id=key)
     if active == "recovery-points":
-        return Preselection(recovery_point_arn=key)
+        return Preselection(scenario=Scenario.AWS_BACKUP if from_row else None,
+                            recovery_point_arn=key)
     return Preselection()

@@ -268,6 +268,10 @@ class ChooseScreen(Screen[None]):
 
     @on(OptionList.OptionHighlighted, "#scenarios")
     def scenario_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        # A stale event (the list's own first highlight, posted at mount) must not undo a
+        # scenario preselected from the dashboard: only the list's current highlight counts.
+        if event.option_index != event.option_list.highlighted:
+            return
         chosen = Scenario(str(event.option.id))
         if chosen is not self.scenario:
             self.scenario = chosen

@@ -421,6 +421,8 @@ async def test_the_detail_lines_show_a_recovery_point_arn_whole(
 async def test_enter_on_a_recovery_point_starts_a_recovery_from_it(dashboard_env: Start) -> None:
     from vwtui.screens.recovery_choose import ChooseScreen
 
+    from vwtui.recovery.plan import Scenario
+
     env = dashboard_env("healthy")
     app = env.app()
     async with app.run_test(size=SIZE) as pilot:
@@ -444,6 +446,8 @@ async def test_enter_on_a_recovery_point_starts_a_recovery_from_it(dashboard_env
         chooser = pilot.app.screen
         assert isinstance(chooser, ChooseScreen)
         assert chooser.preselect.recovery_point_arn == wanted
+        # Enter on a recovery point means "restore this one": scenario 3, not PITR.
+        assert chooser.scenario is Scenario.AWS_BACKUP
 
 
 async def test_help_does_not_offer_enter_where_it_does_nothing(dashboard_env: Start) -> None:
