@@ -149,7 +149,12 @@ class ChooseScreen(Screen[None]):
         points.add_columns("created (UTC)", "age", "status", "recovery point")
         self._show_scenario()
         self.load_source()
-        self.query_one("#scenarios", OptionList).focus()
+        if self.preselect.scenario in (Scenario.SNAPSHOT, Scenario.AWS_BACKUP):
+            # Opened from a dashboard row (enter): the cursor goes to that row in its list.
+            self.query_one("#snapshots" if self.scenario is Scenario.SNAPSHOT else "#points",
+                           DataTable).focus()
+        else:
+            self.query_one("#scenarios", OptionList).focus()
 
     # ---- loading -----------------------------------------------------------------------------
 

@@ -446,8 +446,11 @@ async def test_enter_on_a_recovery_point_starts_a_recovery_from_it(dashboard_env
         chooser = pilot.app.screen
         assert isinstance(chooser, ChooseScreen)
         assert chooser.preselect.recovery_point_arn == wanted
-        # Enter on a recovery point means "restore this one": scenario 3, not PITR.
+        # Enter on a recovery point means "restore this one": scenario 3, not PITR, with the
+        # cursor on that recovery point in the chooser's list.
         assert chooser.scenario is Scenario.AWS_BACKUP
+        await pilot.pause()
+        assert chooser.focused is not None and chooser.focused.id == "points"
 
 
 async def test_help_does_not_offer_enter_where_it_does_nothing(dashboard_env: Start) -> None:
