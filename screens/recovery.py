@@ -104,17 +104,24 @@ class RecoveryManager:
                             name=f"start {request.target}")
 
     async def _start(self, request: RecoveryRequest) -> RecoveryRun | None:
+        run = await self._adopt(RecoveryRun.start(
+            request, self.config, self.aws, self.pg, state_base=self.state_base,
+            poll_interval=self.poll_interval, now=self.now))
+        if run is not None:
+            self.drive(run, run.run_until_blocked)
+        return run
+
+    async def _adopt(self, making: Awaitable[RecoveryRun]) -> RecoveryRun | None:
+        """Await a started or resumed run, keep it (it outlives screens) and show it; a refusal
+        is told to the engineer instead."""
         try:
-            run = await RecoveryRun.start(request, self.config, self.aws, self.pg,
-                                          state_base=self.state_base,
-                                          poll_interval=self.poll_interval, now=self.now)
+            run = await making
         except VwtuiError as exc:
             self._tell(exc)
             return None
         self.runs.append(run)
         _freeze_heap()
         self.open(run)
-        self.drive(run, run.run_until_blocked)
         return run
 
     def open(self, run: RecoveryRun) -> RunScreen:
@@ -307,16 +314,11 @@ class RecoveryManager:
                             name=f"resume {path.name}")
 
     async def _resume(self, path: Path) -> RecoveryRun | None:
-        try:
-            run = await RecoveryRun.resume(path, self.config, self.aws, self.pg,
-                                           state_base=self.state_base,
-                                           poll_interval=self.poll_interval, now=self.now)
-        except VwtuiError as exc:
-            self._tell(exc)
+        run = await self._adopt(RecoveryRun.resume(
+            path, self.config, self.aws, self.pg, state_base=self.state_base,
+            poll_interval=self.poll_interval, now=self.now))
+        if run is None:
             return None
-        self.runs.append(run)
-        _freeze_heap()
-        self.open(run)
         current = run.current
         # Pick up what was under way (a wait, a restore already issued); a failed step waits
         # for the engineer, and so do the swap and the cleanup.
