@@ -6,6 +6,8 @@ awaited with `push_screen_wait`. Escape always means "no" (None / False), never 
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -15,27 +17,41 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 from vwtui.screens.recovery_style import CSS_PATH
 
+AnswerT = TypeVar("AnswerT")
 
-class TypedConfirm(ModalScreen[str | None]):
+
+class _Question(ModalScreen[AnswerT]):
+    """A modal with a bold title and an optional detail paragraph above its own widgets."""
+
+    CSS_PATH = CSS_PATH
+
+    def __init__(self, title: str, detail: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.detail = detail
+
+    def heading(self) -> ComposeResult:
+        yield Label(Text(self.title_text, style="bold"), classes="modal-title")
+        if self.detail:
+            yield Static(Text(self.detail), classes="modal-detail")
+
+
+class TypedConfirm(_Question[str | None]):
     """Ask the engineer to type `expected` (an instance identifier) to confirm a destructive act.
 
     Dismisses with the typed text when it matches exactly, None on escape. A wrong text is
     refused on screen and the modal stays open: nothing is returned that does not match.
     """
 
-    CSS_PATH = CSS_PATH
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, title: str, detail: str, expected: str) -> None:
-        super().__init__()
-        self.title_text = title
-        self.detail = detail
+        super().__init__(title, detail)
         self.expected = expected
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="modal-box"):
-            yield Label(Text(self.title_text, style="bold"), classes="modal-title")
-            yield Static(Text(self.detail), classes="modal-detail")
+            yield from self.heading()
             yield Static(Text.assemble("Type ", (self.expected, "bold"), " to confirm:"))
             yield Input(placeholder=self.expected, id="typed")
             yield Static("", id="refusal", classes="modal-error")
@@ -55,22 +71,14 @@ class TypedConfirm(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ReasonPrompt(ModalScreen[str | None]):
+class ReasonPrompt(_Question[str | None]):
     """Ask for a short reason (e.g. why a step is skipped). Empty text is refused."""
 
-    CSS_PATH = CSS_PATH
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
-    def __init__(self, title: str, detail: str = "") -> None:
-        super().__init__()
-        self.title_text = title
-        self.detail = detail
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="modal-box"):
-            yield Label(Text(self.title_text, style="bold"), classes="modal-title")
-            if self.detail:
-                yield Static(Text(self.detail), classes="modal-detail")
+            yield from self.heading()
             yield Input(placeholder="reason", id="reason")
             yield Static("", id="refusal", classes="modal-error")
             yield Static(Text("enter accept · esc cancel", style="dim"))
@@ -88,10 +96,8 @@ class ReasonPrompt(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class YesNo(ModalScreen[bool]):
+class YesNo(_Question[bool]):
     """A plain question: y / n (escape is no)."""
-
-    CSS_PATH = CSS_PATH
 
     BINDINGS = [
         Binding("y", "answer(True)", "Yes"),
@@ -99,16 +105,9 @@ class YesNo(ModalScreen[bool]):
         Binding("escape", "answer(False)", "No", show=False),
     ]
 
-    def __init__(self, title: str, detail: str = "") -> None:
-        super().__init__()
-        self.title_text = title
-        self.detail = detail
-
     def compose(self) -> ComposeResult:
         with Vertical(classes="modal-box"):
-            yield Label(Text(self.title_text, style="bold"), classes="modal-title")
-            if self.detail:
-                yield Static(Text(self.detail), classes="modal-detail")
+            yield from self.heading()
             yield Static(Text("y yes · n no", style="dim"))
 
     def action_answer(self, answer: bool) -> None:
