@@ -37,6 +37,7 @@ from vwtui.recovery.plan import (
     parse_utc,
     target_identifier,
 )
+from vwtui.widgets.backup_panes import short_arn, short_type
 from vwtui.widgets.context_bar import ContextBar
 
 if TYPE_CHECKING:
@@ -144,9 +145,10 @@ class ChooseScreen(Screen[None]):
     def on_mount(self) -> None:
         snapshots = self.query_one("#snapshots", DataTable)
         # Identifiers last: they are long, and what decides (age, status) must stay in view.
-        snapshots.add_columns("created (UTC)", "age", "type", "status", "snapshot")
+        # Compact like the dashboard's panes, so a full snapshot identifier fits at 80 columns.
+        snapshots.add_columns("created UTC", "age", "type", "status", "snapshot")
         points = self.query_one("#points", DataTable)
-        points.add_columns("created (UTC)", "age", "status", "recovery point")
+        points.add_columns("created UTC", "age", "status", "recovery point")
         self._show_scenario()
         self.load_source()
         if self.preselect.scenario in (Scenario.SNAPSHOT, Scenario.AWS_BACKUP):
@@ -228,8 +230,9 @@ class ChooseScreen(Screen[None]):
             table.add_row("", "", "", "", Text(error))
             return
         for snap in self.snapshots:
-            table.add_row(Text(_fmt_time(snap.created).removesuffix(" UTC")),
-                          fmt.age(snap.age(now)), Text(snap.snapshot_type), Text(snap.status),
+            table.add_row(Text(fmt.utc(snap.created, year=False)),
+                          fmt.age(snap.age(now)), Text(short_type(snap.snapshot_type)),
+                          Text(snap.status),
                           Text(snap.identifier), key=snap.identifier)
         if not self.snapshots:
             table.add_row("", "", "", "", Text(f"No snapshots of {self.source}."))
@@ -245,9 +248,9 @@ class ChooseScreen(Screen[None]):
             table.add_row("", "", "", Text(error))
             return
         for point in self.points:
-            table.add_row(Text(_fmt_time(point.created).removesuffix(" UTC")),
+            table.add_row(Text(fmt.utc(point.created, year=False)),
                           fmt.age(point.age(now)), Text(point.status),
-                          Text(point.arn.rsplit(":", 1)[-1]), key=point.arn)
+                          Text(short_arn(point.arn)), key=point.arn)
         if not self.points:
             table.add_row("", "", "", Text(f"No recovery points of {self.source} in "
                                            f"{self.config.backup.vault}."))

@@ -106,3 +106,19 @@ def test_chooser_refuses_a_time_outside_the_window_80x24(recovery_env: Start,
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=refused)
+
+
+def test_chooser_lists_snapshots_with_whole_identifiers_80x24(recovery_env: Start,
+                                                              snap_compare: Any) -> None:
+    """Scenario 2 at 80 columns: every row's snapshot identifier is whole, not cut."""
+    env = recovery_env(now=NOW)
+    app = env.app(clock=lambda: NOW)
+
+    async def snapshot_restore(pilot: Any) -> None:
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChooseScreen)
+                         and app.screen.loaded, "the chooser")
+        await pilot.press("2")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=snapshot_restore)

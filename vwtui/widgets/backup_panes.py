@@ -103,7 +103,7 @@ class SnapshotsPane(TablePane):
         cells = (
             Text(fmt.utc(snap.created, year=False)),
             Text(fmt.age(snap.age(now)), justify="right"),
-            Text(_TYPE_SHORT.get(snap.snapshot_type, snap.snapshot_type)),
+            Text(short_type(snap.snapshot_type)),
             Text(str(snap.allocated_storage_gb), justify="right"),
             enc,
             self.leveled(snap.status, status) if status is not Level.OK else Text(snap.status),
@@ -193,6 +193,11 @@ class RecoveryPointsPane(TablePane):
 def is_point_of(point: RecoveryPoint, instance: str) -> bool:
     """Whether a recovery point backs up this RDS instance (its resource ARN ends in :db:NAME)."""
     return point.resource_arn.endswith(f":db:{instance}")
+
+
+def short_type(snapshot_type: str) -> str:
+    """A snapshot's type in a column: "auto", "manual", "backup"."""
+    return _TYPE_SHORT.get(snapshot_type, snapshot_type)
 
 
 def short_arn(arn: str) -> str:
