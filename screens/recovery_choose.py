@@ -347,11 +347,10 @@ class ChooseScreen(Screen[None]):
         """The request the inputs amount to; RecoveryInputError with the reason if refused."""
         now = self.now()
         incident = self._incident()
-        restore_cfg = self.config.restore
         common: dict[str, Any] = {
             # One moment for every name the request derives (target, the rename's -old- name).
             "source": self.source, "target": target_identifier(now), "requested_at": now,
-            "incident_time": incident, "instance_class": restore_cfg.instance_class,
+            "incident_time": incident,
         }
         context: dict[str, object] = {}
         if self.scenario is Scenario.PITR:

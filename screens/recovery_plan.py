@@ -38,6 +38,7 @@ from vwtui.recovery.plan import (
     plan_warnings,
     total_estimate,
 )
+from vwtui.recovery.runner import restore_settings
 from vwtui.widgets.context_bar import ContextBar
 
 if TYPE_CHECKING:
@@ -46,34 +47,24 @@ if TYPE_CHECKING:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Discovery:
-    """What the plan learnt from AWS before showing itself."""
+    """What the plan learnt from AWS before showing itself. `problems` stop the run;
+    `warnings` are shown and let it go on."""
 
     request: RecoveryRequest
     network_from: str  # "source instance", "config", "config + source instance", "unknown"
     target_free: bool
     problems: tuple[str, ...] = ()
+    class_from: str = "n/a"  # "config", "source instance", "unknown"
+    warnings: tuple[str, ...] = ()
 
 
 async def discover(aws: Any, config: Config, request: RecoveryRequest) -> Discovery:
-    """Fill in the network from the source (rds:DescribeDBInstances) unless the config sets it,
-    and check that the new identifier is free. Read-only calls only."""
-    problems: list[str] = []
+    """Fill in the network and the instance class (config's where set, else the source
+    instance's) and check that the new identifier is free. Read-only calls only."""
     if request.scenario is Scenario.CROSS_REGION:
         return Discovery(request, "n/a", True)
-    subnet = config.restore.subnet_group or None
-    groups = tuple(config.restore.security_groups)
-    origin = "config"
-    if subnet is None or not groups:
-        try:
-            source = await aws.instance(request.source)
-        except VwtuiError as exc:
-            problems.append(f"Cannot read {request.source}: {exc}")
-            origin = "unknown"
-        else:
-            origin = "source instance" if subnet is None and not groups else \
-                "config + source instance"
-            subnet = subnet or source.subnet_group
-            groups = groups or tuple(source.security_groups)
+    settings = await restore_settings(aws, config, request)
+    problems = [settings.problem] if settings.problem else []
     try:
         taken = await aws.instance_exists(request.target)
     except VwtuiError as exc:
@@ -82,8 +73,9 @@ async def discover(aws: Any, config: Config, request: RecoveryRequest) -> Discov
     if taken:
         problems.append(f"{request.target} already exists: choose again in a minute for a new "
                         f"name, or delete it first.")
-    filled = dataclasses.replace(request, subnet_group=subnet, security_groups=groups)
-    return Discovery(filled, origin, not taken, tuple(problems))
+    warning = settings.class_warning()
+    return Discovery(settings.request, settings.network_from, not taken, tuple(problems),
+                     settings.class_from, (warning,) if warning else ())
 
 
 def _minutes(delta: timedelta) -> str:
@@ -171,11 +163,13 @@ class PlanScreen(Screen[None]):
                          f" of the {self.config.objectives.rto_hours:g} h RTO\n")
             facts.append(f"Network ({found.network_from if found else '?'}): "
                          f"{request.subnet_group or 'default subnet group'} · "
-                         f"{', '.join(request.security_groups) or 'default security group'}")
+                         f"{', '.join(request.security_groups) or 'default security group'}\n")
+            facts.append(f"Class ({found.class_from if found else '?'}): "
+                         f"{request.instance_class or 'as the original (AWS default)'}")
         self.query_one("#plan-facts", Static).update(facts)
         warnings = list(plan_warnings(request, self.config))
         if self.discovery is not None:
-            warnings = list(self.discovery.problems) + warnings
+            warnings = [*self.discovery.problems, *self.discovery.warnings, *warnings]
         self.query_one("#plan-warnings", Static).update(
             Text("\n".join(f"! {w}" for w in warnings)))
         self.show_step()

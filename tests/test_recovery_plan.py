@@ -139,7 +139,7 @@ def test_snapshot_and_backup_plans_take_longer() -> None:
 
 
 def test_backup_plan_uses_the_configured_role_and_runbook_metadata() -> None:
-    plan = build_plan(request(Scenario.AWS_BACKUP), Config())
+    plan = build_plan(request(Scenario.AWS_BACKUP, instance_class="db.t3.medium"), Config())
     words = shlex.split(plan[0].command or "")
     assert words[:3] == ["aws", "backup", "start-restore-job"]
     assert words[words.index("--iam-role-arn") + 1] == Config().backup.restore_role_arn
@@ -147,8 +147,15 @@ def test_backup_plan_uses_the_configured_role_and_runbook_metadata() -> None:
     metadata = json.loads(words[words.index("--metadata") + 1])
     assert metadata["DBInstanceIdentifier"] == "video-window-recovery-202511111200"
     assert metadata["Engine"] == "postgres" and metadata["MultiAZ"] == "false"
-    assert metadata["DBInstanceClass"] == "db.t3.micro"
+    assert metadata["DBInstanceClass"] == "db.t3.medium"
     assert "describe-restore-job" in (plan[1].command or "")
+
+
+def test_an_unknown_class_is_left_out_so_aws_keeps_the_original() -> None:
+    # The source could not be read: no class is invented; AWS's default is the original's.
+    for scenario in (Scenario.PITR, Scenario.SNAPSHOT, Scenario.AWS_BACKUP):
+        command = build_plan(request(scenario, instance_class=None), Config())[0].command or ""
+        assert "--db-instance-class" not in command and "DBInstanceClass" not in command
 
 
 def test_route53_swap_command_upserts_the_configured_record() -> None:

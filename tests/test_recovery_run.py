@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from datetime import timedelta
 
 import pytest
 from recovery_env import UNPROTECTED_STAGING, Env, env_fixture  # noqa: F401  (fixtures)
 
+from vwtui.config import RestoreConfig
 from vwtui.errors import GuardrailError, NotFound
 from vwtui.model import utcnow
 from vwtui.recovery import journal as jr
 from vwtui.recovery.plan import RecoveryRequest, Scenario, SwapMethod, target_identifier
-from vwtui.recovery.runner import RecoveryRun, RunUpdate
+from vwtui.recovery.runner import RecoveryRun, RunUpdate, restore_settings
 from vwtui.recovery.state import StepStatus
 from vwtui.recovery.verify import CheckVerdict, ReferenceKind
 
@@ -81,6 +83,8 @@ async def test_pitr_recovery_end_to_end_with_route53_swap(env: Env) -> None:
     await run.run_step()
     zone = await env.ops.hosted_zone_id(env.config.dns.zone)
     new = await env.aws.instance(request.target)
+    # No class configured: the recovery runs on production's class, not the runbook's micro.
+    assert new.instance_class == production.instance_class == "db.t3.medium"
     assert await env.ops.record_value(zone, env.config.dns.record) == new.endpoint_address
     assert run.swap_result is not None
     assert run.swap_result["old_value"] == production.endpoint_address  # kept for rollback
@@ -156,9 +160,33 @@ async def test_aws_backup_recovery_end_to_end(env: Env) -> None:
     assert job["CreatedResourceArn"].endswith(f":db:{target}")
     assert env.calls("backup:StartRestoreJob") == ["backup:StartRestoreJob"]
     assert env.calls("backup:DescribeRestoreJob")  # the wait described the job
-    assert (await env.aws.instance(target)).status == "available"
+    restored = await env.aws.instance(target)
+    assert restored.status == "available" and restored.instance_class == "db.t3.medium"
     record = jr.load_run(run.journal_path)
     assert record.restore_job_id == run.restore_job_id
+    assert record.request.instance_class == "db.t3.medium"  # journaled as it was asked for
+
+
+async def test_a_configured_class_is_used_and_its_difference_from_the_source_is_said(
+        env: Env) -> None:
+    env = env.with_config(restore=RestoreConfig(instance_class="db.r6g.large"))
+    settings = await restore_settings(env.aws, env.config, await env.pitr_request())
+    assert settings.request.instance_class == "db.r6g.large"
+    assert settings.class_from == "config" and settings.network_from == "source instance"
+    assert settings.request.subnet_group == "video-window-db-subnets"
+    warning = settings.class_warning()
+    assert warning is not None and "db.t3.medium" in warning and "db.r6g.large" in warning
+    same = await restore_settings(env.aws, env.with_config(
+        restore=RestoreConfig(instance_class="db.t3.medium")).config, await env.pitr_request())
+    assert same.class_warning() is None
+
+
+async def test_an_unreadable_source_leaves_the_class_to_aws(env: Env) -> None:
+    request = await env.pitr_request()
+    gone = dataclasses.replace(request, source="video-window-deleted-last-night")
+    settings = await restore_settings(env.aws, env.config, gone)
+    assert settings.request.instance_class is None and settings.class_from == "unknown"
+    assert settings.problem is not None and "video-window-deleted-last-night" in settings.problem
 
 
 @pytest.mark.parametrize("scenario", [Scenario.PITR, Scenario.SNAPSHOT, Scenario.AWS_BACKUP])

@@ -33,6 +33,7 @@ from vwtui.screens.recovery_confirm import ReasonPrompt, TypedConfirm, YesNo
 from vwtui.screens.recovery_plan import PlanScreen
 from vwtui.screens.recovery_run import RunScreen
 
+from vwtui.recovery.plan import Scenario
 from vwtui.recovery.state import StepStatus
 
 Start = Callable[..., RecoveryEnv]
@@ -79,6 +80,10 @@ async def confirm_plan(pilot: Any, *, swap_rename: bool = False) -> PlanScreen:
     plan = pilot.app.screen
     assert isinstance(plan, PlanScreen)
     await wait_until(pilot, lambda: plan.discovery is not None, "the plan's discovery")
+    if plan.request.scenario is not Scenario.CROSS_REGION:
+        # The network and the class come from the source instance (nothing is configured).
+        text = screen_text(pilot.app)
+        assert "Network (source instance)" in text and "Class (source instance)" in text
     if swap_rename:
         await pilot.press("w")
     await pilot.press("c")
@@ -118,7 +123,8 @@ async def test_pitr_recovery_end_to_end(recovery_env: Start) -> None:
         await paste(pilot, "#restore-time", iso(restore_to))
         assert "implied RPO 0:04:00 ≤ 1 h target" in screen_text(app)
         await pilot.press("enter")
-        await confirm_plan(pilot)
+        plan = await confirm_plan(pilot)
+        assert plan.request.instance_class == "db.t3.medium"  # production's, not the runbook's
         run = run_screen(app).run
         await wait_step(pilot, run, "swap", StepStatus.WAITING)
 

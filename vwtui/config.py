@@ -55,7 +55,7 @@ class RestoreConfig:
     # Empty: copy from the source instance.
     subnet_group: str = ""
     security_groups: tuple[str, ...] = ()
-    instance_class: str = "db.t3.micro"
+    instance_class: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,5 +47,6 @@ runner.py
     async run_step(), async run_until_blocked(), tick(item_key),
     async confirm_cleanup(typed, *, skip_final_snapshot=False), async retry(), skip(reason),
     async abort(cleanup, *, typed_confirmation="", skip_final_snapshot=False);
-    discover_network(aws, config, source); RecoveryStateError, StepFailed, RunUpdate.
+    restore_settings(aws, config, request) -> RestoreSettings;
+    RecoveryStateError, StepFailed, RunUpdate.
 """

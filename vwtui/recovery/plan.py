@@ -72,7 +72,7 @@ class RecoveryRequest:
     recovery_point_arn: str | None = None
     subnet_group: str | None = None
     security_groups: tuple[str, ...] = ()
-    instance_class: str = "db.t3.micro"
+    instance_class: str | None = None  # None: as the source (AWS's default)
     swap: SwapMethod = SwapMethod.ROUTE53
     dry_run: bool = False
     restore_point: datetime | None = None
@@ -119,7 +119,7 @@ class RecoveryRequest:
             recovery_point_arn=text("recovery_point_arn"),
             subnet_group=text("subnet_group"),
             security_groups=tuple(str(g) for g in groups) if isinstance(groups, list) else (),
-            instance_class=str(data.get("instance_class") or "db.t3.micro"),
+            instance_class=text("instance_class") or None,
             swap=SwapMethod(str(data.get("swap") or SwapMethod.ROUTE53.value)),
             dry_run=bool(data.get("dry_run")),
             restore_point=when("restore_point"),
@@ -337,16 +337,14 @@ def cli_restore_snapshot(config: Config | None, snapshot_id: str, target: str,
     ])
 
 
-def restore_job_metadata(target: str, instance_class: str, subnet_group: str | None,
+def restore_job_metadata(target: str, instance_class: str | None, subnet_group: str | None,
                          security_groups: Sequence[str]) -> dict[str, str]:
-    """The runbook's metadata for an RDS restore job (scenario 3, step 2), plus the network
-    choices when known. AWS Backup takes every value as a string."""
-    metadata = {
-        "DBInstanceIdentifier": target,
-        "DBInstanceClass": instance_class,
-        "Engine": "postgres",
-        "MultiAZ": "false",
-    }
+    """The runbook's metadata for an RDS restore job (scenario 3, step 2), plus the class and
+    the network choices when known. AWS Backup takes every value as a string."""
+    metadata = {"DBInstanceIdentifier": target}
+    if instance_class:
+        metadata["DBInstanceClass"] = instance_class
+    metadata.update({"Engine": "postgres", "MultiAZ": "false"})
     if subnet_group:
         metadata["DBSubnetGroupName"] = subnet_group
     if security_groups:

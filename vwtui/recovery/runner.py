@@ -103,19 +103,58 @@ class RunUpdate:
 Listener = Callable[[RunUpdate], None]
 
 
-async def discover_network(aws: AwsService, config: Config,
-                           source: str) -> tuple[str | None, tuple[str, ...]]:
-    """The subnet group and security groups for a restore: config.restore's when set, else
-    the source instance's (rds:DescribeDBInstances). (None, ()) when the source is gone."""
-    subnet = config.restore.subnet_group or None
-    groups = tuple(config.restore.security_groups)
-    if subnet and groups:
-        return subnet, groups
+@dataclass(frozen=True, slots=True)
+class RestoreSettings:
+    """A request with its restore settings filled in, and where each came from."""
+
+    request: RecoveryRequest
+    network_from: str  # "config", "source instance", "config + source instance", "unknown"
+    class_from: str  # "config", "source instance", "unknown"
+    problem: str | None = None  # why the source instance could not be read
+    source_class: str | None = None  # the source instance's class, when it was read
+
+    def class_warning(self) -> str | None:
+        """When the configured class is not the source's: what the swap then leaves."""
+        klass, source = self.request.instance_class, self.source_class
+        if not (klass and source) or klass == source:
+            return None
+        return (f"The restore's class {klass} is not {self.request.source}'s ({source}): "
+                f"after the swap, the application runs on {klass}.")
+
+
+async def restore_settings(aws: AwsService, config: Config,
+                           request: RecoveryRequest) -> RestoreSettings:
+    """Fill in the subnet group, security groups and instance class of a restore: the
+    request's own when set, else config.restore's, else the source instance's
+    (rds:DescribeDBInstances, read-only). The class follows the source by default, as AWS's
+    own default does: a restore smaller than the instance it replaces would leave production
+    short of memory after the swap. When the source cannot be read, what is unknown stays
+    None (AWS then uses the snapshot's network defaults and its original class)."""
+    cfg = config.restore
+    subnet = request.subnet_group or cfg.subnet_group or None
+    groups = tuple(request.security_groups or cfg.security_groups)
+    klass = request.instance_class or cfg.instance_class or None
+    configured = (subnet is not None, bool(groups))
+    problem = None
     try:
-        instance = await aws.instance(source)
-    except AwsError:
-        return subnet, groups
-    return subnet or instance.subnet_group, groups or instance.security_groups
+        source: Instance | None = await aws.instance(request.source)
+    except VwtuiError as exc:
+        source, problem = None, f"Cannot read {request.source}: {exc}"
+    source_class = None
+    if source is not None:
+        source_class = source.instance_class or None
+        network_from = ("config" if all(configured) else "config + source instance"
+                        if any(configured) else "source instance")
+        class_from = "config" if klass else "source instance"
+        subnet = subnet or source.subnet_group or None
+        groups = groups or tuple(source.security_groups)
+        klass = klass or source.instance_class or None
+    else:
+        network_from = "config" if all(configured) else "unknown"
+        class_from = "config" if klass else "unknown"
+    filled = dataclasses.replace(request, subnet_group=subnet, security_groups=groups,
+                                 instance_class=klass)
+    return RestoreSettings(filled, network_from, class_from, problem, source_class)
 
 
 class RecoveryRun:
@@ -175,12 +214,9 @@ class RecoveryRun:
         """A new run: checks the request, opens its journal, records the start (the RTO
         clock's origin), the plan and the caller identity. Nothing runs yet."""
         check_request(request)
-        if request.scenario is not Scenario.CROSS_REGION and not (
-                request.subnet_group and request.security_groups):
-            # The plan and the journal show the network the restore will use.
-            subnet, groups = await discover_network(aws, config, request.source)
-            request = dataclasses.replace(request, subnet_group=request.subnet_group or subnet,
-                                          security_groups=request.security_groups or groups)
+        if request.scenario is not Scenario.CROSS_REGION:
+            # The plan and the journal show the network and class the restore will use.
+            request = (await restore_settings(aws, config, request)).request
         started = now()
         run_id = jr.new_run_id(started, request.target or request.source)
         journal = jr.Journal.create(run_id, jr.runs_dir(state_base))
@@ -592,14 +628,12 @@ class RecoveryRun:
         if self.restore_issued:
             return StepStatus.DONE, (f"Restore of {req.target} already issued before the "
                                      f"restart; not issued again.")
+        if not (req.subnet_group and req.security_groups and req.instance_class):
+            req = (await restore_settings(self.aws, self.config, req)).request
         subnet, groups = req.subnet_group, req.security_groups
-        if not subnet or not groups:
-            found_subnet, found_groups = await discover_network(self.aws, self.config,
-                                                                req.source)
-            subnet, groups = subnet or found_subnet, groups or found_groups
         await self._check_inputs()
         if req.scenario is Scenario.AWS_BACKUP:
-            return await self._start_restore_job(step, subnet, groups)
+            return await self._start_restore_job(step, req)
         adopted = await self._adopt_existing()
         if adopted is not None:
             return StepStatus.DONE, adopted
@@ -704,11 +738,12 @@ class RecoveryRun:
                              restore_job_id=self.restore_job_id)
         wait.command = next((p.command for p in planned if p.key == "wait"), wait.command)
 
-    async def _start_restore_job(self, step: StepState, subnet: str | None,
-                                 groups: tuple[str, ...]) -> tuple[StepStatus, str]:
-        req = self.request
+    async def _start_restore_job(self, step: StepState,
+                                 req: RecoveryRequest) -> tuple[StepStatus, str]:
+        """Scenario 3: the request `req` has its restore settings filled in."""
         assert req.recovery_point_arn is not None
-        metadata = restore_job_metadata(req.target, req.instance_class, subnet, groups)
+        metadata = restore_job_metadata(req.target, req.instance_class, req.subnet_group,
+                                        req.security_groups)
         step.command = self.ops.cli_command("start_restore_job", req.recovery_point_arn,
                                             metadata)
         if self.dry_run:
