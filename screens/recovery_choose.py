@@ -8,6 +8,7 @@ reason, and the RPO it implies is shown beside it.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -62,6 +63,9 @@ class Preselection:
     recovery_point_arn: str | None = None
 
 
+UNREADABLE = "✗ could not be read: why is said below"
+
+
 def _fmt_time(moment: datetime | None) -> str:
     return "—" if moment is None else f"{moment:%Y-%m-%d %H:%M:%S} UTC"
 
@@ -109,6 +113,9 @@ class ChooseScreen(Screen[None]):
         self.window_error: str | None = None
         self.snapshots: list[Snapshot] = []
         self.points: list[RecoveryPoint] = []
+        # Why a list could not be read (AWS's message), said whole where the pick is refused.
+        self.snapshots_error: str | None = None
+        self.points_error: str | None = None
         self.source_arn = ""
         # True once the PITR window, snapshots and recovery points have been read.
         self.loaded = False
@@ -172,29 +179,32 @@ class ChooseScreen(Screen[None]):
         self.query_one("#choose-title", Static).update(self._title())
         self.loaded = False
         source = self.source
-        try:
-            self.source_arn = (await self.aws.instance(source)).arn
-        except VwtuiError:
-            self.source_arn = ""
-        try:
-            self.window = await self.aws.pitr_window(source)
-            self.window_error = None
-        except VwtuiError as exc:
-            self.window, self.window_error = None, f"{exc.title}: {exc}"
+        # Four independent reads at once: the chooser is ready after the slowest, not the sum.
+        outcomes: tuple[Any, ...] = await asyncio.gather(
+            self.aws.instance(source), self.aws.pitr_window(source),
+            self.aws.snapshots(source), self.aws.recovery_points(self.config.backup.vault),
+            return_exceptions=True)
+        instance, window, snapshots, points = outcomes
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException) and not isinstance(outcome, VwtuiError):
+                raise outcome  # a cancellation (the screen closed), or a bug: not a read error
+        self.source_arn = "" if isinstance(instance, VwtuiError) else instance.arn
+        if isinstance(window, VwtuiError):
+            self.window, self.window_error = None, f"{window.title}: {window}"
+        else:
+            self.window, self.window_error = window, None
         self._show_window()
-        try:
-            self.snapshots = await self.aws.snapshots(source)
-            self._fill_snapshots(None)
-        except VwtuiError as exc:
-            self.snapshots = []
-            self._fill_snapshots(f"{exc.title}: {exc}")
-        try:
-            points = await self.aws.recovery_points(self.config.backup.vault)
+        if isinstance(snapshots, VwtuiError):
+            self.snapshots, self.snapshots_error = [], f"{snapshots.title}: {snapshots}"
+        else:
+            self.snapshots, self.snapshots_error = snapshots, None
+        self._fill_snapshots(self.snapshots_error)
+        if isinstance(points, VwtuiError):
+            self.points, self.points_error = [], f"{points.title}: {points}"
+        else:
             self.points = recovery_points_of(points, self.source_arn, source)
-            self._fill_points(None)
-        except VwtuiError as exc:
-            self.points = []
-            self._fill_points(f"{exc.title}: {exc}")
+            self.points_error = None
+        self._fill_points(self.points_error)
         self._check()
         self.loaded = True
         await self._load_dr()
@@ -227,7 +237,8 @@ class ChooseScreen(Screen[None]):
         table.clear()
         now = self.now()
         if error:
-            table.add_row("", "", "", "", Text(error))
+            # A cell would cut AWS's message: it is said whole in the verdict line below.
+            table.add_row("", "", "", "", Text(UNREADABLE))
             return
         for snap in self.snapshots:
             table.add_row(Text(fmt.utc(snap.created, year=False)),
@@ -245,7 +256,7 @@ class ChooseScreen(Screen[None]):
         table.clear()
         now = self.now()
         if error:
-            table.add_row("", "", "", Text(error))
+            table.add_row("", "", "", Text(UNREADABLE))
             return
         for point in self.points:
             table.add_row(Text(fmt.utc(point.created, year=False)),
@@ -369,7 +380,10 @@ class ChooseScreen(Screen[None]):
         elif self.scenario is Scenario.SNAPSHOT:
             snap = self.selected_snapshot()
             if snap is None:
-                raise RecoveryInputError(f"Pick a snapshot of {self.source} from the list.")
+                raise RecoveryInputError(
+                    f"Cannot list the snapshots of {self.source}: {self.snapshots_error}"
+                    if self.snapshots_error else
+                    f"Pick a snapshot of {self.source} from the list.")
             if snap.status != "available":
                 raise RecoveryInputError(
                     f"{snap.identifier} is {snap.status}, not available; pick another snapshot.")
@@ -382,6 +396,8 @@ class ChooseScreen(Screen[None]):
             point = self.selected_point()
             if point is None:
                 raise RecoveryInputError(
+                    f"Cannot list the recovery points of {self.source}: {self.points_error}"
+                    if self.points_error else
                     f"Pick a recovery point of {self.source} from the list.")
             if point.status != "COMPLETED":
                 raise RecoveryInputError(

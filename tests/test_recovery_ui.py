@@ -205,6 +205,31 @@ async def test_pitr_time_outside_the_window_is_refused_with_the_reason(
     assert env.sandbox.calls("rds:Restore*") == []
 
 
+async def test_chooser_with_the_vault_denied_still_offers_snapshots_and_says_why(
+        recovery_env: Start) -> None:
+    # AccessDenied on AWS Backup: its list says so; the other reads still fill their lists.
+    env = recovery_env("no-backup-access")
+    app = env.app()
+    async with app.run_test(size=SIZE) as pilot:
+        choose = await open_chooser(pilot)
+        assert choose.window is not None and choose.window_error is None
+        assert choose.snapshots and choose.points == []
+        await pilot.press("3")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "could not be read: why is said below" in text  # in the list, and whole below:
+        flat = " ".join(text.split())  # the verdict wraps at 80 columns
+        assert ("Cannot list the recovery points of video-window: Access denied: "
+                "backup:ListRecoveryPointsByBackupVault was denied") in flat
+        assert "Grant backup:ListRecoveryPointsByBackupVault to the role or user" in flat
+        assert choose.selected_point() is None
+        await pilot.press("2")
+        await pilot.pause()
+        selected = choose.selected_snapshot()
+        assert selected is not None and selected.identifier == choose.snapshots[0].identifier
+    assert env.sandbox.calls("rds:Restore*") == []
+
+
 # ---- scenario 2 ------------------------------------------------------------------------------
 
 
