@@ -8,6 +8,7 @@ engineer confirms; `d` walks the whole plan as a dry run that changes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -63,12 +64,17 @@ async def discover(aws: Any, config: Config, request: RecoveryRequest) -> Discov
     instance's) and check that the new identifier is free. Read-only calls only."""
     if request.scenario is Scenario.CROSS_REGION:
         return Discovery(request, "n/a", True)
-    settings = await restore_settings(aws, config, request)
+    async def target_taken() -> bool | VwtuiError:
+        try:
+            return bool(await aws.instance_exists(request.target))
+        except VwtuiError as exc:
+            return exc
+
+    settings, taken = await asyncio.gather(restore_settings(aws, config, request),
+                                           target_taken())
     problems = [settings.problem] if settings.problem else []
-    try:
-        taken = await aws.instance_exists(request.target)
-    except VwtuiError as exc:
-        problems.append(f"Cannot check whether {request.target} exists: {exc}")
+    if isinstance(taken, VwtuiError):
+        problems.append(f"Cannot check whether {request.target} exists: {taken}")
         taken = False
     if taken:
         problems.append(f"{request.target} already exists: choose again in a minute for a new "
