@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from textual.screen import Screen
 from textual.widgets import DataTable
 from vwtui.screens.dashboard import DashboardScreen
 
@@ -71,6 +72,11 @@ def _settled(screen: DashboardScreen) -> bool:
         return False
     if app.identity is None and app.identity_error is None:  # type: ignore[attr-defined]
         return False
+    return tables_sized(screen)
+
+
+def tables_sized(screen: Screen[Any]) -> bool:
+    """Every DataTable of the screen has measured its rows (see _settled)."""
     return not any(t._require_update_dimensions or t._updated_cells or t._new_rows
                    for t in screen.query(DataTable))
 

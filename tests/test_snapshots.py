@@ -1,4 +1,5 @@
-"""How the dashboard looks, as SVG snapshots (pytest-textual-snapshot), against the sandbox.
+"""How the dashboard, the checklist and its troubleshooting look, as SVG snapshots
+(pytest-textual-snapshot), against the sandbox.
 
 The clock is fixed (the same NOW for the sandbox and the app) so the pictures do not change
 from run to run; every pane has loaded before the picture is taken. Review a changed SVG like
@@ -8,10 +9,13 @@ code: `pytest tests/test_snapshots.py --snapshot-update`, then look at the diff.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures_dashboard import DashboardEnv, wait_for_polls
+from fixtures_dashboard import DashboardEnv, tables_sized, wait_for_polls
+from vwtui.screens.checklist import ChecklistScreen
+from vwtui.screens.troubleshoot import TroubleshootScreen
 
 Start = Callable[..., DashboardEnv]
 
@@ -68,3 +72,39 @@ def test_help_80x24(dashboard_env: Start, snap_compare: Any) -> None:
 def test_dashboard_wide_160x48(dashboard_env: Start, snap_compare: Any) -> None:
     env = dashboard_env("stale-backups")
     assert snap_compare(env.app(), terminal_size=(160, 48), run_before=_loaded)
+
+
+async def _checklist(pilot: Any) -> None:
+    """From the loaded dashboard, c: wait until the checklist has read AWS and drawn it."""
+    await wait_for_polls(pilot)
+    await pilot.press("c")
+    for _ in range(600):
+        screen = pilot.app.screen
+        if isinstance(screen, ChecklistScreen) and screen.loads_completed and \
+                tables_sized(screen):
+            await pilot.pause()
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the checklist did not finish reading AWS")
+
+
+def test_checklist_failed_backup_80x24(dashboard_env: Start, snap_compare: Any,
+                                       tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # no sign-off yet
+    env = dashboard_env("failed-backup")
+    assert snap_compare(env.app(), terminal_size=(80, 24), run_before=_checklist)
+
+
+def test_troubleshoot_failed_backup_80x24(dashboard_env: Start, snap_compare: Any,
+                                          tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    env = dashboard_env("failed-backup")
+
+    async def troubleshoot(pilot: Any) -> None:
+        await _checklist(pilot)
+        await pilot.press("t")  # on the first item, the failed backup jobs
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, TroubleshootScreen)  # drawn from what was read
+
+    assert snap_compare(env.app(), terminal_size=(80, 24), run_before=troubleshoot)
