@@ -274,3 +274,30 @@ async def test_cross_region_scenario_reports_its_prerequisites_plainly(env: Env)
     assert run.cross_region is not None and not run.cross_region.configured
     assert run.finished
     assert mutations(env) == []
+
+
+async def test_an_unknown_snapshot_fails_the_restore_before_anything_is_issued(
+        env: Env) -> None:
+    # Deleted after it was picked, or mistyped in a resumed journal: said, and nothing runs.
+    missing = "rds:video-window-2020-01-01-03-00"
+    run = await env.start(RecoveryRequest(Scenario.SNAPSHOT, "video-window",
+                                          target_identifier(utcnow()), snapshot_id=missing))
+    step = await run.run_until_blocked()
+    assert step is not None and step.key == "restore" and step.status is StepStatus.FAILED
+    assert step.error is not None and missing in step.error, step.error
+    assert "not found" in step.error.lower()
+    assert env.restore_calls() == []
+    assert not await env.aws.instance_exists(run.request.target)
+
+
+async def test_an_unknown_recovery_point_fails_the_restore_before_anything_is_issued(
+        env: Env) -> None:
+    missing = "arn:aws:backup:eu-west-1:123456789012:recovery-point:0000-gone"
+    run = await env.start(RecoveryRequest(Scenario.AWS_BACKUP, "video-window",
+                                          target_identifier(utcnow()),
+                                          recovery_point_arn=missing))
+    step = await run.run_until_blocked()
+    assert step is not None and step.key == "restore" and step.status is StepStatus.FAILED
+    assert step.error is not None and missing in step.error, step.error
+    assert env.config.backup.vault in step.error
+    assert env.restore_calls() == []

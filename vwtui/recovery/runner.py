@@ -683,11 +683,18 @@ class RecoveryRun:
                 raise StepFailed(f"Snapshot {snapshot.identifier} is {snapshot.status}, not "
                                  f"available; pick another one.")
             self.restore_point = self.restore_point or snapshot.created
-        elif req.scenario is Scenario.AWS_BACKUP and self.restore_point is None:
-            points = await self.aws.recovery_points(self.config.backup.vault)
+        elif req.scenario is Scenario.AWS_BACKUP:
+            vault = self.config.backup.vault
+            points = await self.aws.recovery_points(vault)
             point = next((p for p in points if p.arn == req.recovery_point_arn), None)
-            if point is not None:
-                self.restore_point = point.created
+            if point is None:
+                raise StepFailed(f"Recovery point {req.recovery_point_arn} was not found in "
+                                 f"{vault} (deleted, expired, or in another vault); pick "
+                                 f"another one.")
+            if point.status != "COMPLETED":
+                raise StepFailed(f"Recovery point {point.arn} is {point.status}, not "
+                                 f"COMPLETED; pick another one.")
+            self.restore_point = self.restore_point or point.created
         if not self.restore_issued:
             existing = await self.ops.instance_or_none(req.target)
             if existing is not None and not self._is_ours(existing):
