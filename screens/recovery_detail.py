@@ -94,8 +94,14 @@ def _verification(run: RecoveryRun, text: Text) -> None:
 
 def _swap(run: RecoveryRun, step: StepState, text: Text) -> None:
     method = run.request.swap
-    text.append(f"\nSwap by {'Route53 UPSERT' if method is SwapMethod.ROUTE53 else 'rename'}"
-                f" (chosen on the plan)")
+    if method is SwapMethod.ROUTE53 and run.swap_record is None:
+        text.append(f"\nSwap by hand (chosen on the plan): no DNS record is configured for "
+                    f"{run.request.source}, so vwtui changes no DNS; g shows the endpoint to "
+                    f"point the application at.")
+    else:
+        how = (f"Route53 UPSERT of {run.swap_record}" if method is SwapMethod.ROUTE53
+               else "rename")
+        text.append(f"\nSwap by {how} (chosen on the plan)")
     if method is SwapMethod.RENAME:
         text.append(f"\n! {RENAME_WARNING}", style="yellow")
     before = {k for k, _ in SWAP_CHECKLIST_BEFORE}

@@ -172,3 +172,8 @@ def test_global_options_work_before_or_after_the_command(tmp_path: Path) -> None
     assert (after.config, after.read_only) == ("y.toml", True)
     checklist = parser.parse_args(["--config", "z.toml", "checklist", "--json"])
     assert checklist.config == "z.toml"
+    # The demo opens the console too: staging and read-only either side of the command.
+    demo = parser.parse_args(["demo", "--staging", "--read-only", "--scenario", "stale-backups"])
+    assert (demo.staging, demo.read_only, demo.scenario) == (True, True, "stale-backups")
+    demo = parser.parse_args(["--staging", "demo"])
+    assert (demo.staging, demo.read_only) == (True, False)

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from recovery_env import UNPROTECTED_STAGING, Env, env_fixture  # noqa: F401  (fixtures)
 
-from vwtui.config import AwsConfig, UiConfig
+from vwtui.config import AwsConfig, DnsConfig, UiConfig
 from vwtui.errors import GuardrailError
 from vwtui.recovery.plan import restore_job_metadata
 
@@ -37,7 +37,8 @@ async def test_read_only_session_refuses_every_mutation(env: Env) -> None:
         ro.ops.start_restore_job("arn:aws:backup:eu-west-1:123456789012:recovery-point:x",
                                  restore_job_metadata(TARGET, "db.t3.micro", None, ())),
         ro.ops.rename_instance("video-window-staging", "video-window-staging-old"),
-        ro.ops.upsert_record("Z1", "db.videowindow.internal.", "elsewhere.example"),
+        ro.ops.upsert_record("Z1", "db.videowindow.internal.", "elsewhere.example",
+                             source="video-window"),
         ro.ops.delete_instance(TARGET, owned={TARGET}, typed_confirmation=TARGET),
     ]
     for call in refusals:
@@ -112,10 +113,33 @@ async def test_route53_upsert_returns_the_old_value_for_rollback(env: Env) -> No
     zone = await env.ops.hosted_zone_id("videowindow.internal")
     record = env.config.dns.record
     production = await env.aws.instance("video-window")
-    old = await env.ops.upsert_record(zone, record, "new.example.internal")
+    old = await env.ops.upsert_record(zone, record, "new.example.internal",
+                                      source="video-window")
     assert old is not None and old == production.endpoint_address
     assert await env.ops.record_value(zone, record) == "new.example.internal"
-    assert await env.ops.upsert_record(zone, record, old) == "new.example.internal"  # rollback
+    assert await env.ops.upsert_record(zone, record, old,
+                                       source="video-window") == "new.example.internal"
+
+
+async def test_a_recovery_of_staging_never_repoints_production_s_record(env: Env) -> None:
+    # The service layer refuses it whatever the screen asks: a drill must not move production.
+    zone = await env.ops.hosted_zone_id("videowindow.internal")
+    production = await env.aws.instance("video-window")
+    for record in ("db.videowindow.internal.", "db.videowindow.internal",
+                   "db-staging.videowindow.internal."):  # no staging record configured
+        with pytest.raises(GuardrailError, match="may only repoint"):
+            await env.ops.upsert_record(zone, record, "drill.example.internal",
+                                        source="video-window-staging")
+    assert env.calls("route53:ChangeResourceRecordSets") == []
+    assert await env.ops.record_value(zone, env.config.dns.record) == production.endpoint_address
+    # With staging's own record configured, that one (and only that one) may be repointed.
+    staging = env.with_config(dns=DnsConfig(staging_record="db-staging.videowindow.internal."))
+    await staging.ops.upsert_record(zone, "db-staging.videowindow.internal.",
+                                    "drill.example.internal", source="video-window-staging")
+    with pytest.raises(GuardrailError, match="may only repoint"):
+        await staging.ops.upsert_record(zone, "db.videowindow.internal.",
+                                        "drill.example.internal", source="video-window-staging")
+    assert await env.ops.record_value(zone, env.config.dns.record) == production.endpoint_address
 
 
 async def test_cli_twins_match_the_calls(env: Env) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from vwtui.config import Config, InstancesConfig
+from vwtui.config import Config, DnsConfig, InstancesConfig
 from vwtui.model import PitrWindow
 from vwtui.recovery.plan import (
     PlannedStep,
@@ -210,6 +210,26 @@ def test_incomplete_requests_are_refused(kw: dict[str, Any], says: str) -> None:
 
 
 def test_unprotected_source_has_no_protection_warning() -> None:
-    config = Config(instances=InstancesConfig(production="video-window", protected=()))
+    config = Config(instances=InstancesConfig(production="video-window", protected=()),
+                    dns=DnsConfig(staging_record="db-staging.videowindow.internal."))
     warnings = plan_warnings(request(source="video-window-staging"), config)
     assert warnings == ()
+
+
+def test_a_staging_swap_never_names_production_s_record() -> None:
+    # The monthly drill restores staging: its Route53 swap repoints staging's record, or, with
+    # none configured (the default), no record at all: a swap by hand, no AWS call.
+    drill = request(source="video-window-staging")
+    swap = build_plan(drill, Config())[3]
+    assert swap.key == "swap" and swap.command is None and not swap.mutating
+    assert "by hand" in swap.title and "db.videowindow.internal." not in swap.title
+    assert any("No DNS record is configured for video-window-staging" in w
+               for w in plan_warnings(drill, Config()))
+    staging_dns = Config(dns=DnsConfig(staging_record="db-staging.videowindow.internal."))
+    swap = build_plan(drill, staging_dns, zone_id="Z1", new_endpoint="new.example")[3]
+    words = shlex.split(swap.command or "")
+    assert swap.mutating and "db-staging.videowindow.internal." in swap.title
+    assert "db-staging.videowindow.internal." in " ".join(words)
+    assert "db.videowindow.internal." not in " ".join(words)
+    # Production's plan repoints production's record.
+    assert "db.videowindow.internal." in (build_plan(request(), Config())[3].command or "")

@@ -301,3 +301,41 @@ async def test_an_unknown_recovery_point_fails_the_restore_before_anything_is_is
     assert step.error is not None and missing in step.error, step.error
     assert env.config.backup.vault in step.error
     assert env.restore_calls() == []
+
+
+async def staging_drill_to_swap(env: Env) -> tuple[RecoveryRun, str, str | None]:
+    """A PITR recovery of staging run up to its swap, both ticks before it given; with the
+    hosted zone's id and production's record value before the swap."""
+    zone = await env.ops.hosted_zone_id(env.config.dns.zone)
+    production_value = await env.ops.record_value(zone, env.config.dns.record)
+    run = await env.start(await env.pitr_request(source="video-window-staging"))
+    await run.run_until_blocked()
+    run.tick("maintenance")
+    run.tick("stop-connections")
+    return run, zone, production_value
+
+
+async def test_a_staging_drill_swaps_by_hand_and_never_touches_production_s_record(
+        env: Env) -> None:
+    # No dns.staging_record (the default): the swap shows the endpoint and calls no Route53.
+    run, zone, production_value = await staging_drill_to_swap(env)
+    swap = await run.run_step()
+    assert swap is not None and swap.key == "swap" and swap.status is StepStatus.WAITING
+    new = await env.aws.instance(run.request.target)
+    assert run.swap_result is not None and run.swap_result["method"] == "manual"
+    assert f"point the application at {new.endpoint_address} by hand" in swap.detail
+    assert env.calls("route53:ChangeResourceRecordSets") == []
+    assert await env.ops.record_value(zone, env.config.dns.record) == production_value
+    record = jr.load_run(run.journal_path)
+    assert record.swap is not None and record.swap.get("method") == "manual"  # for a resume
+
+
+async def test_a_staging_drill_with_its_own_record_repoints_only_that_one(env: Env) -> None:
+    staging_record = "db-staging.videowindow.internal."
+    env = env.with_config(dns=dataclasses.replace(env.config.dns, staging_record=staging_record))
+    run, zone, production_value = await staging_drill_to_swap(env)
+    await run.run_step()
+    new = await env.aws.instance(run.request.target)
+    assert await env.ops.record_value(zone, staging_record) == new.endpoint_address
+    assert await env.ops.record_value(zone, env.config.dns.record) == production_value
+    assert run.swap_result is not None and run.swap_result["record"] == staging_record

@@ -19,6 +19,8 @@ from botocore.exceptions import ClientError
 from fixtures_sandbox import SANDBOX_NOW
 
 from vwtui.config import Config
+from vwtui.demo import demo_config
+from vwtui.sandbox import STAGING_RECORD
 
 CFG = Config()
 PROD = CFG.instances.production
@@ -245,6 +247,13 @@ class TestHealthyAccount:
         address = client("rds").describe_db_instances(DBInstanceIdentifier=PROD)[
             "DBInstances"][0]["Endpoint"]["Address"]
         assert cname["Type"] == "CNAME" and cname["ResourceRecords"] == [{"Value": address}]
+        # Staging has its own record, the one the demo's config names for a staging drill.
+        staging = next(r for r in records if r["Name"] == STAGING_RECORD)
+        address = client("rds").describe_db_instances(DBInstanceIdentifier=STAGING)[
+            "DBInstances"][0]["Endpoint"]["Address"]
+        assert staging["ResourceRecords"] == [{"Value": address}]
+        assert demo_config("http://x", "eu-west-1", "h", 1, "u").dns.staging_record == \
+            STAGING_RECORD
 
     @pytest.mark.parametrize(("operation", "call", "code"), [
         ("ListRecoveryPointsByBackupVault",

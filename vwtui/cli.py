@@ -31,6 +31,15 @@ def _common(parser: argparse.ArgumentParser, *, sub: bool = True) -> None:
                         help="AWS region (default: aws.region in the config)")
 
 
+def _console_flags(parser: argparse.ArgumentParser) -> None:
+    """--read-only and --staging after a console command too (`vwtui demo --staging`); they
+    default to SUPPRESS there, so the same flags before the command are kept."""
+    parser.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS,
+                        help="refuse every AWS call that changes anything")
+    parser.add_argument("--staging", action="store_true", default=argparse.SUPPRESS,
+                        help="open on the staging instance instead of production")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vwtui",
@@ -42,18 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--read-only", action="store_true",
                         help="refuse every AWS call that changes anything")
     parser.add_argument("--staging", action="store_true",
-                        help="watch the staging instance instead of production")
+                        help="open on the staging instance instead of production")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", help="open the console (the default)")
     _common(run)
-    run.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS,
-                     help=argparse.SUPPRESS)
-    run.add_argument("--staging", action="store_true", default=argparse.SUPPRESS,
-                     help=argparse.SUPPRESS)
+    _console_flags(run)
 
     demo = sub.add_parser("demo", help="open the console against a local sandbox account "
                                        "(moto + a throwaway PostgreSQL)")
+    _console_flags(demo)
     demo.add_argument("--scenario", default="healthy",
                       help="start from a troubled account; --list-scenarios shows them")
     demo.add_argument("--list-scenarios", action="store_true", help="list scenarios and exit")

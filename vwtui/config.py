@@ -89,7 +89,10 @@ class AlarmsConfig:
 @dataclass(frozen=True, slots=True)
 class DnsConfig:
     zone: str = "videowindow.internal."
+    # The production application's record: only a recovery of production may repoint it.
     record: str = "db.videowindow.internal."
+    # The staging application's record; empty: a recovery of staging changes no DNS.
+    staging_record: str = ""
     ttl: int = 60
 
 
@@ -120,6 +123,16 @@ class Config:
     def is_protected(self, identifier: str) -> bool:
         """The production source and anything listed in `protected` are never destroyed."""
         return identifier in self.instances.protected or identifier == self.instances.production
+
+    def dns_record_for(self, source: str) -> str | None:
+        """The DNS record a recovery of `source` may repoint: production's record for
+        production, the staging record for staging; None for anything else, or when unset
+        (then the swap changes no DNS)."""
+        if source == self.instances.production:
+            return self.dns.record or None
+        if source == self.instances.staging:
+            return self.dns.staging_record or None
+        return None
 
     def replace(self, **sections: Any) -> Config:
         return dataclasses.replace(self, **sections)

@@ -21,8 +21,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import FrameType
 
-from vwtui.config import AwsConfig, Config, DatabaseConfig, UiConfig
+from vwtui.config import AwsConfig, Config, DatabaseConfig, DnsConfig, UiConfig
 from vwtui.errors import ConfigError
+from vwtui.sandbox import STAGING_RECORD
 
 
 def demo_config(endpoint_url: str, region: str, pg_host: str, pg_port: int,
@@ -34,6 +35,8 @@ def demo_config(endpoint_url: str, region: str, pg_host: str, pg_port: int,
                                 connect_timeout_seconds=5),
         # Sandbox restores take seconds, not minutes: poll them as often.
         ui=UiConfig(read_only=False, refresh_seconds=30, poll_seconds=2.0),
+        # The sandbox's zone has a staging record too: a staging drill swaps that one.
+        dns=DnsConfig(staging_record=STAGING_RECORD),
     )
 
 
@@ -119,6 +122,8 @@ def run_demo(args: argparse.Namespace) -> int:
 
     with _exit_on_hangup(), \
             sandbox_environment(args.scenario, args.restore_seconds, say) as config:
-        console_args = argparse.Namespace(profile=None, region=None, staging=False,
-                                          read_only=False, config=None)
+        # The sandbox's own config and credentials; --staging and --read-only are the user's.
+        console_args = argparse.Namespace(profile=None, region=None, config=None,
+                                          staging=getattr(args, "staging", False),
+                                          read_only=getattr(args, "read_only", False))
         return run_console(config, console_args)

@@ -33,6 +33,17 @@ def check_not_protected(config: Config, identifier: str, action: str) -> None:
             f"listed in instances.protected). vwtui never deletes, renames or modifies it.")
 
 
+def check_record(config: Config, record: str, source: str) -> None:
+    """A recovery repoints only the DNS record configured for its source: a drill on staging
+    never moves production's traffic."""
+    allowed = config.dns_record_for(source)
+    if allowed is None or record.rstrip(".") != allowed.rstrip("."):
+        raise GuardrailError(
+            f"Refused to change the DNS record {record}: a recovery of {source} may only "
+            f"repoint {allowed or 'no record (none is configured for it)'}. Production's "
+            f"record is dns.record, staging's dns.staging_record.")
+
+
 def check_owned(identifier: str, owned: Collection[str], action: str) -> None:
     """Only an instance this run created or renamed may be deleted."""
     if identifier not in owned:

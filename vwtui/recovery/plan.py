@@ -267,11 +267,20 @@ def check_request(request: RecoveryRequest) -> None:
         raise RecoveryInputError("Pick a recovery point from the recovery points pane.")
 
 
+def no_record_note(source: str) -> str:
+    """Why a Route53 swap of `source` changes no DNS."""
+    return (f"No DNS record is configured for {source} (production's is dns.record, "
+            f"staging's dns.staging_record): the swap changes no DNS. Point the application "
+            f"(for a drill, the test environment) at the new endpoint by hand.")
+
+
 def plan_warnings(request: RecoveryRequest, config: Config) -> tuple[str, ...]:
     """Things the engineer should read before confirming the plan."""
     warnings: list[str] = []
     if request.scenario is Scenario.CROSS_REGION:
         return ()
+    if request.swap is SwapMethod.ROUTE53 and config.dns_record_for(request.source) is None:
+        warnings.append(no_record_note(request.source))
     if request.swap is SwapMethod.RENAME:
         warnings.append(RENAME_WARNING)
         if config.is_protected(request.source):
@@ -483,12 +492,20 @@ def _swap_step(request: RecoveryRequest, config: Config, estimate: timedelta,
                zone_id: str | None, new_endpoint: str | None,
                now: datetime | None) -> PlannedStep:
     manual = tuple(label for _, label in SWAP_CHECKLIST_BEFORE + SWAP_CHECKLIST_AFTER)
+    record = config.dns_record_for(request.source)
+    if request.swap is SwapMethod.ROUTE53 and record is None:
+        # No record of this source's own (a staging drill, by default): no DNS call at all.
+        title = f"Swap: point the application at {request.target} by hand (no DNS record)"
+        return PlannedStep("swap", title, estimate, False, None,
+                           notes=(no_record_note(request.source),
+                                  "Manual: " + "; ".join(manual) + "."))
     if request.swap is SwapMethod.ROUTE53:
+        assert record is not None
         command = cli_route53_upsert(config, zone_id or f"<zone-id of {config.dns.zone}>",
-                                     config.dns.record,
+                                     record,
                                      new_endpoint or f"<endpoint of {request.target}>",
                                      config.dns.ttl)
-        title = f"Swap: point {config.dns.record} at {request.target} (Route53 UPSERT)"
+        title = f"Swap: point {record} at {request.target} (Route53 UPSERT)"
         notes = ("Manual: " + "; ".join(manual) + ".", ("The old record value is kept for "
                  "rollback."))
     else:

@@ -42,6 +42,7 @@ from vwtui.recovery.plan import (
     check_request,
     check_restore_time,
     name_stamp,
+    no_record_note,
     restore_job_metadata,
     retired_identifier,
 )
@@ -64,6 +65,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_POLL_SECONDS = 15.0
+# swap_result["method"] of a Route53 swap with no DNS record of the source's own.
+MANUAL_SWAP = "manual"
 # RDS states a restore never leaves by itself: the wait fails on them.
 FAILED_STATES = frozenset({
     "failed", "incompatible-restore", "incompatible-parameters", "incompatible-network",
@@ -898,13 +901,17 @@ class RecoveryRun:
     async def _swap(self, step: StepState) -> tuple[StepStatus, str]:
         req = self.request
         if self.dry_run:
+            if step.command is None:
+                return StepStatus.DONE, f"Dry run: no AWS call. {no_record_note(req.source)}"
             return StepStatus.DONE, f"Dry run: would run: {step.command}"
         before = [i for i in step.checklist if i.key in dict(SWAP_CHECKLIST_BEFORE)]
         pending = [i.label for i in before if not i.ticked]
         if pending:
             return StepStatus.WAITING, f"Tick first: {', '.join(pending)}. Then run the swap."
         if self.swap_result is None:
-            if req.swap is SwapMethod.ROUTE53:
+            if req.swap is SwapMethod.ROUTE53 and self.swap_record is None:
+                await self._swap_by_hand(step)
+            elif req.swap is SwapMethod.ROUTE53:
                 await self._swap_route53(step)
             else:
                 await self._swap_rename(step)
@@ -916,15 +923,24 @@ class RecoveryRun:
             return StepStatus.WAITING, f"{done} Tick when done: {', '.join(after)}."
         return StepStatus.DONE, done
 
+    @property
+    def swap_record(self) -> str | None:
+        """The DNS record this recovery's Route53 swap repoints; None: it changes no DNS."""
+        return self.config.dns_record_for(self.request.source)
+
     def _swap_summary(self) -> str:
         result = self.swap_result or {}
+        if result.get("method") == MANUAL_SWAP:
+            return (f"No DNS changed: point the application at {result.get('new_value')} by "
+                    f"hand (no DNS record is configured for {self.request.source}).")
         if result.get("method") == SwapMethod.ROUTE53.value:
             return (f"{result.get('record')} now points at {result.get('new_value')} "
                     f"(was {result.get('old_value') or 'absent'}; kept for rollback).")
         return (f"{self.request.source} renamed to {result.get('retired')}, "
                 f"{self.request.target} renamed to {self.request.source}.")
 
-    async def _swap_route53(self, step: StepState) -> None:
+    async def _new_endpoint(self) -> str:
+        """The restored instance's endpoint address (read again when not known yet)."""
         req = self.request
         instance = self.new_instance
         if instance is None or not instance.endpoint_address:
@@ -932,10 +948,23 @@ class RecoveryRun:
             self.new_instance = instance
         if not instance.endpoint_address:
             raise StepFailed(f"{req.target} has no endpoint yet; wait until it is available.")
+        return instance.endpoint_address
+
+    async def _swap_by_hand(self, step: StepState) -> None:
+        """No DNS record of this source's own: nothing changes in AWS; the engineer points
+        the application at the new endpoint (shown, and journaled)."""
+        endpoint = await self._new_endpoint()
+        self.swap_result = {"method": MANUAL_SWAP, "record": None, "old_value": None,
+                            "new_value": endpoint, "replaced": None}
+        self.journal.append(jr.SWAP_DONE, step=step.key, **self.swap_result)
+
+    async def _swap_route53(self, step: StepState) -> None:
+        req = self.request
+        endpoint = await self._new_endpoint()
         zone_id = await self.ops.hosted_zone_id(self.config.dns.zone)
-        record = self.config.dns.record
-        step.command = self.ops.cli_command("upsert_record", zone_id, record,
-                                            instance.endpoint_address)
+        record = self.swap_record
+        assert record is not None
+        step.command = self.ops.cli_command("upsert_record", zone_id, record, endpoint)
         # The value to roll back to is journaled before the change: a crash between the
         # UPSERT and its record must not lose it.
         old = self._swap_old_value
@@ -944,12 +973,12 @@ class RecoveryRun:
             self._swap_old_value = old
             self.journal.append(jr.SWAP_INTENT, step=step.key, command=step.command,
                                 zone_id=zone_id, record=record, old_value=old)
-        await self.ops.upsert_record(zone_id, record, instance.endpoint_address)
+        await self.ops.upsert_record(zone_id, record, endpoint, source=req.source)
         old = old or None
         replaced = await self._instance_at(old) or req.source
         self.swap_result = {"method": SwapMethod.ROUTE53.value, "zone_id": zone_id,
                             "record": record, "old_value": old,
-                            "new_value": instance.endpoint_address, "replaced": replaced}
+                            "new_value": endpoint, "replaced": replaced}
         self.journal.append(jr.SWAP_DONE, step=step.key, **self.swap_result)
 
     async def _instance_at(self, address: str | None) -> str | None:

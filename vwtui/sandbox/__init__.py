@@ -7,7 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["SCENARIOS", "Sandbox"]
+__all__ = ["SCENARIOS", "STAGING_RECORD", "Sandbox"]
+
+# The staging application's record in the sandbox's zone (the demo's dns.staging_record);
+# production's is the config's dns.record.
+STAGING_RECORD = "db-staging.videowindow.internal."
 
 
 def __getattr__(name: str) -> Any:

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from vwtui.config import Config
+from vwtui.sandbox import STAGING_RECORD
 from vwtui.sandbox.backup import BackupJob, RecoveryPoint, source_of
 from vwtui.sandbox.scenarios import Scenario
 from vwtui.sandbox.state import naive
@@ -483,7 +484,7 @@ class Seeder:
         self.fleet.hosted_zone_id = zone_id
         changes = []
         for record, identifier in ((self.config.dns.record, self.production),
-                                   (f"db-staging.{self.config.dns.zone}", self.staging)):
+                                   (STAGING_RECORD, self.staging)):
             address = self.rds_shim.backend.databases[identifier].address
             changes.append({"Action": "UPSERT", "ResourceRecordSet": {
                 "Name": record, "Type": "CNAME", "TTL": self.config.dns.ttl,

@@ -171,11 +171,13 @@ class RecoveryOps:
                 return str(values[0]["Value"]) if values else None
         return None
 
-    async def upsert_record(self, zone_id: str, record: str, value: str,
+    async def upsert_record(self, zone_id: str, record: str, value: str, *, source: str,
                             ttl: int | None = None) -> str | None:
         """route53:ChangeResourceRecordSets, one CNAME UPSERT; returns the old value (for
-        rollback), None when the record did not exist."""
+        rollback), None when the record did not exist. Refused unless `record` is the one
+        configured for the recovery's `source` (Config.dns_record_for)."""
         guardrails.check_writable(self.config, f"change the DNS record {record}")
+        guardrails.check_record(self.config, record, source)
         old = await self.record_value(zone_id, record)
         await self.aws.call("route53", "ChangeResourceRecordSets", HostedZoneId=zone_id,
                             ChangeBatch={"Comment": "vwtui recovery swap", "Changes": [{
