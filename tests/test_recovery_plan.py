@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from vwtui.config import Config, DnsConfig, InstancesConfig
+from vwtui.config import Config, DatabaseConfig, DnsConfig, InstancesConfig
 from vwtui.model import PitrWindow
 from vwtui.recovery.plan import (
     PlannedStep,
@@ -233,3 +233,13 @@ def test_a_staging_swap_never_names_production_s_record() -> None:
     assert "db.videowindow.internal." not in " ".join(words)
     # Production's plan repoints production's record.
     assert "db.videowindow.internal." in (build_plan(request(), Config())[3].command or "")
+
+
+def test_verify_says_where_it_connects_when_database_host_overrides_the_endpoint() -> None:
+    # A tunnel set in database.host reaches one database, not necessarily the restored one.
+    plain = build_plan(request(), Config())[2]
+    assert plain.key == "verify" and not any("database.host" in n for n in plain.notes)
+    tunnel = Config(database=DatabaseConfig(host="127.0.0.1", port=6543))
+    notes = " ".join(build_plan(request(), tunnel)[2].notes)
+    assert ("Connects to 127.0.0.1:6543 (database.host), not to the endpoint of "
+            "video-window-recovery-202511111200") in notes

@@ -70,6 +70,10 @@ async def test_pitr_recovery_end_to_end_with_route53_swap(env: Env) -> None:
     assert run.verification is not None
     assert run.verification.overall is CheckVerdict.PASS, run.verification.checks
     assert run.verification.reference is ReferenceKind.SOURCE
+    # The test database stands behind every instance (database.host): the step says so.
+    verify = run.step("verify")
+    assert verify is not None and f"(database.host), not to the endpoint of {request.target}" \
+        in verify.detail
     assert env.calls("rds:RestoreDBInstanceToPointInTime") == [
         "rds:RestoreDBInstanceToPointInTime"]
     assert run.rpo_achieved == timedelta(minutes=10)

@@ -267,6 +267,14 @@ def check_request(request: RecoveryRequest) -> None:
         raise RecoveryInputError("Pick a recovery point from the recovery points pane.")
 
 
+def host_override_note(config: Config, target: str) -> str:
+    """Where verify connects when database.host overrides the instance's endpoint."""
+    db = config.database
+    return (f"Connects to {db.host}:{db.port} (database.host), not to the endpoint of "
+            f"{target}: keep it only if it reaches the restored instance; on a bastion inside "
+            f"the VPC, leave it empty.")
+
+
 def no_record_note(source: str) -> str:
     """Why a Route53 swap of `source` changes no DNS."""
     return (f"No DNS record is configured for {source} (production's is dns.record, "
@@ -472,11 +480,13 @@ def build_plan(request: RecoveryRequest, config: Config, *, zone_id: str | None 
                     + cli_wait_available(config, target))
     wait = PlannedStep("wait", f"Wait until {target} is available", estimates["wait"], False,
                        wait_cmd)
+    verify_notes = ["Row counts, newest created_at against the restore point, orphaned "
+                    "records, indexes."]
+    if config.database.host:
+        verify_notes.append(host_override_note(config, target))
     verify = PlannedStep(
         "verify", f"Verify the data of {target} (validation queries)", estimates["verify"],
-        False, None,
-        notes=(("Row counts, newest created_at against the restore point, orphaned records, "
-               "indexes."),))
+        False, None, notes=tuple(verify_notes))
     swap = _swap_step(request, config, estimates["swap"], zone_id, new_endpoint, now)
     old = replaced or _replaced(request, now)
     cleanup = PlannedStep(

@@ -41,6 +41,7 @@ from vwtui.recovery.plan import (
     build_plan,
     check_request,
     check_restore_time,
+    host_override_note,
     name_stamp,
     no_record_note,
     restore_job_metadata,
@@ -872,11 +873,14 @@ class RecoveryRun:
         self.verification = judge(report, restore_point=self.restore_point,
                                   reference=reference, reference_kind=kind)
         summary = self.verification.summary()
+        where = ""
+        if self.config.database.host:  # say where the figures were read
+            where = f" · {host_override_note(self.config, req.target)}"
         if not self.verification.passed:
             failed = "; ".join(f"{c.title}: {c.detail}" for c in self.verification.failures)
-            raise StepFailed(f"Validation failed: {failed}",
+            raise StepFailed(f"Validation failed: {failed}{where}",
                              ts.verify_failed(self.config, req.target))
-        return StepStatus.DONE, summary
+        return StepStatus.DONE, summary + where
 
     async def _reference(self) -> tuple[Baseline | None, ReferenceKind]:
         """The source's figures when it is reachable (recorded as the new baseline), else the
