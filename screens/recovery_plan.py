@@ -28,6 +28,7 @@ from vwtui.errors import VwtuiError
 from vwtui.model import utcnow
 from vwtui.recovery.clock import format_duration
 from vwtui.recovery.plan import (
+    READ_ONLY_PLAN,
     RENAME_WARNING,
     PlannedStep,
     RecoveryInputError,
@@ -240,6 +241,12 @@ class PlanScreen(Screen[None]):
 
     def action_confirm(self) -> None:
         if not self._ready():
+            return
+        if self.config.ui.read_only and self.request.scenario is not Scenario.CROSS_REGION:
+            # The service layer would refuse the restore; say so before a run (and its RTO
+            # clock) is started for nothing.
+            self.notify(READ_ONLY_PLAN, title="Read-only session", severity="error",
+                        markup=False)
             return
         request = dataclasses.replace(self.request, dry_run=False)
         question = (f"Run {request.scenario.label} for real?")

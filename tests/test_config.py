@@ -177,3 +177,10 @@ def test_global_options_work_before_or_after_the_command(tmp_path: Path) -> None
     assert (demo.staging, demo.read_only, demo.scenario) == (True, True, "stale-backups")
     demo = parser.parse_args(["--staging", "demo"])
     assert (demo.staging, demo.read_only) == (True, False)
+
+
+def test_read_only_flag_makes_a_read_only_config_and_never_unmakes_one() -> None:
+    assert config_mod.Config().with_read_only(True).ui.read_only
+    assert not config_mod.Config().with_read_only(False).ui.read_only
+    locked = config_mod.Config(ui=config_mod.UiConfig(read_only=True))
+    assert locked.with_read_only(False).ui.read_only  # the config's own setting stands

@@ -535,6 +535,33 @@ async def test_plan_refuses_a_new_identifier_that_already_exists(recovery_env: S
     assert env.sandbox.calls("rds:Restore*") == []
 
 
+async def test_a_read_only_session_can_only_run_the_plan_dry(recovery_env: Start) -> None:
+    env = recovery_env()
+    env.config = env.config.with_read_only(True)
+    _, latest = env.window()
+    app = env.app()
+    async with app.run_test(size=SIZE) as pilot:
+        assert "READ-ONLY" in screen_text(app)  # the context bar, on every screen
+        await open_chooser(pilot)
+        await paste(pilot, "#incident", iso(latest))
+        await paste(pilot, "#restore-time", iso(latest))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, PlanScreen), "the plan")
+        plan = app.screen
+        assert isinstance(plan, PlanScreen)
+        await wait_until(pilot, lambda: plan.discovery is not None, "discovery")
+        assert "the plan can only run dry (d)" in " ".join(screen_text(app).split())
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.screen is plan and app.recovery.runs == []  # no run, no RTO clock
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunScreen), "the dry run")
+        run = run_screen(app).run
+        await wait_until(pilot, lambda: run.finished, "the dry run to finish")
+        assert run.dry_run
+    assert env.sandbox.calls("rds:Restore*") == []
+
+
 # ---- the run screen follows the engineer -----------------------------------------------------
 
 

@@ -7,7 +7,6 @@ when chosen, so `vwtui --help` stays fast and the console's first frame waits fo
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from collections.abc import Sequence
 
@@ -119,9 +118,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_demo(args)
     from vwtui import config as config_mod
 
-    config = config_mod.load(args.config)
-    if args.read_only:
-        config = config.replace(ui=dataclasses.replace(config.ui, read_only=True))
+    config = config_mod.load(args.config).with_read_only(args.read_only)
     if command == "checklist":
         from vwtui.checklist import run_checklist
 

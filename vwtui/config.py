@@ -124,6 +124,12 @@ class Config:
         """The production source and anything listed in `protected` are never destroyed."""
         return identifier in self.instances.protected or identifier == self.instances.production
 
+    def with_read_only(self, read_only: bool) -> Config:
+        """This config, read-only when `read_only` (--read-only); unchanged otherwise."""
+        if not read_only:
+            return self
+        return self.replace(ui=dataclasses.replace(self.ui, read_only=True))
+
     def dns_record_for(self, source: str) -> str | None:
         """The DNS record a recovery of `source` may repoint: production's record for
         production, the staging record for staging; None for anything else, or when unset

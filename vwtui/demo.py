@@ -123,7 +123,8 @@ def run_demo(args: argparse.Namespace) -> int:
     with _exit_on_hangup(), \
             sandbox_environment(args.scenario, args.restore_seconds, say) as config:
         # The sandbox's own config and credentials; --staging and --read-only are the user's.
+        read_only = bool(getattr(args, "read_only", False))
         console_args = argparse.Namespace(profile=None, region=None, config=None,
                                           staging=getattr(args, "staging", False),
-                                          read_only=getattr(args, "read_only", False))
-        return run_console(config, console_args)
+                                          read_only=read_only)
+        return run_console(config.with_read_only(read_only), console_args)

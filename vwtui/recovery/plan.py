@@ -167,6 +167,9 @@ SWAP_CHECKLIST_AFTER: tuple[tuple[str, str], ...] = (
     ("resume", "Resume application"),
 )
 
+READ_ONLY_PLAN = ("This session is read-only (--read-only or ui.read_only): nothing can be "
+                  "changed, so the plan can only run dry (d).")
+
 RENAME_WARNING = ("Renaming changes the instance's endpoint; DNS takes minutes to follow. "
                   "A Route53 UPSERT is the quick swap.")
 
@@ -287,6 +290,8 @@ def plan_warnings(request: RecoveryRequest, config: Config) -> tuple[str, ...]:
     warnings: list[str] = []
     if request.scenario is Scenario.CROSS_REGION:
         return ()
+    if config.ui.read_only:
+        warnings.append(READ_ONLY_PLAN)
     if request.swap is SwapMethod.ROUTE53 and config.dns_record_for(request.source) is None:
         warnings.append(no_record_note(request.source))
     if request.swap is SwapMethod.RENAME:
