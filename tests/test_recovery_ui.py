@@ -364,13 +364,23 @@ async def test_aws_backup_restore_end_to_end(recovery_env: Start) -> None:
 # ---- failure ---------------------------------------------------------------------------------
 
 
-async def start_pitr(pilot: Any, env: RecoveryEnv) -> Any:
-    """Scenario 1 to the latest restorable time, confirmed; the run."""
+async def pitr_plan(pilot: Any, env: RecoveryEnv) -> PlanScreen:
+    """Scenario 1 to the latest restorable time: its plan, discovery done, not confirmed."""
     _, latest = env.window()
     await open_chooser(pilot)
     await paste(pilot, "#incident", iso(latest))
     await paste(pilot, "#restore-time", iso(latest))
     await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, PlanScreen), "the plan")
+    plan = pilot.app.screen
+    assert isinstance(plan, PlanScreen)
+    await wait_until(pilot, lambda: plan.discovery is not None, "discovery")
+    return plan
+
+
+async def start_pitr(pilot: Any, env: RecoveryEnv) -> Any:
+    """Scenario 1 to the latest restorable time, confirmed; the run."""
+    await pitr_plan(pilot, env)
     await confirm_plan(pilot)
     return run_screen(pilot.app).run
 
@@ -432,17 +442,10 @@ async def test_failed_wait_shows_troubleshooting_and_offers_retry_skip_abort(
 
 async def test_dry_run_walks_the_whole_plan_and_changes_nothing(recovery_env: Start) -> None:
     env = recovery_env()
-    _, latest = env.window()
     seeded = len(env.sandbox.calls())  # the seed's own calls come first in the log
     app = env.app()
     async with app.run_test(size=SIZE) as pilot:
-        await open_chooser(pilot)
-        await paste(pilot, "#incident", iso(latest))
-        await paste(pilot, "#restore-time", iso(latest))
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, PlanScreen), "the plan")
-        await wait_until(pilot, lambda: isinstance(app.screen, PlanScreen)
-                         and app.screen.discovery is not None, "discovery")
+        await pitr_plan(pilot, env)
         await pilot.press("d")
         await wait_until(pilot, lambda: isinstance(app.screen, RunScreen), "the run screen")
         run = run_screen(app).run
@@ -515,17 +518,9 @@ async def test_plan_refuses_a_new_identifier_that_already_exists(recovery_env: S
     env.client("rds").create_db_instance(
         DBInstanceIdentifier=taken, DBInstanceClass="db.t3.micro", Engine="postgres",
         MasterUsername="postgres", MasterUserPassword="not-a-secret-1", AllocatedStorage=20)
-    _, latest = env.window()
     app = env.app(clock=lambda: NOW)
     async with app.run_test(size=SIZE) as pilot:
-        await open_chooser(pilot)
-        await paste(pilot, "#incident", iso(latest))
-        await paste(pilot, "#restore-time", iso(latest))
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, PlanScreen), "the plan")
-        plan = app.screen
-        assert isinstance(plan, PlanScreen)
-        await wait_until(pilot, lambda: plan.discovery is not None, "discovery")
+        plan = await pitr_plan(pilot, env)
         text = screen_text(app)
         assert f"New {taken} ✗ taken" in text and f"! {taken} already exists" in text
         await pilot.press("c")
@@ -538,18 +533,10 @@ async def test_plan_refuses_a_new_identifier_that_already_exists(recovery_env: S
 async def test_a_read_only_session_can_only_run_the_plan_dry(recovery_env: Start) -> None:
     env = recovery_env()
     env.config = env.config.with_read_only(True)
-    _, latest = env.window()
     app = env.app()
     async with app.run_test(size=SIZE) as pilot:
         assert "READ-ONLY" in screen_text(app)  # the context bar, on every screen
-        await open_chooser(pilot)
-        await paste(pilot, "#incident", iso(latest))
-        await paste(pilot, "#restore-time", iso(latest))
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, PlanScreen), "the plan")
-        plan = app.screen
-        assert isinstance(plan, PlanScreen)
-        await wait_until(pilot, lambda: plan.discovery is not None, "discovery")
+        plan = await pitr_plan(pilot, env)
         assert "the plan can only run dry (d)" in " ".join(screen_text(app).split())
         await pilot.press("c")
         await pilot.pause()
