@@ -256,7 +256,8 @@ class RecoveryManager:
                 self.app.push_screen(TypedConfirm(
                     f"Delete {candidates[0]}?",
                     f"rds:DeleteDBInstance on {candidates[0]}, created by this run. A final "
-                    f"snapshot is taken first.", candidates[0]), cleaned)
+                    f"snapshot is taken first (none of a failed or incompatible instance: "
+                    f"AWS allows none).", candidates[0]), cleaned)
             else:
                 abort_plain()
 

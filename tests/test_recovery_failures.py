@@ -4,6 +4,7 @@ engineer (retry, skip with a reason, abort with cleanup)."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 
 import pytest
@@ -186,3 +187,61 @@ async def test_unreachable_database_at_verify_gets_connection_troubleshooting(en
     assert "failed validation" not in help_.title
     assert not any("Data corruption" in c for c in help_.causes)
     assert any("retry verify" in r for r in help_.resolution)
+
+
+async def test_abort_after_the_swap_never_deletes_the_instance_now_in_service(
+        env: Env) -> None:
+    # Production restored and swapped: the record points at the new instance. An abort at
+    # cleanup must not offer it, and the service layer refuses it if asked anyway.
+    request = await env.pitr_request()
+    run = await env.start(request)
+    await run.run_until_blocked()
+    run.tick("maintenance")
+    run.tick("stop-connections")
+    await run.run_step()
+    assert run.swap_result is not None and run.serving == {request.target}
+    assert run.cleanup_candidates() == []
+    with pytest.raises(GuardrailError, match="the swap made it the database the application"):
+        await env.ops.delete_instance(request.target, owned=run.owned,
+                                      typed_confirmation=request.target, serving=run.serving)
+    assert await run.abort(cleanup=True, typed_confirmation=request.target) == []
+    assert env.calls("rds:DeleteDBInstance") == []
+    assert await env.aws.instance_exists(request.target)
+
+
+async def test_a_record_already_at_the_new_endpoint_never_makes_the_target_the_replaced(
+        env: Env) -> None:
+    # Someone ran the plan's UPSERT by hand before g: the "old" value is the new endpoint.
+    request = await env.pitr_request()
+    run = await env.start(request)
+    await run.run_until_blocked()
+    new = await env.aws.instance(request.target)
+    zone = await env.ops.hosted_zone_id(env.config.dns.zone)
+    assert new.endpoint_address is not None
+    await env.ops.upsert_record(zone, env.config.dns.record, new.endpoint_address,
+                                source="video-window")
+    run.tick("maintenance")
+    run.tick("stop-connections")
+    await run.run_step()
+    assert run.replaced == "video-window"  # the source (protected), never the target
+    run.tick("resume")
+    await run.run_step()
+    with pytest.raises(GuardrailError):
+        await run.confirm_cleanup(request.target)
+    assert env.calls("rds:DeleteDBInstance") == []
+
+
+async def test_abort_deletes_an_incompatible_instance_without_the_final_snapshot_aws_refuses(
+        slow_env: Env) -> None:
+    env = slow_env
+    run = await env.start(await env.pitr_request())
+    await run.run_step()
+    target = run.request.target
+    env.sandbox.set_instance_status(target, "incompatible-network", "no free IP addresses")
+    await run.run_until_blocked()
+    assert_stopped_at(run, "wait")
+    assert await run.abort(cleanup=True, typed_confirmation=target) == [target]
+    assert [s for s in await env.aws.snapshots(target) if s.snapshot_type == "manual"] == []
+    events = [json.loads(line) for line in run.journal_path.read_text().splitlines()]
+    deletes = [e for e in events if e["event"] == jr.DELETE_ISSUED]
+    assert [(e["identifier"], e["final_snapshot"]) for e in deletes] == [(target, None)]

@@ -89,6 +89,22 @@ def test_a_torn_last_line_is_ignored(tmp_path: Path) -> None:
     assert run.steps["restore"].outcome == "running"
 
 
+def test_a_resumed_journal_drops_its_torn_line_and_stays_resumable(tmp_path: Path) -> None:
+    # Killed mid-write, then resumed: what is appended must not glue onto the torn fragment
+    # (the file would no longer load, and the run would vanish from the resume offer).
+    journal = new_journal(tmp_path)
+    journal.append(jr.STEP_START, step="restore")
+    with journal.path.open("a") as handle:
+        handle.write('{"time": "2025-11-11T12:')
+    resumed = jr.Journal.open(journal.path)
+    resumed.append(jr.RUN_RESUME)
+    resumed.append(jr.STEP_END, step="restore", outcome="done")
+    run = jr.load_run(journal.path)
+    assert run.steps["restore"].outcome == "done"
+    assert [r.run_id for r in jr.unfinished_runs(tmp_path)] == ["run-1"]
+    assert all(json.loads(line) for line in journal.path.read_text().splitlines())
+
+
 def test_a_file_that_is_not_a_journal_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "x.jsonl"
     path.write_text('{"event": "step-start"}\n')

@@ -62,12 +62,23 @@ def check_confirmation(identifier: str, typed: str | None, action: str) -> None:
             f"identifier. Type {identifier} exactly to confirm.")
 
 
+def check_not_serving(identifier: str, serving: Collection[str], action: str) -> None:
+    """The instance a swap put in service (the application now uses it) is never deleted by
+    the run that swapped it, not even on abort."""
+    if identifier in serving:
+        raise GuardrailError(
+            f"Refused to {action} {identifier}: the swap made it the database the application "
+            f"uses. Swap back first (the journal keeps the old value), or delete it by hand.")
+
+
 def check_delete(config: Config, identifier: str, *, owned: Collection[str],
-                 typed_confirmation: str | None) -> None:
-    """Everything a delete must pass, in order: writable, not protected, owned, confirmed."""
+                 typed_confirmation: str | None, serving: Collection[str] = ()) -> None:
+    """Everything a delete must pass, in order: writable, not protected, not in service,
+    owned, confirmed."""
     action = "delete"
     check_writable(config, action)
     check_not_protected(config, identifier, action)
+    check_not_serving(identifier, serving, action)
     check_owned(identifier, owned, action)
     check_confirmation(identifier, typed_confirmation, action)
 

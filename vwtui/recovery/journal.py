@@ -99,7 +99,9 @@ class Journal:
 
     @classmethod
     def open(cls, path: Path) -> Journal:
-        """An existing journal, to append to (resume)."""
+        """An existing journal, to append to (resume). A torn last line (a kill mid-write) is
+        cut off first: appended to, it would make the file unreadable, and the run lost."""
+        _drop_torn_tail(path)
         record = load_run(path)
         journal = cls(path, record.run_id)
         journal.caller_arn = record.caller_arn
@@ -184,6 +186,20 @@ class RunRecord:
             if self.steps[key].outcome not in ("done", "skipped"):
                 return key
         return None
+
+
+def _drop_torn_tail(path: Path) -> None:
+    """Cut a journal back to its last complete line (one ending in a newline)."""
+    try:
+        with path.open("r+b") as handle:
+            data = handle.read()
+            if not data or data.endswith(b"\n"):
+                return
+            handle.truncate(data.rfind(b"\n") + 1)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        raise JournalError(f"Cannot repair the journal {path} ({exc.strerror}).") from None
 
 
 def load_run(path: Path) -> RunRecord:

@@ -312,6 +312,17 @@ class RecoveryRun:
         return frozenset(self.created) | frozenset(self.renamed.values())
 
     @property
+    def serving(self) -> frozenset[str]:
+        """The instance the swap put in service (none before the swap): the restored one,
+        under its own name after a Route53 or by-hand swap, under the source's after a rename.
+        Never deleted by this run."""
+        if self.swap_result is None:
+            return frozenset()
+        if self.request.swap is SwapMethod.RENAME:
+            return frozenset({self.request.source})
+        return frozenset({self.request.target})
+
+    @property
     def current(self) -> StepState | None:
         """The first step not done or skipped (None once every step is)."""
         return next((s for s in self.steps if not s.status.finished), None)
@@ -529,7 +540,7 @@ class RecoveryRun:
             for identifier in self.cleanup_candidates():
                 final = await self.ops.delete_instance(
                     identifier, owned=self.owned, typed_confirmation=typed_confirmation,
-                    skip_final_snapshot=skip_final_snapshot)
+                    skip_final_snapshot=skip_final_snapshot, serving=self.serving)
                 self.deleted.append(identifier)
                 deleted.append(identifier)
                 self.journal.append(jr.DELETE_ISSUED, identifier=identifier,
@@ -543,9 +554,10 @@ class RecoveryRun:
 
     def cleanup_candidates(self) -> list[str]:
         """What an abort with cleanup would delete: instances this run created that exist
-        under their own name and were not deleted (a renamed-in recovery instance is kept)."""
-        renamed_away = set(self.renamed)
-        return [i for i in self.created if i not in renamed_away and i not in self.deleted]
+        under their own name, were not deleted, and are not in service after the swap (a
+        renamed-in recovery instance is kept, and so is one a DNS record now points at)."""
+        keep = set(self.renamed) | self.serving | set(self.deleted)
+        return [i for i in self.created if i not in keep]
 
     def _finish(self, outcome: str, **fields: Any) -> None:
         if self.finished:
@@ -598,7 +610,7 @@ class RecoveryRun:
             try:
                 final = await self.ops.delete_instance(
                     identifier, owned=self.owned, typed_confirmation=typed_confirmation,
-                    skip_final_snapshot=skip_final_snapshot)
+                    skip_final_snapshot=skip_final_snapshot, serving=self.serving)
             except GuardrailError as exc:
                 step.error = exc.message
                 self.journal.append(jr.STEP_END, step=step.key, outcome="waiting",
@@ -979,7 +991,11 @@ class RecoveryRun:
                                 zone_id=zone_id, record=record, old_value=old)
         await self.ops.upsert_record(zone_id, record, endpoint, source=req.source)
         old = old or None
-        replaced = await self._instance_at(old) or req.source
+        # What the record pointed at before: never this run's own target (the record may
+        # already have held the new endpoint, e.g. UPSERTed by hand from the plan's command).
+        replaced = await self._instance_at(old)
+        if replaced is None or replaced == req.target:
+            replaced = req.source
         self.swap_result = {"method": SwapMethod.ROUTE53.value, "zone_id": zone_id,
                             "record": record, "old_value": old,
                             "new_value": endpoint, "replaced": replaced}

@@ -72,6 +72,9 @@ class CrossRegionStatus:
         return tuple(out)
 
 
+# Instance states in which RDS deletes only with SkipFinalSnapshot (its DeleteDBInstance docs).
+NO_FINAL_SNAPSHOT = frozenset({"failed", "incompatible-restore", "incompatible-network"})
+
 class RecoveryOps:
     """Mutating RDS, AWS Backup and Route53 calls of a recovery, with their guardrails."""
 
@@ -192,12 +195,18 @@ class RecoveryOps:
 
     async def delete_instance(self, identifier: str, *, owned: Collection[str],
                               typed_confirmation: str | None,
-                              skip_final_snapshot: bool = False) -> str | None:
+                              skip_final_snapshot: bool = False,
+                              serving: Collection[str] = ()) -> str | None:
         """rds:DeleteDBInstance. Only an instance the run created or renamed (`owned`), never a
-        protected one, and only when `typed_confirmation` is its identifier. Takes a final
-        snapshot unless `skip_final_snapshot`; returns its identifier."""
+        protected one nor one its swap put in service (`serving`), and only when
+        `typed_confirmation` is its identifier. Takes a final snapshot unless
+        `skip_final_snapshot`; returns its identifier."""
         guardrails.check_delete(self.config, identifier, owned=owned,
-                                typed_confirmation=typed_confirmation)
+                                typed_confirmation=typed_confirmation, serving=serving)
+        if not skip_final_snapshot:
+            current = await self.instance_or_none(identifier)
+            # AWS deletes an instance in these states only without a final snapshot.
+            skip_final_snapshot = current is not None and current.status in NO_FINAL_SNAPSHOT
         final = None if skip_final_snapshot else plan.final_snapshot_identifier(
             identifier, self._now())
         params: dict[str, Any] = {"DBInstanceIdentifier": identifier,
