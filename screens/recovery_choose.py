@@ -304,9 +304,17 @@ class ChooseScreen(Screen[None]):
         instances = self.config.instances
         self.source = instances.staging if self.source == instances.production \
             else instances.production
+        # Nothing of the other source may stay pickable while this one is read.
+        self.loaded = False
         self.window = None
+        self.snapshots, self.points, self.source_arn = [], [], ""
+        self.snapshots_error = self.points_error = None
         self.preselect = Preselection()
         self.query_one("#window", Static).update("⟳ reading the PITR window…")
+        for table_id in ("#snapshots", "#points"):
+            table = self.query_one(table_id, DataTable)
+            table.clear()
+            table.add_row(*[""] * (len(table.columns) - 1), Text(f"⟳ reading {self.source}…"))
         self.load_source()
 
     @on(events.DescendantFocus)
@@ -356,6 +364,9 @@ class ChooseScreen(Screen[None]):
 
     def build_request(self) -> tuple[RecoveryRequest, dict[str, object]]:
         """The request the inputs amount to; RecoveryInputError with the reason if refused."""
+        if not self.loaded:
+            raise RecoveryInputError(f"Still reading what can restore {self.source} from AWS; "
+                                     f"a moment.")
         now = self.now()
         incident = self._incident()
         common: dict[str, Any] = {

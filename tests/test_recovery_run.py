@@ -204,7 +204,8 @@ async def test_dry_run_walks_the_whole_plan_without_changing_anything(
         request = RecoveryRequest(scenario, "video-window", target,
                                   snapshot_id=snaps[0].identifier, dry_run=True)
     else:
-        points = await env.aws.recovery_points(env.config.backup.vault)
+        points = [p for p in await env.aws.recovery_points(env.config.backup.vault)
+                  if p.resource_arn.endswith(":db:video-window")]
         request = RecoveryRequest(scenario, "video-window", target,
                                   recovery_point_arn=points[0].arn, dry_run=True)
     run = await env.start(request)
@@ -343,3 +344,28 @@ async def test_a_staging_drill_with_its_own_record_repoints_only_that_one(env: E
     assert await env.ops.record_value(zone, staging_record) == new.endpoint_address
     assert await env.ops.record_value(zone, env.config.dns.record) == production_value
     assert run.swap_result is not None and run.swap_result["record"] == staging_record
+
+
+async def test_a_snapshot_of_another_instance_fails_the_restore_before_anything_is_issued(
+        env: Env) -> None:
+    # A staging snapshot picked for a production recovery (a list left over from a switch):
+    # the swap would put staging's data behind production's record.
+    staging_snapshot = await fresh_snapshot(env, "video-window-staging")
+    run = await env.start(RecoveryRequest(Scenario.SNAPSHOT, "video-window",
+                                          target_identifier(utcnow()),
+                                          snapshot_id=staging_snapshot))
+    step = await run.run_until_blocked()
+    assert step is not None and step.key == "restore" and step.status is StepStatus.FAILED
+    assert step.error is not None and "of video-window-staging, not of video-window" in step.error
+    assert env.restore_calls() == []
+
+
+async def test_a_recovery_point_of_another_instance_fails_the_restore(env: Env) -> None:
+    staging_point = await fresh_recovery_point(env, "video-window-staging")
+    run = await env.start(RecoveryRequest(Scenario.AWS_BACKUP, "video-window",
+                                          target_identifier(utcnow()),
+                                          recovery_point_arn=staging_point))
+    step = await run.run_until_blocked()
+    assert step is not None and step.key == "restore" and step.status is StepStatus.FAILED
+    assert step.error is not None and "not of video-window;" in step.error
+    assert env.restore_calls() == []

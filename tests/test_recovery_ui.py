@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, timedelta
 from typing import Any
 
+import pytest
 from recovery_ui_env import (  # noqa: F401
     NOW,
     SIZE,
@@ -33,7 +34,7 @@ from vwtui.screens.recovery_confirm import ReasonPrompt, TypedConfirm, YesNo
 from vwtui.screens.recovery_plan import PlanScreen
 from vwtui.screens.recovery_run import RunScreen
 
-from vwtui.recovery.plan import Scenario
+from vwtui.recovery.plan import RecoveryInputError, Scenario
 from vwtui.recovery.state import StepStatus
 
 Start = Callable[..., RecoveryEnv]
@@ -228,6 +229,24 @@ async def test_chooser_with_the_vault_denied_still_offers_snapshots_and_says_why
         selected = choose.selected_snapshot()
         assert selected is not None and selected.identifier == choose.snapshots[0].identifier
     assert env.sandbox.calls("rds:Restore*") == []
+
+
+async def test_switching_source_leaves_nothing_of_the_other_one_to_pick(
+        recovery_env: Start) -> None:
+    env = recovery_env()
+    app = env.app()
+    async with app.run_test(size=SIZE) as pilot:
+        choose = await open_chooser(pilot)
+        await pilot.press("2")
+        await pilot.pause()
+        assert choose.selected_snapshot() is not None  # production's, loaded
+        choose.action_switch_source()  # e: staging; its lists are not read yet
+        assert choose.source == "video-window-staging" and choose.snapshots == []
+        with pytest.raises(RecoveryInputError, match="Still reading"):
+            choose.build_request()
+        await wait_until(pilot, lambda: choose.loaded, "staging's lists")
+        selected = choose.selected_snapshot()
+        assert selected is not None and selected.instance_identifier == "video-window-staging"
 
 
 # ---- scenario 2 ------------------------------------------------------------------------------

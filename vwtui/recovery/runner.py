@@ -695,6 +695,10 @@ class RecoveryRun:
         elif req.scenario is Scenario.SNAPSHOT:
             assert req.snapshot_id is not None
             snapshot = await self.aws.snapshot(req.snapshot_id)
+            if snapshot.instance_identifier != req.source:
+                raise StepFailed(f"Snapshot {snapshot.identifier} is of "
+                                 f"{snapshot.instance_identifier}, not of {req.source}; pick "
+                                 f"one of {req.source}.")
             if snapshot.status != "available":
                 raise StepFailed(f"Snapshot {snapshot.identifier} is {snapshot.status}, not "
                                  f"available; pick another one.")
@@ -707,6 +711,9 @@ class RecoveryRun:
                 raise StepFailed(f"Recovery point {req.recovery_point_arn} was not found in "
                                  f"{vault} (deleted, expired, or in another vault); pick "
                                  f"another one.")
+            if not point.resource_arn.endswith(f":db:{req.source}"):
+                raise StepFailed(f"Recovery point {point.arn} is of {point.resource_arn}, not "
+                                 f"of {req.source}; pick one of {req.source}.")
             if point.status != "COMPLETED":
                 raise StepFailed(f"Recovery point {point.arn} is {point.status}, not "
                                  f"COMPLETED; pick another one.")
