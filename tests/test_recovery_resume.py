@@ -109,13 +109,18 @@ async def test_restore_issued_but_not_journaled_is_adopted_not_reissued(env: Env
     assert resumed.step("verify").status is StepStatus.DONE  # type: ignore[union-attr]
 
 
+async def _backup_request(env: Env, source: str = "video-window") -> RecoveryRequest:
+    points = await env.aws.recovery_points(env.config.backup.vault)
+    instance = await env.aws.instance(source)
+    point = next(p for p in points if p.resource_arn == instance.arn)
+    return RecoveryRequest(Scenario.AWS_BACKUP, source, target_identifier(utcnow()),
+                           recovery_point_arn=point.arn)
+
+
 async def test_known_restore_job_is_described_not_started_again(slow_env: Env) -> None:
     env = slow_env
-    points = await env.aws.recovery_points(env.config.backup.vault)
-    production = await env.aws.instance("video-window")
-    point = next(p for p in points if p.resource_arn == production.arn)
-    request = RecoveryRequest(Scenario.AWS_BACKUP, "video-window", target_identifier(utcnow()),
-                              recovery_point_arn=point.arn)
+    request = await _backup_request(env)
+    assert request.recovery_point_arn is not None
     run = await env.start(request)
     await run.run_step()
     job_id = run.restore_job_id
@@ -130,25 +135,6 @@ async def test_known_restore_job_is_described_not_started_again(slow_env: Env) -
     assert job_id in (step.error or "")
     assert env.calls("backup:StartRestoreJob") == ["backup:StartRestoreJob"]
     assert env.calls("backup:DescribeRestoreJob")
-
-
-async def test_restore_job_started_but_not_journaled_is_found_in_aws(slow_env: Env) -> None:
-    env = slow_env
-    points = await env.aws.recovery_points(env.config.backup.vault)
-    production = await env.aws.instance("video-window")
-    point = next(p for p in points if p.resource_arn == production.arn)
-    request = RecoveryRequest(Scenario.AWS_BACKUP, "video-window", target_identifier(utcnow()),
-                              recovery_point_arn=point.arn)
-    run = await env.start(request)
-    run.journal.append(jr.STEP_START, step="restore")
-    from vwtui.recovery.plan import restore_job_metadata
-    job_id = await env.ops.start_restore_job(
-        point.arn, restore_job_metadata(request.target, "db.t3.micro", None, ()))
-    resumed = await env.resume(run.journal_path)
-    step = await resumed.run_step()
-    assert step is not None and step.status is StepStatus.DONE, step
-    assert resumed.restore_job_id == job_id
-    assert env.calls("backup:StartRestoreJob") == ["backup:StartRestoreJob"]
 
 
 async def test_done_steps_and_ticks_stay_done_after_resume(env: Env) -> None:
@@ -193,3 +179,44 @@ async def test_route53_rollback_value_survives_a_crash_during_the_swap(env: Env)
     assert resumed.swap_result is not None
     assert resumed.swap_result["old_value"] == production.endpoint_address
     assert resumed.replaced == "video-window"
+
+
+async def test_a_resume_never_adopts_another_restore_job_running_in_the_account(
+        slow_env: Env) -> None:
+    # A staging drill's restore job runs in the account while production's run resumes: it
+    # is not this run's, so this run starts its own (and follows that one).
+    env = slow_env
+    from vwtui.recovery.plan import restore_job_metadata
+    drill = await _backup_request(env, "video-window-staging")
+    assert drill.recovery_point_arn is not None
+    foreign = await env.ops.start_restore_job(
+        drill.recovery_point_arn, restore_job_metadata("someone-elses-drill", None, None, ()))
+    run = await env.start(await _backup_request(env))
+    run.journal.append(jr.STEP_START, step="restore")  # killed before StartRestoreJob
+    resumed = await env.resume(run.journal_path)
+    step = await resumed.run_step()
+    assert step is not None and step.status is StepStatus.DONE, step
+    assert resumed.restore_job_id is not None and resumed.restore_job_id != foreign
+    assert len(env.calls("backup:StartRestoreJob")) == 2  # the drill's, then ours
+
+
+@pytest.mark.parametrize("then", [None, "interrupted"])
+async def test_a_restore_job_aws_accepted_before_vwtui_stopped_is_not_started_again(
+        slow_env: Env, then: str | None) -> None:
+    # Killed before the journal knew (None), or quit mid-step ("interrupted"): the job AWS
+    # had accepted is found and followed.
+    env = slow_env
+    from vwtui.recovery.plan import restore_job_metadata
+    request = await _backup_request(env)
+    assert request.recovery_point_arn is not None
+    run = await env.start(request)
+    run.journal.append(jr.STEP_START, step="restore")
+    job_id = await env.ops.start_restore_job(
+        request.recovery_point_arn, restore_job_metadata(request.target, None, None, ()))
+    if then is not None:
+        run.journal.append(jr.STEP_END, step="restore", outcome=then, detail="vwtui was quit")
+    resumed = await env.resume(run.journal_path)
+    step = await resumed.run_step()
+    assert step is not None and step.status is StepStatus.DONE, step
+    assert resumed.restore_job_id == job_id
+    assert env.calls("backup:StartRestoreJob") == ["backup:StartRestoreJob"]

@@ -178,6 +178,7 @@ class RestoreJob:
     status_message: str | None
     created: datetime | None
     completed: datetime | None
+    recovery_point_arn: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

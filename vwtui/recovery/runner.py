@@ -272,7 +272,9 @@ class RecoveryRun:
                 step.ended_at = saved.ended_at
             # running / waiting / interrupted: pending again, its start kept; run_step decides
             # from what AWS says (never issuing anything twice).
-            if step.key == "restore" and saved.outcome in ("running", "failed"):
+            if step.key == "restore" and saved.outcome in ("running", "failed",
+                                                           "interrupted"):
+                # The request may have reached AWS before vwtui stopped.
                 self._resumed_restore_attempt = True
         self.created = list(record.created)
         self.renamed = dict(record.renamed)
@@ -501,6 +503,10 @@ class RecoveryRun:
         if step is None or step.status is not StepStatus.FAILED:
             raise RecoveryStateError("There is no failed step to retry.")
         step.status = StepStatus.PENDING
+        if step.key == "restore":
+            # The failed attempt may have reached AWS (an answer lost to a timeout): look for
+            # what it started before asking again.
+            self._resumed_restore_attempt = True
         self.journal.append(jr.STEP_END, step=step.key, outcome="retry")
         return await self.run_step()
 
@@ -779,7 +785,7 @@ class RecoveryRun:
         if self.dry_run:
             return StepStatus.DONE, f"Dry run: not issued. Would run: {step.command}"
         if self._resumed_restore_attempt:
-            found = await self._find_started_job(step)
+            found = await self._find_started_job(step, req)
             if found is not None:
                 self._record_issued(created=[req.target], job_id=found, adopted=True)
                 return StepStatus.DONE, (f"Restore job {found} was started before the restart; "
@@ -788,9 +794,11 @@ class RecoveryRun:
         self._record_issued(created=[req.target], job_id=job_id)
         return StepStatus.DONE, f"Restore job {job_id} started for {req.target}."
 
-    async def _find_started_job(self, step: StepState) -> str | None:
-        """A restore job of this recovery point started since the step began (ListRestoreJobs);
-        fail closed when AWS cannot say."""
+    async def _find_started_job(self, step: StepState, req: RecoveryRequest) -> str | None:
+        """This run's restore job, if an earlier attempt started one (ListRestoreJobs): of
+        this recovery point, since the step began, creating this target when AWS says what
+        it creates. Another restore running in the account is never taken for ours; fail
+        closed when AWS cannot say, or when more than one job could be ours."""
         since = (step.started_at or self.clock.started_at) - timedelta(minutes=2)
         try:
             jobs = await self.ops.restore_jobs_since(since)
@@ -800,8 +808,17 @@ class RecoveryRun:
                 f"started it ({exc.message}). Check `aws backup list-restore-jobs`; skip this "
                 f"step with the job id as reason if one runs, or retry to start one.") from None
         ours = [j for j in jobs if (j.created or since) >= since
-                and j.status not in ("FAILED", "ABORTED")]
-        return ours[0].job_id if len(ours) == 1 else None
+                and j.status not in ("FAILED", "ABORTED")
+                and j.recovery_point_arn == req.recovery_point_arn
+                and (j.created_resource_arn is None
+                     or j.created_resource_arn.endswith(f":db:{req.target}"))]
+        if len(ours) > 1:
+            ids = ", ".join(j.job_id for j in ours)
+            raise StepFailed(
+                f"Several restore jobs of this recovery point started since the step began "
+                f"({ids}); vwtui cannot tell which is this run's. Stop the extra ones in AWS "
+                f"Backup, then retry; or skip this step naming the job to follow.")
+        return ours[0].job_id if ours else None
 
     async def _wait(self, step: StepState) -> tuple[StepStatus, str]:
         req = self.request

@@ -523,6 +523,7 @@ def restore_job_from(d: dict[str, Any]) -> RestoreJob:
         status_message=d.get("StatusMessage"),
         created=_aware(d.get("CreationDate")),
         completed=_aware(d.get("CompletionDate")),
+        recovery_point_arn=d.get("RecoveryPointArn"),
     )
 
 
