@@ -13,7 +13,13 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from recovery_env import Env, env_fixture, slow_env_fixture  # noqa: F401  (fixtures)
+from recovery_env import (  # noqa: F401  (fixtures)
+    UNPROTECTED_STAGING,
+    Env,
+    SwapMethod,
+    env_fixture,
+    slow_env_fixture,
+)
 
 from vwtui.model import utcnow
 from vwtui.recovery import journal as jr
@@ -220,3 +226,25 @@ async def test_a_restore_job_aws_accepted_before_vwtui_stopped_is_not_started_ag
     assert step is not None and step.status is StepStatus.DONE, step
     assert resumed.restore_job_id == job_id
     assert env.calls("backup:StartRestoreJob") == ["backup:StartRestoreJob"]
+
+
+async def test_a_delete_issued_before_a_crash_is_not_asked_for_again(env: Env) -> None:
+    env = env.with_config(instances=UNPROTECTED_STAGING)
+    run = await env.start(await env.pitr_request(source="video-window-staging",
+                                                 swap=SwapMethod.RENAME))
+    await run.run_until_blocked()
+    run.tick("maintenance")
+    run.tick("stop-connections")
+    await run.run_step()
+    run.tick("resume")
+    await run.run_step()
+    retired = run.replaced
+    # The delete reached AWS and the journal, then vwtui died before the step's end record.
+    await env.ops.delete_instance(retired, owned=run.owned, typed_confirmation=retired,
+                                  skip_final_snapshot=True)
+    run.journal.append(jr.DELETE_ISSUED, identifier=retired, final_snapshot=None)
+    resumed = await env.resume(run.journal_path)
+    step = await resumed.run_step()
+    assert step is not None and step.key == "cleanup" and step.status is StepStatus.DONE
+    assert "already issued" in step.detail and resumed.finished
+    assert env.calls("rds:DeleteDBInstance") == ["rds:DeleteDBInstance"]

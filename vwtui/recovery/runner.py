@@ -1068,6 +1068,8 @@ class RecoveryRun:
     async def _cleanup(self, step: StepState) -> tuple[StepStatus, str]:
         identifier = self.replaced
         step.command = self.ops.cli_command("delete_instance", identifier)
+        if identifier in self.deleted:  # issued before a restart: never asked for twice
+            return StepStatus.DONE, f"Delete of {identifier} already issued before the restart."
         owned = self.owned
         if self.dry_run:  # what the run would own by now
             owned = owned | {self.request.target} | (
