@@ -118,7 +118,7 @@ def test_a_failed_backup_exits_1_naming_the_job(
     config = write_config(tmp_path / "config.toml", make_sandbox("failed-backup"))
     done = vwtui("--config", str(config))
     assert done.returncode == 1
-    assert "✖ FAIL    Backup job completion (last 24 h)" in done.stdout
+    assert "✖ FAIL    Backup job completion (last 25 h)" in done.stdout
     assert "(video-window) FAILED at" in words(done.stdout)
     assert "does not have sufficient permissions to execute the backup" in words(done.stdout)
 

@@ -139,7 +139,7 @@ def test_a_healthy_account_passes_every_check() -> None:
 
 def test_a_failed_job_in_the_last_24_hours_fails_job_completion() -> None:
     result = checks.check_backup_jobs(
-        [job(5), job(2, "FAILED", "Insufficient privileges to perform the backup")], NOW)
+        [job(5), job(2, "FAILED", "Insufficient privileges to perform the backup")], NOW, 25)
     assert result.verdict is Verdict.FAIL
     assert any("FAILED" in e and "Insufficient privileges" in e for e in result.evidence)
     assert result.diagnosis == "backup-job-fails"
@@ -147,27 +147,27 @@ def test_a_failed_job_in_the_last_24_hours_fails_job_completion() -> None:
 
 def test_a_failure_followed_by_a_completed_job_of_the_same_resource_is_resolved() -> None:
     failed = job(5, "FAILED", "Storage full")
-    result = checks.check_backup_jobs([failed, job(2)], NOW)
+    result = checks.check_backup_jobs([failed, job(2)], NOW, 25)
     assert result.verdict is Verdict.PASS
     assert any("Storage full" in e and "resolved: job job-2-COMPLETED" in e
                for e in result.evidence)
     other = dataclasses.replace(job(2), resource_arn=PROD_ARN + "-staging")
-    assert checks.check_backup_jobs([failed, other], NOW).verdict is Verdict.FAIL
+    assert checks.check_backup_jobs([failed, other], NOW, 25).verdict is Verdict.FAIL
 
 
 def test_an_old_failure_does_not_fail_the_daily_job_check() -> None:
-    result = checks.check_backup_jobs([job(2), job(30, "FAILED")], NOW)
+    result = checks.check_backup_jobs([job(2), job(30, "FAILED")], NOW, 25)
     assert result.verdict is Verdict.PASS
 
 
 def test_no_completed_job_in_24_hours_fails() -> None:
-    result = checks.check_backup_jobs([job(30), job(3, "RUNNING")], NOW)
+    result = checks.check_backup_jobs([job(30), job(3, "RUNNING")], NOW, 25)
     assert result.verdict is Verdict.FAIL
     assert "no backup job completed" in result.evidence[0]
 
 
 def test_unreadable_jobs_are_unknown_never_pass() -> None:
-    result = checks.check_backup_jobs(DENIED, NOW)
+    result = checks.check_backup_jobs(DENIED, NOW, 25)
     assert result.verdict is Verdict.UNKNOWN
     assert "denied" in result.evidence[0]
 
@@ -319,21 +319,43 @@ def test_failure_events_are_recognised_by_category_or_wording() -> None:
 
 def test_pitr_window_of_seven_days_passes_and_shorter_fails() -> None:
     seven = PitrWindow(PROD, NOW - timedelta(days=6, hours=12), hours_ago(0.1), 7)
-    assert checks.check_pitr_window(seven, instance(), 7).verdict is Verdict.PASS
+    assert checks.check_pitr_window(seven, instance(), 7, NOW, 1).verdict is Verdict.PASS
     three = PitrWindow(PROD, NOW - timedelta(days=3), hours_ago(0.1), 3)
-    result = checks.check_pitr_window(three, instance(retention=3), 7)
+    result = checks.check_pitr_window(three, instance(retention=3), 7, NOW, 1)
     assert result.verdict is Verdict.FAIL
     assert any("BackupRetentionPeriod" in e and "3 d" in e for e in result.evidence)
-    off = checks.check_pitr_window(seven, instance(retention=0), 7)
+    off = checks.check_pitr_window(seven, instance(retention=0), 7, NOW, 1)
     assert off.verdict is Verdict.FAIL
     assert "disabled" in off.evidence[0]
 
 
+def test_a_pitr_window_that_stopped_reaching_now_fails() -> None:
+    # Seven days long, but its latest restorable time is two days old: nothing of the last two
+    # days can be restored to, whatever the span says.
+    stale = PitrWindow(PROD, NOW - timedelta(days=9), NOW - timedelta(days=2), 7)
+    result = checks.check_pitr_window(stale, instance(), 7, NOW, 1)
+    assert result.verdict is Verdict.FAIL
+    assert any("beyond the 1 h RPO" in e for e in result.evidence)
+    fresh = PitrWindow(PROD, NOW - timedelta(days=7), NOW - timedelta(minutes=50), 7)
+    assert checks.check_pitr_window(fresh, instance(), 7, NOW, 1).verdict is Verdict.PASS
+
+
+def test_last_night_s_job_still_counts_until_the_backup_age_limit() -> None:
+    # 05:10 UTC: today's job has not finished; yesterday's ended 24 h 40 min ago. Healthy.
+    yesterday = BackupJob(job_id="job-y", vault="video-window-backup-vault",
+                          resource_arn=PROD_ARN, state="COMPLETED", status_message=None,
+                          created=hours_ago(25.2), completed=hours_ago(24.7), size_bytes=None)
+    assert checks.check_backup_jobs([yesterday, job(0.2, "RUNNING")], NOW, 25).verdict \
+        is Verdict.PASS
+    assert checks.check_backup_jobs([yesterday], NOW + timedelta(hours=1), 25).verdict \
+        is Verdict.FAIL
+
+
 def test_pitr_window_unknown_without_a_restore_window() -> None:
     empty = PitrWindow(PROD, None, None, 7)
-    assert checks.check_pitr_window(empty, instance(), 7).verdict is Verdict.UNKNOWN
+    assert checks.check_pitr_window(empty, instance(), 7, NOW, 1).verdict is Verdict.UNKNOWN
     window = PitrWindow(PROD, NOW - timedelta(days=7), NOW, 7)
-    assert checks.check_pitr_window(window, DENIED, 7).verdict is Verdict.UNKNOWN
+    assert checks.check_pitr_window(window, DENIED, 7, NOW, 1).verdict is Verdict.UNKNOWN
 
 
 def test_plan_lifecycle_must_be_thirty_days_on_every_rule() -> None:

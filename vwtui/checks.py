@@ -205,16 +205,18 @@ def _points_of(points: Iterable[RecoveryPoint], instance: str) -> list[RecoveryP
 # ---- daily checks ----------------------------------------------------------------------------
 
 def check_backup_jobs(jobs: list[BackupJob] | Unreadable, now: datetime,
-                      hours: float = 24) -> CheckResult:
-    """Backup job completion status: in the last `hours`, at least one job completed, and every
-    job that failed, expired, was aborted or finished partial was followed by a completed job
-    of the same resource."""
+                      hours: float) -> CheckResult:
+    """Backup job completion status: in the last `hours` (the backup-age limit, so a daily job
+    that completed a little over a day ago still counts until the next one), at least one job
+    completed, and every job that failed, expired, was aborted or finished partial was
+    followed by a completed job of the same resource. A job counts from when it ended."""
     v = _Verdicts()
     if isinstance(jobs, Unreadable):
         v.missing(jobs)
     else:
         since = now - timedelta(hours=hours)
-        recent = [j for j in jobs if j.created is not None and j.created >= since]
+        recent = [j for j in jobs if (ended := j.completed or j.created) is not None
+                  and ended >= since]
         failed = [j for j in recent if j.state in FAILED_JOB_STATES]
         completed = [j for j in recent if j.state == "COMPLETED"]
         _judge_failures(v, failed, jobs)
@@ -471,9 +473,10 @@ def is_failure_event(event: RdsEvent) -> bool:
 # ---- compliance ------------------------------------------------------------------------------
 
 def check_pitr_window(window: PitrWindow | Unreadable, instance: Instance | Unreadable,
-                      required_days: int) -> CheckResult:
-    """PITR window of at least `required_days`: BackupRetentionPeriod at least that, and the
-    restore window reaching back that far (less a day: RDS trims it one backup at a time)."""
+                      required_days: int, now: datetime, rpo_hours: float) -> CheckResult:
+    """PITR window of at least `required_days`: BackupRetentionPeriod at least that, the
+    restore window reaching back that far (less a day: RDS trims it one backup at a time),
+    and reaching up to within the RPO of now (a window that stopped days ago is no window)."""
     v = _Verdicts()
     required = timedelta(days=required_days)
     if isinstance(instance, Unreadable):
@@ -497,6 +500,12 @@ def check_pitr_window(window: PitrWindow | Unreadable, instance: Instance | Unre
             v.fail(f"{line}: shorter than {required_days} d")
         else:
             v.ok(line)
+        assert window.latest is not None  # a span has both ends
+        lag = now - window.latest
+        if lag > timedelta(hours=rpo_hours):
+            v.fail(f"latest restorable time {_when(window.latest)} is {format_age(lag)} old, "
+                   f"beyond the {rpo_hours:g} h RPO: transaction logs are not reaching the "
+                   f"backup")
     return v.result("compliance.pitr_window", f"PITR window >= {required_days} days", COMPLIANCE,
                     "pitr")
 
@@ -693,7 +702,7 @@ def evaluate(readings: Readings, config: Config) -> list[CheckResult]:
     production = r.instances.get(r.production, Unreadable(
         f"instance {r.production}", "it was not read"))
     return [
-        check_backup_jobs(r.backup_jobs, r.now),
+        check_backup_jobs(r.backup_jobs, r.now, b.max_age_hours),
         check_snapshot_age(r.snapshots, r.now, b.max_age_hours),
         check_recovery_point_age(r.recovery_points, r.production, r.now, b.max_age_hours),
         check_size_consistency(r.snapshots, r.recovery_points, r.production, b.size_tolerance),
@@ -702,7 +711,8 @@ def evaluate(readings: Readings, config: Config) -> list[CheckResult]:
         check_vault_has_recent_backups(r.recovery_points, b.vault, r.now, b.max_age_hours),
         check_no_alarm_triggered(r.alarms),
         check_backup_logs(r.backup_jobs, r.rds_events, r.now),
-        check_pitr_window(r.pitr_window, production, b.pitr_window_days),
+        check_pitr_window(r.pitr_window, production, b.pitr_window_days, r.now,
+                          config.objectives.rpo_hours),
         check_plan_lifecycle(r.backup_plan, b.plan, b.retention_days),
         check_encryption_at_rest(r.instances, r.snapshots, r.recovery_points),
         check_no_cross_region_copy(r.backup_plan, r.replications, r.region, r.production,
