@@ -10,6 +10,13 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import (
+    ClientError,
+    ConnectTimeoutError,
+    CredentialRetrievalError,
+    ReadTimeoutError,
+    SSOTokenLoadError,
+)
 
 from vwtui.config import AwsConfig, Config
 from vwtui.errors import AccessDenied, CredentialsError, InvalidParameter, NotFound
@@ -283,3 +290,43 @@ async def test_no_backup_access_scenario_is_access_denied(
         await aws.recovery_points(VAULT)
     assert (await aws.instance(PROD)).status == "available"
 
+
+
+def _client_error(code: str) -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": "m"}}, "ListBackupJobs")
+
+
+BACKUP_URL = "https://backup.eu-west-1.amazonaws.com"
+
+
+@pytest.mark.parametrize(("raised", "kind", "says"), [
+    (lambda: _client_error("UnrecognizedClientException"), "CredentialsError", "expired"),
+    (lambda: _client_error("TooManyRequestsException"), "AwsUnavailable", "try again"),
+    (lambda: _client_error("ServiceUnavailableException"), "AwsUnavailable", "try again"),
+    (lambda: ConnectTimeoutError(endpoint_url=BACKUP_URL), "AwsUnavailable", "timed out"),
+    (lambda: ReadTimeoutError(endpoint_url=BACKUP_URL), "AwsUnavailable", "timed out"),
+    (lambda: SSOTokenLoadError(error_msg="no cached token"), "CredentialsError",
+     "aws sso login"),
+    (lambda: CredentialRetrievalError(provider="custom-process", error_msg="exit 1"),
+     "CredentialsError", "credential_process"),
+])
+def test_botocore_errors_become_the_project_error_that_says_what_to_do(
+        raised: Callable[[], BaseException], kind: str, says: str) -> None:
+    from vwtui.services.aws import translate
+
+    error = translate(raised(), "backup", "ListBackupJobs")
+    assert type(error).__name__ == kind
+    assert says in str(error)
+
+
+@pytest.mark.parametrize(("aws_config", "says"), [
+    ({"endpoint_url": "localhost:5000"}, "aws.endpoint_url or AWS_ENDPOINT_URL"),
+    ({"region": "eu west 1"}, "aws.region or --region"),
+])
+def test_a_bad_region_or_endpoint_is_a_config_error_naming_the_setting(
+        aws_config: dict[str, Any], says: str) -> None:
+    from vwtui.errors import ConfigError
+
+    config = Config(aws=AwsConfig(**{"region": "eu-west-1", **aws_config}))
+    with pytest.raises(ConfigError, match=says):
+        AwsService(config).prepare(["rds"])

@@ -52,6 +52,14 @@ def test_production_is_protected_even_when_not_listed() -> None:
         ("[objectives]\nrto_hours = 0\n", "objectives.rto_hours must be greater than 0"),
         ("[database]\nsslmode = \"yes\"\n", "database.sslmode must be one of"),
         ("[aws\nregion = 1\n", "not valid TOML"),
+        ("[backup]\nsize_tolerance = 20\n", "backup.size_tolerance is a fraction between 0 "
+         "and 1 (0.2 = 20 %), got 20"),
+        ("[backup]\nsize_tolerance = -0.1\n", "backup.size_tolerance is a fraction"),
+        ("[backup]\nmax_age_hours = nan\n", "backup.max_age_hours must be a finite number"),
+        ("[objectives]\nrpo_hours = inf\n", "objectives.rpo_hours must be a finite number"),
+        ("[aws]\nmax_attempts = 100000\n", "aws.max_attempts must be at most 10"),
+        ("[aws]\nendpoint_url = \"localhost:5000\"\n",
+         "aws.endpoint_url must start with http:// or https://"),
     ],
 )
 def test_bad_config_is_refused_with_file_key_and_expectation(tmp_path: Path, text: str,
@@ -62,6 +70,13 @@ def test_bad_config_is_refused_with_file_key_and_expectation(tmp_path: Path, tex
         config_mod.load_file(path)
     assert str(path) in str(caught.value)
     assert expected in str(caught.value)
+
+
+def test_a_config_that_is_not_utf8_is_refused_in_one_sentence(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes('# Größe\n[aws]\nregion = "eu-west-1"\n'.encode("latin-1"))
+    with pytest.raises(ConfigError, match="not UTF-8 text"):
+        config_mod.load_file(path)
 
 
 def test_search_order_flag_then_env_then_xdg(tmp_path: Path,

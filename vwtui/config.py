@@ -6,6 +6,7 @@ Defaults live here, once; `config.example.toml` documents every key with the run
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 import typing
@@ -14,6 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from vwtui.errors import ConfigError
+
+# More attempts only make a broken call hang longer (botocore backs off exponentially).
+MAX_ATTEMPTS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,9 +238,24 @@ def _check_values(config: Config, where_file: str) -> None:
         "database.statement_timeout_seconds": config.database.statement_timeout_seconds,
         "aws.max_attempts": config.aws.max_attempts,
     }
+    for name in _SECTIONS:  # nan and inf are TOML floats, and no setting means them
+        for key, value in dataclasses.asdict(getattr(config, name)).items():
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(f"{where_file}{name}.{key} must be a finite number, got "
+                                  f"{value}")
     for key, number in positive.items():
         if number <= 0:
             raise ConfigError(f"{where_file}{key} must be greater than 0, got {number}")
+    if not 0 < config.backup.size_tolerance < 1:
+        raise ConfigError(f"{where_file}backup.size_tolerance is a fraction between 0 and 1 "
+                          f"(0.2 = 20 %), got {config.backup.size_tolerance}")
+    if config.aws.max_attempts > MAX_ATTEMPTS:
+        raise ConfigError(f"{where_file}aws.max_attempts must be at most {MAX_ATTEMPTS} (each "
+                          f"attempt waits longer), got {config.aws.max_attempts}")
+    endpoint = config.aws.endpoint_url
+    if endpoint and not endpoint.startswith(("http://", "https://")):
+        raise ConfigError(f"{where_file}aws.endpoint_url must start with http:// or https://, "
+                          f"got {endpoint!r}")
     if config.ui.poll_seconds <= 0:
         raise ConfigError(f"{where_file}ui.poll_seconds must be greater than 0")
     if config.ui.refresh_seconds < 0:
@@ -293,6 +312,8 @@ def load_file(path: Path) -> Config:
             data = tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; save it as UTF-8") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
     return from_mapping(data, source=path)

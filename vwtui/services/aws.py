@@ -10,6 +10,7 @@ to do. boto3 is imported on first use so that the first frame does not wait for 
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from vwtui.errors import (
     AccessDenied,
     AwsError,
     AwsUnavailable,
+    ConfigError,
     CredentialsError,
     InvalidParameter,
     NotFound,
@@ -59,9 +61,16 @@ _NOT_FOUND_CODES = {
     "DBInstanceAutomatedBackupNotFoundFault",
 }
 _DENIED_CODES = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation",
-                 "AuthorizationError", "UnrecognizedClientException"}
+                 "AuthorizationError"}
+# UnrecognizedClientException: the JSON services' word for a token they do not know.
 _CREDENTIAL_CODES = {"ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId",
-                     "SignatureDoesNotMatch", "RequestExpired", "InvalidAccessKeyId"}
+                     "SignatureDoesNotMatch", "RequestExpired", "InvalidAccessKeyId",
+                     "UnrecognizedClientException"}
+# Transient: AWS asks to slow down, or is briefly unavailable.
+_UNAVAILABLE_CODES = {"Throttling", "ThrottlingException", "Throttled", "ThrottledException",
+                      "TooManyRequestsException", "RequestLimitExceeded", "RequestThrottled",
+                      "ServiceUnavailable", "ServiceUnavailableException", "InternalFailure",
+                      "InternalError", "InternalServerError", "InternalServiceError"}
 _INVALID_CODES = {"InvalidParameterValue", "InvalidParameterCombination", "InvalidParameter",
                   "InvalidParameterValueException", "InvalidParameterException", "ValidationError",
                   "ValidationException", "InvalidRestoreFault", "InvalidRestoreTime",
@@ -78,10 +87,16 @@ def translate(exc: BaseException, service: str, operation: str) -> AwsError:
     """Turn a botocore exception into a project exception whose message says what to do."""
     from botocore.exceptions import (
         ClientError,
+        ConnectionClosedError,
+        ConnectionError,
+        CredentialRetrievalError,
         EndpointConnectionError,
+        InvalidConfigError,
         NoCredentialsError,
         NoRegionError,
         PartialCredentialsError,
+        ReadTimeoutError,
+        SSOTokenLoadError,
         TokenRetrievalError,
         UnauthorizedSSOTokenError,
     )
@@ -107,8 +122,7 @@ def translate(exc: BaseException, service: str, operation: str) -> AwsError:
             return InvalidParameter(
                 f"{operation} refused a parameter: {message or code}", code=code,
                 operation=operation)
-        if code in {"Throttling", "ThrottlingException", "ServiceUnavailable",
-                    "InternalFailure", "RequestLimitExceeded"}:
+        if code in _UNAVAILABLE_CODES:
             return AwsUnavailable(
                 f"{action} kept failing ({code}) after retries; try again in a minute.",
                 code=code, operation=operation)
@@ -117,10 +131,17 @@ def translate(exc: BaseException, service: str, operation: str) -> AwsError:
         return CredentialsError(
             "No AWS credentials found. Set AWS_PROFILE or pass --profile, run aws sso login, "
             "or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.", operation=operation)
-    if isinstance(exc, (TokenRetrievalError, UnauthorizedSSOTokenError)):
+    if isinstance(exc, (TokenRetrievalError, UnauthorizedSSOTokenError, SSOTokenLoadError)):
         return CredentialsError(
-            "The AWS SSO session has expired. Run aws sso login for this profile and retry.",
-            operation=operation)
+            "The AWS SSO session has expired or was never started. Run aws sso login for this "
+            "profile and retry.", operation=operation)
+    if isinstance(exc, CredentialRetrievalError):
+        return CredentialsError(
+            f"The profile's credential source failed: {exc}. Fix credential_process (or the "
+            f"source profile) in ~/.aws/config, or use another --profile.", operation=operation)
+    if isinstance(exc, InvalidConfigError):
+        return CredentialsError(f"The AWS config is invalid: {exc}. Fix ~/.aws/config.",
+                                operation=operation)
     if isinstance(exc, NoRegionError):
         return InvalidParameter(
             "No AWS region set. Set aws.region in the config or pass --region.",
@@ -129,6 +150,11 @@ def translate(exc: BaseException, service: str, operation: str) -> AwsError:
         return AwsUnavailable(
             f"Cannot reach the {service} endpoint ({exc.kwargs.get('endpoint_url', '?')}). "
             f"Check the network from this host and the region.", operation=operation)
+    if isinstance(exc, (ConnectionError, ReadTimeoutError, ConnectionClosedError)):
+        return AwsUnavailable(
+            f"{action}: the connection to AWS failed or timed out ({type(exc).__name__}). "
+            f"Check the network (and any proxy) from this host, then try again.",
+            operation=operation)
     return AwsError(f"{action} failed: {type(exc).__name__}: {exc}", operation=operation)
 
 
@@ -165,8 +191,23 @@ class AwsService:
                 kwargs: dict[str, Any] = {"config": boto_config}
                 if self.endpoint_url:
                     kwargs["endpoint_url"] = self.endpoint_url
-                self._clients[service] = self._session.client(service, **kwargs)
+                self._clients[service] = self._make_client(service, kwargs)
             return self._clients[service]
+
+    def _make_client(self, service: str, kwargs: dict[str, Any]) -> Any:
+        """session.client(), a bad region or endpoint said as the setting it comes from."""
+        from botocore.exceptions import InvalidRegionError
+
+        try:
+            return self._session.client(service, **kwargs)
+        except InvalidRegionError:
+            raise ConfigError(f"AWS region {self.region!r} is not valid (aws.region or "
+                              f"--region); write it like eu-west-1.") from None
+        except ValueError as exc:  # botocore: "Invalid endpoint: ..."
+            url = self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+            raise ConfigError(f"AWS endpoint URL {url!r} is not valid "
+                              f"(aws.endpoint_url or AWS_ENDPOINT_URL): {exc}; write it with "
+                              f"its scheme, e.g. https://rds.eu-west-1.amazonaws.com.") from None
 
     async def call(self, service: str, operation: str, **params: Any) -> dict[str, Any]:
         """One AWS API call off the event loop, errors translated."""
