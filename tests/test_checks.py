@@ -179,6 +179,12 @@ def test_snapshot_age_against_the_25_hour_limit(age: float, verdict: Verdict) ->
     assert snap(age).identifier in result.evidence[0]
 
 
+def test_a_backup_from_the_future_is_unknown_and_blames_the_clock() -> None:
+    result = checks.check_snapshot_age([snap(-2)], NOW, 25)
+    assert result.verdict is Verdict.UNKNOWN
+    assert "in the future: check this host's clock" in result.evidence[0]
+
+
 def test_snapshot_age_looks_only_at_available_automated_snapshots() -> None:
     fresh_manual = snap(1, kind="manual")
     creating = snap(2, status="creating")

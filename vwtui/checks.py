@@ -45,6 +45,8 @@ SIZE_TRAILING = 7
 # RDS deletes the oldest automated backup once a day, so with a 7-day retention the earliest
 # restorable time sits between 6 and 7 days back: a window this much shorter still complies.
 PITR_SLACK = timedelta(hours=24)
+# How far in the future a timestamp may be before this host's clock is suspect.
+CLOCK_SKEW = timedelta(minutes=5)
 # Evidence lists are cut after this many lines, with a count of the rest.
 MAX_LINES = 5
 
@@ -272,7 +274,11 @@ def check_recovery_point_age(points: list[RecoveryPoint] | Unreadable, productio
 def _age_verdict(v: _Verdicts, what: str, created: datetime, now: datetime,
                  max_age_hours: float) -> None:
     age = now - created
-    line = f"{what} created {_when(created)}, {format_age(age)} ago"
+    if age < -CLOCK_SKEW:
+        v.cannot_tell(f"{what} created {_when(created)}, in the future: check this host's "
+                      f"clock (timedatectl) before trusting any age")
+        return
+    line = f"{what} created {_when(created)}, {format_age(max(age, timedelta(0)))} ago"
     if age > timedelta(hours=max_age_hours):
         v.fail(f"{line}: older than {max_age_hours:g} h")
     else:
