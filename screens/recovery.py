@@ -66,7 +66,9 @@ class RecoveryManager:
         if self._pg is None:
             from vwtui.services.pg import PgService
 
-            self._pg = PgService(self.config)
+            aws = getattr(self.app, "aws", None)
+            self._pg = PgService(self.config, token_provider=aws.rds_auth_token
+                                 if aws is not None else None)
         return self._pg
 
     def now(self) -> datetime:

@@ -107,3 +107,13 @@ def test_baseline_roundtrips_on_disk(tmp_path: Path) -> None:
     assert path.is_file()
     assert load_baseline(tmp_path, "video-window") == REFERENCE
     assert load_baseline(tmp_path, "other") is None
+
+
+def test_a_table_empty_in_the_reference_too_is_no_failure() -> None:
+    empty_source = Baseline.from_report("video-window", report(transactions=0))
+    result = judge(report(transactions=0), restore_point=POINT, reference=empty_source,
+                   reference_kind=ReferenceKind.SOURCE)
+    assert verdicts(result)["rows:transactions"] is CheckVerdict.PASS
+    lost = judge(report(transactions=0), restore_point=POINT, reference=REFERENCE,
+                 reference_kind=ReferenceKind.SOURCE)
+    assert verdicts(lost)["rows:transactions"] is CheckVerdict.FAIL  # emptied by the restore

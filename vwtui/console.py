@@ -9,13 +9,14 @@ if TYPE_CHECKING:
     from vwtui.config import Config
 
 
-def _pg_service(config: Config) -> Any:
-    """The PostgreSQL service, or None where it is not available (the dashboard needs none)."""
+def _pg_service(config: Config, aws: Any) -> Any:
+    """The PostgreSQL service, or None where it is not available (the dashboard needs none).
+    Its RDS IAM tokens (database.iam_auth) are signed with the console's AWS session."""
     try:
         from vwtui.services.pg import PgService
     except ImportError:
         return None
-    return PgService(config)
+    return PgService(config, token_provider=aws.rds_auth_token)
 
 
 def run_console(config: Config, args: argparse.Namespace) -> int:
@@ -29,7 +30,7 @@ def run_console(config: Config, args: argparse.Namespace) -> int:
     aws = AwsService(config, profile=getattr(args, "profile", None),
                      region=getattr(args, "region", None))
     staging = bool(getattr(args, "staging", False))
-    app = VwtuiApp(config, aws, _pg_service(config),
+    app = VwtuiApp(config, aws, _pg_service(config, aws),
                    environment="staging" if staging else "production")
     result = app.run()
     return result if isinstance(result, int) else (app.return_code or 0)

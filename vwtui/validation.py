@@ -57,6 +57,8 @@ class ValidationFigures:
     indexes: tuple[IndexInfo, ...]
     database_size: str | None
     errors: dict[str, str]
+    # "table.index" of indexes PostgreSQL marks invalid or not ready; None when not read.
+    invalid_indexes: tuple[str, ...] | None = None
 
 
 def parse_validation_queries(text: str) -> tuple[ValidationQuery, ...]:
@@ -100,6 +102,30 @@ def short_name(title: str) -> str:
     if title in SHORT_NAMES:
         return SHORT_NAMES[title]
     return re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_") or "query"
+
+
+# Beyond the runbook's appendix: pg_indexes, which it reads, cannot tell a valid index from an
+# invalid one (a failed CREATE INDEX CONCURRENTLY, an interrupted REINDEX); pg_index can.
+INVALID_INDEXES = ValidationQuery(
+    name="invalid_indexes", title="Invalid indexes (vwtui, beyond the runbook)",
+    sql="SELECT t.relname AS tablename, c.relname AS indexname FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid "
+        "JOIN pg_namespace n ON n.oid = t.relnamespace "
+        "WHERE n.nspname = 'public' AND (NOT i.indisvalid OR NOT i.indisready) "
+        "ORDER BY 1, 2")
+# The runbook's queries name the database; vwtui runs them against database.name.
+RUNBOOK_DATABASE = "serverpod"
+
+
+def queries_for(database: str) -> tuple[ValidationQuery, ...]:
+    """The runbook's queries for `database` (its literal 'serverpod' replaced), and vwtui's
+    invalid-index query."""
+    literal = "'" + database.replace("'", "''") + "'"
+    runbook = tuple(q if database == RUNBOOK_DATABASE else
+                    ValidationQuery(q.name, q.title,
+                                    q.sql.replace(f"'{RUNBOOK_DATABASE}'", literal))
+                    for q in validation_queries())
+    return (*runbook, INVALID_INDEXES)
 
 
 @cache
@@ -166,6 +192,15 @@ def index_list(report: ValidationReport) -> tuple[IndexInfo, ...]:
     )
 
 
+def invalid_indexes(report: ValidationReport) -> tuple[str, ...] | None:
+    """"table.index" of each invalid or unready index; None when the query did not run."""
+    result = report.result(INVALID_INDEXES.name)
+    if result is None or result.error is not None:
+        return None
+    return tuple(f"{row['tablename']}.{row['indexname']}"
+                 for row in _rows(report, INVALID_INDEXES.name))
+
+
 def database_size(report: ValidationReport) -> str | None:
     """pg_size_pretty of the database, e.g. `21 MB`."""
     value = _first(report, "database_size", "database_size")
@@ -186,6 +221,7 @@ def figures(report: ValidationReport) -> ValidationFigures:
         indexes=index_list(report),
         database_size=database_size(report),
         errors=errors(report),
+        invalid_indexes=invalid_indexes(report),
     )
 
 

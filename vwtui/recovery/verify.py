@@ -149,11 +149,11 @@ def _row_counts(found: ValidationFigures, reference: Baseline | None,
             checks.append(VerifyCheck(f"rows:{table}", title, CheckVerdict.FAIL,
                                       f"{table} could not be counted on the restored database."))
             continue
-        if count == 0:
+        ref = expected.get(table)
+        if count == 0 and ref != 0:
             checks.append(VerifyCheck(f"rows:{table}", title, CheckVerdict.FAIL,
                                       f"{table} is empty."))
             continue
-        ref = expected.get(table)
         if ref is None:
             checks.append(VerifyCheck(f"rows:{table}", title, CheckVerdict.WARN,
                                       f"{count:,} rows; no reference count to compare with."))
@@ -207,11 +207,16 @@ def _orphans(found: ValidationFigures) -> VerifyCheck:
 
 
 def _indexes(found: ValidationFigures, reference: Baseline | None) -> VerifyCheck:
-    title = "Indexes present"
+    title = "Indexes present and valid"
     have = {f"{i.table}.{i.name}" for i in found.indexes}
     if not have:
         return VerifyCheck("indexes", title, CheckVerdict.FAIL,
                            "No index in the public schema.")
+    if found.invalid_indexes:
+        bad = found.invalid_indexes
+        return VerifyCheck("indexes", title, CheckVerdict.FAIL,
+                           f"{len(bad)} invalid (REINDEX them): {', '.join(bad[:6])}"
+                           + (" ..." if len(bad) > 6 else ""))
     if reference is None or not reference.indexes:
         return VerifyCheck("indexes", title, CheckVerdict.WARN,
                            f"{len(have)} indexes; no reference list to compare with.")

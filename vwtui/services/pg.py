@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from vwtui.errors import DatabaseError, DatabaseUnavailable
 from vwtui.model import QueryResult, ValidationReport
-from vwtui.validation import ValidationQuery, validation_queries
+from vwtui.validation import ValidationQuery, queries_for
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -79,7 +79,7 @@ class PgService:
         Raises DatabaseUnavailable / DatabaseError when no connection can be made; a query that
         fails only marks its own result.
         """
-        return await self.run_queries(validation_queries(), host, port)
+        return await self.run_queries(queries_for(self.config.database.name), host, port)
 
     async def run_queries(self, queries: Sequence[ValidationQuery], host: str | None = None,
                           port: int | None = None) -> ValidationReport:
@@ -110,6 +110,9 @@ class PgService:
             "host": connect_host, "port": connect_port, "dbname": db.name, "user": db.user,
             "sslmode": db.sslmode, "connect_timeout": db.connect_timeout_seconds,
             "application_name": _APPLICATION_NAME,
+            # Read-only for the whole session, not only inside each BEGIN READ ONLY: vwtui
+            # never writes to a database it checks.
+            "options": "-c default_transaction_read_only=on",
         }
         secret: str | None = None
         if db.iam_auth:
