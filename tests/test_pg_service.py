@@ -360,6 +360,18 @@ def postgres_processes_under(path: str) -> list[str]:
             if path in line and not line.split()[1].startswith("Z") and "ps -ww" not in line]
 
 
+def test_a_postmaster_whose_handle_was_lost_is_stopped_all_the_same() -> None:
+    # Start-up failed after pg_ctl had launched the server (a timeout, a closed terminal):
+    # pgserver handed nothing over, yet stop() must leave no server behind.
+    server = DemoPostgres(seed=False).start()
+    root = server.root
+    assert root is not None and postgres_processes_under(str(root))
+    server._server, server.pid = None, None  # what a failed start leaves
+    server.stop()
+    assert postgres_processes_under(str(root)) == []
+    assert not root.exists()
+
+
 def test_demo_postgres_serves_serverpod_then_leaves_no_process_and_no_directory() -> None:
     with pytest.raises(RuntimeError, match="boom"), DemoPostgres() as server:
         root, pid = server.root, server.pid

@@ -11,7 +11,9 @@ only, no TCP port: `.host` is the socket directory, which libpq (and so psycopg)
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
+import os
 import shutil
 import subprocess
 import tempfile
@@ -173,7 +175,9 @@ class DemoPostgres:
             except (OSError, subprocess.SubprocessError, RuntimeError) as exc:
                 # pgserver failed to stop it: _kill_leftover does it below.
                 _log.warning("pgserver cleanup failed: %s", exc)
-            self._kill_leftover()
+        # Also when start-up failed before pgserver handed the server over (pg_ctl timed out,
+        # the terminal closed): a postmaster may run from our data dir all the same.
+        self._kill_leftover()
         if self._socket_dir is not None and self._root is not None \
                 and not self._socket_dir.is_relative_to(self._root):
             shutil.rmtree(self._socket_dir, ignore_errors=True)
@@ -182,21 +186,35 @@ class DemoPostgres:
         self._socket_dir = None
 
     def _kill_leftover(self) -> None:
-        """Terminate the postmaster if a failed stop left it running."""
+        """Terminate a postmaster still running from this server's data dir: the one pgserver
+        reported, the one postmaster.pid names, or any whose command line names the dir."""
         import psutil
 
-        if self.pid is None:
-            return
-        try:
-            process = psutil.Process(self.pid)
-            if process.status() == psutil.STATUS_ZOMBIE:
-                return
-            process.terminate()
-            process.wait(5)
-        except psutil.NoSuchProcess:
-            return
-        except psutil.TimeoutExpired:
-            process.kill()
+        for pid in self._leftover_pids():
+            try:
+                process = psutil.Process(pid)
+                if process.status() == psutil.STATUS_ZOMBIE:
+                    continue
+                process.terminate()
+                process.wait(5)
+            except psutil.NoSuchProcess:
+                continue
+            except psutil.TimeoutExpired:
+                process.kill()
+
+    def _leftover_pids(self) -> list[int]:
+        import psutil
+
+        pids = [self.pid] if self.pid else []
+        if self._root is None:
+            return pids
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            pids.append(int((self._root / "data" / "postmaster.pid").read_text().split()[0]))
+        root = str(self._root)
+        for process in psutil.process_iter(["pid", "cmdline"]):
+            if any(root in part for part in process.info.get("cmdline") or ()):
+                pids.append(process.info["pid"])
+        return list(dict.fromkeys(p for p in pids if p != os.getpid()))
 
     def __enter__(self) -> Self:
         return self.start()
