@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -62,3 +63,18 @@ def pg_config(pg_server: PgServer) -> Config:
         host=pg_server.host, port=pg_server.port, user=pg_server.user,
         name=pg_server.dbname, sslmode="disable", statement_timeout_seconds=30,
         connect_timeout_seconds=5))
+
+
+def record_baselines(config: Config, base: Path) -> None:
+    """The test database's figures as the recorded baseline of both instances, as the demo
+    records them: with database.host set, verify compares a restore with these."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from vwtui.recovery.verify import save_baselines
+    from vwtui.services.pg import PgService
+
+    # Its own thread and loop: a test may ask for an environment from inside its own loop.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        report = pool.submit(asyncio.run, PgService(config).validate()).result()
+    save_baselines(base, report, (config.instances.production, config.instances.staging))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixtures_pg import record_baselines
 
 from vwtui.config import AwsConfig, Config, DatabaseConfig, InstancesConfig
 from vwtui.model import utcnow
@@ -77,6 +78,7 @@ def make_env(make_sandbox: Callable[..., Any], pg_config: Config, tmp_path: Path
                                   max_attempts=2),
                     database=pg_config.database)
     aws = AwsService(config)
+    record_baselines(config, tmp_path / "state")
     return Env(sandbox=sandbox, config=config, aws=aws, pg=PgService(config),
                ops=RecoveryOps(aws), state_base=tmp_path / "state",
                seeded=len(sandbox.calls()))

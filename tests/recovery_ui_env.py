@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixtures_pg import record_baselines
 from vwtui.screens.recovery_run import RunScreen
 
 from vwtui.app import VwtuiApp
@@ -87,6 +88,7 @@ def recovery_env(make_sandbox: Callable[..., Sandbox], pg_server: Any,
                                     sslmode="disable", connect_timeout_seconds=5),
             ui=UiConfig(refresh_seconds=0),
         )
+        record_baselines(config, state_home / "vwtui")
         return RecoveryEnv(sandbox, config, state_home)
 
     return start

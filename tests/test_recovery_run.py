@@ -69,7 +69,8 @@ async def test_pitr_recovery_end_to_end_with_route53_swap(env: Env) -> None:
     assert any(u.kind == "progress" for u in updates)  # the wait reported its polls
     assert run.verification is not None
     assert run.verification.overall is CheckVerdict.PASS, run.verification.checks
-    assert run.verification.reference is ReferenceKind.SOURCE
+    # database.host stands behind every instance: the reference is the recorded baseline.
+    assert run.verification.reference is ReferenceKind.BASELINE
     # The test database stands behind every instance (database.host): the step says so.
     verify = run.step("verify")
     assert verify is not None and f"(database.host), not to the endpoint of {request.target}" \
@@ -369,3 +370,17 @@ async def test_a_recovery_point_of_another_instance_fails_the_restore(env: Env) 
     assert step is not None and step.key == "restore" and step.status is StepStatus.FAILED
     assert step.error is not None and "not of video-window;" in step.error
     assert env.restore_calls() == []
+
+
+async def test_through_database_host_the_source_is_never_read_as_the_reference(
+        env: Env) -> None:
+    # database.host reaches one database: reading "the source" there reads the database under
+    # verification. No recorded baseline: no reference, and none is recorded from it.
+    import shutil
+
+    shutil.rmtree(env.state_base / "baselines")
+    run = await env.start(await env.pitr_request())
+    await run.run_until_blocked()
+    assert run.verification is not None
+    assert run.verification.reference is ReferenceKind.NONE
+    assert not (env.state_base / "baselines").exists()

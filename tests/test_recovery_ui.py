@@ -135,7 +135,7 @@ async def test_pitr_recovery_end_to_end(recovery_env: Start) -> None:
         assert run.verification is not None and run.verification.passed
         await pilot.press("up")  # the cursor from the swap (current) to verify
         text = screen_text(app)
-        assert "✓ PASS: 6 passed, 0 warnings, 0 failed (reference: source)" in text
+        assert "✓ PASS: 6 passed, 0 warnings, 0 failed (reference: baseline)" in text
         assert "✓ pass Row count of users: 5,000 rows" in text
         await pilot.press("down")
 

@@ -90,11 +90,28 @@ def sandbox_environment(scenario: str, restore_seconds: float,
             os.environ.update(sandbox.environ(saved_env))
             # Journals and sign-offs of a demo belong to the demo, not to the real account.
             os.environ["XDG_STATE_HOME"] = str(Path(tmp) / "state")
-            yield demo_config(sandbox.endpoint_url, sandbox.region, database.host,
-                              database.port, database.user)
+            config = demo_config(sandbox.endpoint_url, sandbox.region, database.host,
+                                 database.port, database.user)
+            _record_baselines(config)
+            yield config
         finally:
             os.environ.clear()
             os.environ.update(saved_env)
+
+
+def _record_baselines(config: Config) -> None:
+    """The database as it stands before any restore, recorded as the baseline of both
+    instances: verify compares a restore (which rewinds it) with that, as it would compare a
+    real restore with the figures recorded of its source."""
+    import asyncio
+
+    from vwtui.recovery import journal as jr
+    from vwtui.recovery.verify import save_baselines
+    from vwtui.services.pg import PgService
+
+    report = asyncio.run(PgService(config).validate())
+    save_baselines(jr.state_dir(), report,
+                   (config.instances.production, config.instances.staging))
 
 
 def run_demo(args: argparse.Namespace) -> int:

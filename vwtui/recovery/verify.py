@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -247,6 +248,13 @@ def save_baseline(base: Path, baseline: Baseline) -> Path:
         os.fsync(handle.fileno())
     os.replace(tmp, path)
     return path
+
+
+def save_baselines(base: Path, report: ValidationReport, sources: Iterable[str]) -> None:
+    """Record one report as the baseline of each of `sources` (the demo: one database stands
+    behind every instance)."""
+    for source in sources:
+        save_baseline(base, Baseline.from_report(source, report))
 
 
 def load_baseline(base: Path, source: str) -> Baseline | None:
