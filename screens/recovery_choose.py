@@ -95,6 +95,11 @@ class ChooseScreen(Screen[None]):
         Binding("escape", "back", "Back"),
     ]
 
+    @property
+    def context_source(self) -> str:
+        """What the context bar names: the source being chosen for, not the console's."""
+        return self.source
+
     def __init__(self, config: Config, aws: Any, *, source: str | None = None,
                  preselect: Preselection | None = None,
                  on_plan: Callable[[RecoveryRequest, dict[str, object]], None] | None = None,
@@ -311,6 +316,7 @@ class ChooseScreen(Screen[None]):
         self.snapshots_error = self.points_error = None
         self.preselect = Preselection()
         self.query_one("#window", Static).update("⟳ reading the PITR window…")
+        self.query_one(ContextBar).refresh_source()
         for table_id in ("#snapshots", "#points"):
             table = self.query_one(table_id, DataTable)
             table.clear()

@@ -100,6 +100,11 @@ class PlanScreen(Screen[None]):
         Binding("escape", "back", "Back"),
     ]
 
+    @property
+    def context_source(self) -> str:
+        """What the context bar names: this plan's source, not the console's."""
+        return self.request.source
+
     def __init__(self, config: Config, aws: Any, request: RecoveryRequest, *,
                  on_start: Callable[[RecoveryRequest], None] | None = None,
                  now: Callable[[], datetime] = utcnow) -> None:
@@ -249,9 +254,10 @@ class PlanScreen(Screen[None]):
                         markup=False)
             return
         request = dataclasses.replace(self.request, dry_run=False)
-        question = (f"Run {request.scenario.label} for real?")
-        detail = (f"This creates {request.target} from {request.source} in AWS and starts the "
-                  f"RTO clock. Every mutating step is shown before it runs."
+        env = "PRODUCTION" if request.source == self.config.instances.production else "staging"
+        question = f"Run {request.scenario.label} on {env} for real?"  # one line at 80 columns
+        detail = (f"This creates {request.target} from {request.source} ({env}) in AWS and "
+                  f"starts the RTO clock. Every mutating step is shown before it runs."
                   if request.scenario is not Scenario.CROSS_REGION
                   else "This checks the cross-region prerequisites and changes nothing.")
 

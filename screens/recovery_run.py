@@ -55,6 +55,11 @@ class RunScreen(Screen[None]):
 
     _ACTIONS = ("go", "tick", "cleanup", "retry", "skip", "abort")
 
+    @property
+    def context_source(self) -> str:
+        """What the context bar names: this run's source, not the console's."""
+        return self.run.request.source
+
     def __init__(self, run: RecoveryRun, manager: RecoveryManager) -> None:
         super().__init__()
         self.run = run

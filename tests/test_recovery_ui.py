@@ -249,6 +249,33 @@ async def test_switching_source_leaves_nothing_of_the_other_one_to_pick(
         assert selected is not None and selected.instance_identifier == "video-window-staging"
 
 
+async def test_a_production_recovery_from_a_staging_console_says_production(
+        recovery_env: Start) -> None:
+    # The drill lead's console is on staging; e switches the recovery to production: the bar
+    # at the top and the confirmation must say so, not STAGING.
+    env = recovery_env()
+    app = env.app(environment="staging")
+    async with app.run_test(size=SIZE) as pilot:
+        assert "◇ STAGING ◇  video-window-staging" in screen_text(app)
+        choose = await open_chooser(pilot)
+        await pilot.press("e")
+        await wait_until(pilot, lambda: choose.loaded and choose.source == "video-window",
+                         "production's lists")
+        assert "◆ PRODUCTION ◆  video-window " in screen_text(app).splitlines()[0]
+        await pilot.press("2", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, PlanScreen)
+                         and app.screen.discovery is not None, "the plan")
+        assert "◆ PRODUCTION ◆" in screen_text(app).splitlines()[0]
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, YesNo), "the confirmation")
+        await pilot.pause()
+        text = " ".join(screen_text(app).split())
+        assert "snapshot restore on PRODUCTION for real?" in text
+        assert "(PRODUCTION) in AWS and starts the RTO clock" in text
+        await pilot.press("n")
+    assert env.sandbox.calls("rds:Restore*") == []
+
+
 # ---- scenario 2 ------------------------------------------------------------------------------
 
 

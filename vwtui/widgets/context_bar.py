@@ -28,10 +28,26 @@ class ContextBar(Static):
     def vwtui(self) -> VwtuiApp:
         return cast("VwtuiApp", self.app)
 
+    def _source(self) -> tuple[str, bool]:
+        """The instance this screen acts on, and whether it is production: the screen's own
+        (`context_source`: a recovery of production opened from a staging console) or the
+        console's."""
+        app = self.vwtui
+        own = getattr(self.screen, "context_source", None)
+        if isinstance(own, str) and own:
+            return own, own == app.config.instances.production
+        return app.source_instance, app.environment == "production"
+
+    def refresh_source(self) -> None:
+        """Redraw after the screen's source changed (the chooser's prod/staging switch)."""
+        _, production = self._source()
+        self.set_class(production, "-production")
+        self.set_class(not production, "-staging")
+        self._redraw()
+
     def on_mount(self) -> None:
         app = self.vwtui
-        self.set_class(app.environment == "production", "-production")
-        self.set_class(app.environment != "production", "-staging")
+        self.refresh_source()
         self.watch(app, "identity", self._redraw, init=False)
         self.watch(app, "identity_error", self._redraw, init=False)
         self.set_interval(15, self._redraw)
@@ -42,10 +58,11 @@ class ContextBar(Static):
 
     def _redraw(self, _value: object = None) -> None:
         app = self.vwtui
-        marker = "◆ PRODUCTION ◆" if app.environment == "production" else "◇ STAGING ◇"
+        source, production = self._source()
+        marker = "◆ PRODUCTION ◆" if production else "◇ STAGING ◇"
         left = Text()
         left.append(f" {marker} ", style="bold reverse")
-        left.append(f" {app.source_instance} ", style="bold")
+        left.append(f" {source} ", style="bold")
         if app.identity is not None:
             account = app.identity.account
         elif app.identity_error is not None:
