@@ -109,7 +109,9 @@ def test_pitr_plan_has_the_runbook_steps_and_estimates() -> None:
     plan = build_plan(request(), Config())
     assert [s.key for s in plan] == ["restore", "wait", "verify", "swap", "cleanup"]
     assert all(isinstance(s, PlannedStep) for s in plan)
-    assert [s.mutating for s in plan] == [True, False, False, True, True]
+    # Production is protected: its cleanup is no delete at all, not even a preview of one.
+    assert [s.mutating for s in plan] == [True, False, False, True, False]
+    assert plan[4].command is None and "protected, never deleted" in plan[4].title
     assert plan[1].estimate == timedelta(minutes=20)  # "10-20 minutes"
     assert timedelta(hours=1) <= total_estimate(plan) <= timedelta(hours=2)  # "1-2 hours"
     assert all(s.command for s in plan if s.mutating)
@@ -179,8 +181,10 @@ def test_rename_swap_is_two_renames_and_warns() -> None:
 
 
 def test_cleanup_takes_a_final_snapshot_by_default() -> None:
-    cleanup = build_plan(request(), Config(), now=NOW)[4]
-    final = "--final-db-snapshot-identifier video-window-final-202511111200"
+    unprotected = Config(instances=InstancesConfig(production="video-window", protected=()),
+                         dns=DnsConfig(staging_record="db-staging.videowindow.internal."))
+    cleanup = build_plan(request(source="video-window-staging"), unprotected, now=NOW)[4]
+    final = "--final-db-snapshot-identifier video-window-staging-final-202511111200"
     assert final in (cleanup.command or "")
     assert "--skip-final-snapshot" not in (cleanup.command or "")
 

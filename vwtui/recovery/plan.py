@@ -494,12 +494,20 @@ def build_plan(request: RecoveryRequest, config: Config, *, zone_id: str | None 
         False, None, notes=tuple(verify_notes))
     swap = _swap_step(request, config, estimates["swap"], zone_id, new_endpoint, now)
     old = replaced or _replaced(request, now)
-    cleanup = PlannedStep(
-        "cleanup", f"Delete the replaced instance {old}", estimates["cleanup"], True,
-        cli_delete_instance(config, old, final_snapshot_id=final_snapshot_identifier(
-            old, now or datetime.now(UTC))),
-        notes=(("Only an instance this recovery created or renamed; type its identifier to "
-               "confirm; a final snapshot unless declined."),))
+    if config.is_protected(old):
+        # Never a delete command for a protected instance, not even as a preview.
+        cleanup = PlannedStep(
+            "cleanup", f"Cleanup: {old} is protected, never deleted here",
+            estimates["cleanup"], False, None,
+            notes=(f"Skip this step with a reason; delete {old} by hand once it is no longer "
+                   f"needed.",))
+    else:
+        cleanup = PlannedStep(
+            "cleanup", f"Delete the replaced instance {old}", estimates["cleanup"], True,
+            cli_delete_instance(config, old, final_snapshot_id=final_snapshot_identifier(
+                old, now or datetime.now(UTC))),
+            notes=(("Only an instance this recovery created or renamed; type its identifier "
+                   "to confirm; a final snapshot unless declined."),))
     return (restore, wait, verify, swap, cleanup)
 
 

@@ -1072,7 +1072,8 @@ class RecoveryRun:
 
     async def _cleanup(self, step: StepState) -> tuple[StepStatus, str]:
         identifier = self.replaced
-        step.command = self.ops.cli_command("delete_instance", identifier)
+        step.command = None if self.config.is_protected(identifier) else \
+            self.ops.cli_command("delete_instance", identifier)
         if identifier in self.deleted:  # issued before a restart: never asked for twice
             return StepStatus.DONE, f"Delete of {identifier} already issued before the restart."
         owned = self.owned
