@@ -288,6 +288,8 @@ class ChooseScreen(Screen[None]):
         self._show_scenario()
         focus = {Scenario.PITR: "#incident", Scenario.SNAPSHOT: "#snapshots",
                  Scenario.AWS_BACKUP: "#points", Scenario.CROSS_REGION: "#scenarios"}
+        if self.scenario is not Scenario.CROSS_REGION and self._incident_missing():
+            focus[self.scenario] = "#incident"  # first when the damage began; then the pick
         self.query_one(focus[self.scenario]).focus()
 
     @on(OptionList.OptionHighlighted, "#scenarios")
@@ -368,6 +370,9 @@ class ChooseScreen(Screen[None]):
         text = self.query_one("#incident", Input).value.strip()
         return parse_utc(text) if text else None
 
+    def _incident_missing(self) -> bool:
+        return not self.query_one("#incident", Input).value.strip()
+
     def build_request(self) -> tuple[RecoveryRequest, dict[str, object]]:
         """The request the inputs amount to; RecoveryInputError with the reason if refused."""
         if not self.loaded:
@@ -381,10 +386,14 @@ class ChooseScreen(Screen[None]):
             "incident_time": incident,
         }
         context: dict[str, object] = {}
+        if incident is None and self.scenario is not Scenario.CROSS_REGION:
+            # Every restore: what is restored must be from before the damage, and the RPO
+            # is measured from it. A snapshot picked without it could hold the damage.
+            raise RecoveryInputError(
+                "Type the incident time (UTC, ISO 8601), e.g. 2025-11-11T10:45:00Z: what is "
+                "restored must be from before it.")
         if self.scenario is Scenario.PITR:
-            if incident is None:
-                raise RecoveryInputError(
-                    "Type the incident time (UTC, ISO 8601), e.g. 2025-11-11T10:45:00Z.")
+            assert incident is not None
             text = self.query_one("#restore-time", Input).value
             restore_time = parse_utc(text)
             if self.window is None:
@@ -405,7 +414,7 @@ class ChooseScreen(Screen[None]):
                 raise RecoveryInputError(
                     f"{snap.identifier} is {snap.status}, not available; pick another snapshot.")
             if incident is not None and snap.created is not None:
-                check_incident_time(incident, snap.created, now)
+                check_incident_time(incident, snap.created, now)  # before the damage
             request = RecoveryRequest(Scenario.SNAPSHOT, snapshot_id=snap.identifier,
                                       restore_point=snap.created, **common)
             context["snapshot"] = snap
@@ -485,6 +494,8 @@ class ChooseScreen(Screen[None]):
             verdict.update(Text(f"✗ {exc}"))
             verdict.set_class(True, "-refused")
             self.notify(str(exc), title=exc.title, severity="error", markup=False)
+            if self.scenario is not Scenario.CROSS_REGION and self._incident_missing():
+                self.query_one("#incident", Input).focus()  # where the answer goes
             return
         if self.on_plan is not None:
             self.on_plan(request, context)

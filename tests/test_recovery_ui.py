@@ -44,6 +44,17 @@ def iso(moment: Any) -> str:
     return f"{moment:%Y-%m-%dT%H:%M:%SZ}"
 
 
+async def pick(pilot: Any, number: str) -> None:
+    """Choose scenario `number` as an engineer does: its key, the incident time (now) typed
+    where the chooser asks for it first, then enter, which moves on to the list."""
+    await pilot.press(number)
+    await pilot.pause()
+    if not pilot.app.screen.query_one("#incident", Input).value.strip():
+        await paste(pilot, "#incident", iso(pilot.app.clock().astimezone(UTC)))
+        await pilot.press("enter")
+        await pilot.pause()
+
+
 async def paste(pilot: Any, selector: str, text: str) -> None:
     """Focus an input and paste `text` into it, as a terminal delivers a paste: one event."""
     field = pilot.app.screen.query_one(selector, Input)
@@ -215,8 +226,7 @@ async def test_chooser_with_the_vault_denied_still_offers_snapshots_and_says_why
         choose = await open_chooser(pilot)
         assert choose.window is not None and choose.window_error is None
         assert choose.snapshots and choose.points == []
-        await pilot.press("3")
-        await pilot.pause()
+        await pick(pilot, "3")
         text = screen_text(app)
         assert "could not be read: why is said below" in text  # in the list, and whole below:
         flat = " ".join(text.split())  # the verdict wraps at 80 columns
@@ -262,7 +272,8 @@ async def test_a_production_recovery_from_a_staging_console_says_production(
         await wait_until(pilot, lambda: choose.loaded and choose.source == "video-window",
                          "production's lists")
         assert "◆ PRODUCTION ◆  video-window " in screen_text(app).splitlines()[0]
-        await pilot.press("2", "enter")
+        await pick(pilot, "2")
+        await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, PlanScreen)
                          and app.screen.discovery is not None, "the plan")
         assert "◆ PRODUCTION ◆" in screen_text(app).splitlines()[0]
@@ -294,7 +305,7 @@ async def test_snapshot_restore_with_rename_swap_and_cleanup(recovery_env: Start
                          "the fresh snapshot highlighted on the dashboard")
         choose = await open_chooser(pilot)
         assert choose.source == "video-window-staging"
-        await pilot.press("2")
+        await pick(pilot, "2")
         # The dashboard's highlighted snapshot is the one under the cursor.
         selected = choose.selected_snapshot()
         assert selected is not None and selected.identifier == fresh
@@ -367,7 +378,7 @@ async def test_aws_backup_restore_end_to_end(recovery_env: Start) -> None:
             await pilot.press("up")
         assert pane.highlighted_key == fresh
         choose = await open_chooser(pilot)
-        await pilot.press("3")
+        await pick(pilot, "3")
         point = choose.selected_point()
         assert point is not None and point.arn == fresh
         await pilot.pause()

@@ -118,7 +118,9 @@ def test_chooser_lists_snapshots_with_whole_identifiers_80x24(recovery_env: Star
         await pilot.press("n")
         await wait_until(pilot, lambda: isinstance(app.screen, ChooseScreen)
                          and app.screen.loaded, "the chooser")
-        await pilot.press("2")
+        await pilot.press("2")  # the chooser asks when the damage began, first
+        app.screen.query_one("#incident", Input).value = "2025-11-11T11:00:00Z"
+        app.screen.query_one("#snapshots").focus()
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=snapshot_restore)
