@@ -290,6 +290,21 @@ class RunScreen(Screen[None]):
             self.notify(not_ready, severity="warning", markup=False)
             self.redraw()
             return
+        current = self.run.current
+        if (current is not None and current.key == "swap" and current.command
+                and current.status is StepStatus.WAITING and self.run.swap_result is None
+                and not self.run.dry_run):
+            # The one step that moves the application's traffic: a y, not a stray g.
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.manager.drive(self.run, self.run.run_until_blocked)
+                    self.redraw()
+
+            self.app.push_screen(YesNo(
+                "Swap now? The application moves to the new instance.",
+                f"{current.title}. The old value is kept in the journal for rollback."),
+                answered)
+            return
         self.manager.drive(self.run, self.run.run_until_blocked)
         self.redraw()
 

@@ -109,6 +109,8 @@ async def tick_and_swap(pilot: Any) -> None:
     """The swap's manual checklist: maintenance mode, stop connections, g, then resume."""
     await pilot.press("1", "2")
     await pilot.press("g")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, YesNo), "the swap's y/n")
+    await pilot.press("y")
     run = run_screen(pilot.app).run
     await wait_until(pilot, lambda: run.swap_result is not None and not
                      pilot.app.recovery.is_busy(run), "the swap to run")
@@ -642,7 +644,16 @@ async def test_detail_stays_where_the_engineer_reads_and_the_swap_says_what_it_w
         assert "swap: tick 1/2 (or t) · then g runs the swap" in hint_text(app)
         await pilot.press("1", "2")
         assert "swap: g runs the swap" in hint_text(app)
+        # g asks first: the swap moves the application's traffic. n leaves it undone.
         await pilot.press("g")
+        await wait_until(pilot, lambda: isinstance(app.screen, YesNo), "the swap's y/n")
+        assert "Swap now? The application moves to the new instance." in screen_text(app)
+        await pilot.press("n")
+        await pilot.pause()
+        assert run.swap_result is None and app.screen is screen
+        await pilot.press("g")
+        await wait_until(pilot, lambda: isinstance(app.screen, YesNo), "the swap's y/n")
+        await pilot.press("y")
         await wait_until(pilot, lambda: run.swap_result is not None
                          and not app.recovery.is_busy(run), "the swap to run")
         # Once the swap ran, it waits for the resume tick, and says so (not "g runs the swap").
