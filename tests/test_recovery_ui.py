@@ -650,7 +650,7 @@ async def test_detail_stays_where_the_engineer_reads_and_the_swap_says_what_it_w
         assert "Swap now? The application moves to the new instance." in screen_text(app)
         await pilot.press("n")
         await pilot.pause()
-        assert run.swap_result is None and app.screen is screen
+        assert run.swap_result is None and isinstance(app.screen, RunScreen)
         await pilot.press("g")
         await wait_until(pilot, lambda: isinstance(app.screen, YesNo), "the swap's y/n")
         await pilot.press("y")
