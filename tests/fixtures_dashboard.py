@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from fixtures_sandbox import sandbox_client
 from textual.screen import Screen
 from textual.widgets import DataTable
 from vwtui.screens.dashboard import DashboardScreen
@@ -37,11 +38,7 @@ class DashboardEnv:
 
     def client(self, service: str) -> Any:
         """A boto3 client on the sandbox, for a test to change the account behind the app."""
-        import boto3
-
-        return boto3.client(service, region_name=self.sandbox.region,
-                            endpoint_url=self.sandbox.endpoint_url,
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
+        return sandbox_client(self.sandbox, service)
 
 
 @pytest.fixture

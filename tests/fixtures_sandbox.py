@@ -27,6 +27,16 @@ from vwtui.services.aws import AwsService
 SANDBOX_NOW = datetime(2025, 11, 11, 10, 30, tzinfo=UTC)
 
 
+def sandbox_client(sandbox: Any, service: str, region: str | None = None) -> Any:
+    """A boto3 client on the sandbox account: what AWS says, asked (or changed) apart from
+    the app."""
+    import boto3
+
+    return boto3.client(service, region_name=region or sandbox.region,
+                        endpoint_url=sandbox.endpoint_url, aws_access_key_id="testing",
+                        aws_secret_access_key="testing")
+
+
 def sandbox_config(sandbox: Any) -> Config:
     """The default config, pointed at the sandbox."""
     return Config(aws=AwsConfig(region=sandbox.region, endpoint_url=sandbox.endpoint_url,

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from fixtures_pg import record_baselines
+from fixtures_sandbox import sandbox_client
 from vwtui.screens.recovery_run import RunScreen
 
 from vwtui.app import VwtuiApp
@@ -50,11 +51,7 @@ class RecoveryEnv:
 
     def client(self, service: str) -> Any:
         """A boto3 client on the sandbox: what AWS says, asked apart from the app."""
-        import boto3
-
-        return boto3.client(service, region_name=self.sandbox.region,
-                            endpoint_url=self.sandbox.endpoint_url,
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
+        return sandbox_client(self.sandbox, service)
 
     def window(self, identifier: str = "video-window") -> tuple[datetime, datetime]:
         found = self.client("rds").describe_db_instance_automated_backups(

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from fixtures_sandbox import sandbox_config
+from fixtures_sandbox import sandbox_client, sandbox_config
 
 from vwtui.checklist import read_all
 from vwtui.checks import evaluate
@@ -43,13 +43,7 @@ def by_verdict(results: dict[str, CheckResult], verdict: Verdict) -> set[str]:
     return {i for i, r in results.items() if r.verdict is verdict}
 
 
-def client(sandbox: Any, service: str, region: str | None = None) -> Any:
-    """A boto3 client on the sandbox account, to change it behind vwtui's back."""
-    import boto3
-
-    return boto3.client(service, region_name=region or sandbox.region,
-                        endpoint_url=sandbox.endpoint_url, aws_access_key_id="testing",
-                        aws_secret_access_key="testing")
+client = sandbox_client  # a boto3 client on the sandbox, to change it behind vwtui's back
 
 
 def evidence(result: CheckResult) -> str:

@@ -282,31 +282,35 @@ async def test_cross_region_scenario_reports_its_prerequisites_plainly(env: Env)
     assert mutations(env) == []
 
 
+async def refused_restore(env: Env, *, snapshot_id: str | None = None,
+                          recovery_point_arn: str | None = None) -> str:
+    """A production recovery from `snapshot_id` or `recovery_point_arn`: its restore step
+    fails before anything is issued; the reason it gives."""
+    scenario = Scenario.SNAPSHOT if snapshot_id else Scenario.AWS_BACKUP
+    run = await env.start(RecoveryRequest(scenario, "video-window",
+                                          target_identifier(utcnow()), snapshot_id=snapshot_id,
+                                          recovery_point_arn=recovery_point_arn))
+    step = await run.run_until_blocked()
+    assert step is not None and step.key == "restore" and step.status is StepStatus.FAILED
+    assert env.restore_calls() == []
+    assert not await env.aws.instance_exists(run.request.target)
+    assert step.error is not None
+    return step.error
+
+
 async def test_an_unknown_snapshot_fails_the_restore_before_anything_is_issued(
         env: Env) -> None:
     # Deleted after it was picked, or mistyped in a resumed journal: said, and nothing runs.
     missing = "rds:video-window-2020-01-01-03-00"
-    run = await env.start(RecoveryRequest(Scenario.SNAPSHOT, "video-window",
-                                          target_identifier(utcnow()), snapshot_id=missing))
-    step = await run.run_until_blocked()
-    assert step is not None and step.key == "restore" and step.status is StepStatus.FAILED
-    assert step.error is not None and missing in step.error, step.error
-    assert "not found" in step.error.lower()
-    assert env.restore_calls() == []
-    assert not await env.aws.instance_exists(run.request.target)
+    error = await refused_restore(env, snapshot_id=missing)
+    assert missing in error and "not found" in error.lower(), error
 
 
 async def test_an_unknown_recovery_point_fails_the_restore_before_anything_is_issued(
         env: Env) -> None:
     missing = "arn:aws:backup:eu-west-1:123456789012:recovery-point:0000-gone"
-    run = await env.start(RecoveryRequest(Scenario.AWS_BACKUP, "video-window",
-                                          target_identifier(utcnow()),
-                                          recovery_point_arn=missing))
-    step = await run.run_until_blocked()
-    assert step is not None and step.key == "restore" and step.status is StepStatus.FAILED
-    assert step.error is not None and missing in step.error, step.error
-    assert env.config.backup.vault in step.error
-    assert env.restore_calls() == []
+    error = await refused_restore(env, recovery_point_arn=missing)
+    assert missing in error and env.config.backup.vault in error, error
 
 
 async def staging_drill_to_swap(env: Env) -> tuple[RecoveryRun, str, str | None]:
@@ -352,24 +356,14 @@ async def test_a_snapshot_of_another_instance_fails_the_restore_before_anything_
     # A staging snapshot picked for a production recovery (a list left over from a switch):
     # the swap would put staging's data behind production's record.
     staging_snapshot = await fresh_snapshot(env, "video-window-staging")
-    run = await env.start(RecoveryRequest(Scenario.SNAPSHOT, "video-window",
-                                          target_identifier(utcnow()),
-                                          snapshot_id=staging_snapshot))
-    step = await run.run_until_blocked()
-    assert step is not None and step.key == "restore" and step.status is StepStatus.FAILED
-    assert step.error is not None and "of video-window-staging, not of video-window" in step.error
-    assert env.restore_calls() == []
+    error = await refused_restore(env, snapshot_id=staging_snapshot)
+    assert "of video-window-staging, not of video-window" in error
 
 
 async def test_a_recovery_point_of_another_instance_fails_the_restore(env: Env) -> None:
     staging_point = await fresh_recovery_point(env, "video-window-staging")
-    run = await env.start(RecoveryRequest(Scenario.AWS_BACKUP, "video-window",
-                                          target_identifier(utcnow()),
-                                          recovery_point_arn=staging_point))
-    step = await run.run_until_blocked()
-    assert step is not None and step.key == "restore" and step.status is StepStatus.FAILED
-    assert step.error is not None and "not of video-window;" in step.error
-    assert env.restore_calls() == []
+    error = await refused_restore(env, recovery_point_arn=staging_point)
+    assert "not of video-window;" in error
 
 
 async def test_through_database_host_the_source_is_never_read_as_the_reference(

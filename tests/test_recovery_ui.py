@@ -423,9 +423,9 @@ async def test_aws_backup_restore_end_to_end(recovery_env: Start) -> None:
 # ---- failure ---------------------------------------------------------------------------------
 
 
-async def pitr_plan(pilot: Any, env: RecoveryEnv) -> PlanScreen:
+async def pitr_plan(pilot: Any, env: RecoveryEnv, source: str = "video-window") -> PlanScreen:
     """Scenario 1 to the latest restorable time: its plan, discovery done, not confirmed."""
-    _, latest = env.window()
+    _, latest = env.window(source)
     await open_chooser(pilot)
     await paste(pilot, "#incident", iso(latest))
     await paste(pilot, "#restore-time", iso(latest))
@@ -676,17 +676,9 @@ async def test_detail_stays_where_the_engineer_reads_and_the_swap_says_what_it_w
 async def test_plan_refuses_the_rename_swap_of_a_protected_source_before_anything_runs(
         recovery_env: Start) -> None:
     env = recovery_env()
-    _, latest = env.window()
     app = env.app()
     async with app.run_test(size=SIZE) as pilot:
-        await open_chooser(pilot)
-        await paste(pilot, "#incident", iso(latest))
-        await paste(pilot, "#restore-time", iso(latest))
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, PlanScreen), "the plan")
-        plan = app.screen
-        assert isinstance(plan, PlanScreen)
-        await wait_until(pilot, lambda: plan.discovery is not None, "discovery")
+        plan = await pitr_plan(pilot, env)
         await pilot.press("w")
         await pilot.pause()
         # video-window is production: the rename would be refused at the swap, after the
@@ -705,16 +697,8 @@ async def test_rename_stamp_and_target_stamp_come_from_one_moment(recovery_env: 
     offset = [timedelta(0)]
     start = env.sandbox.current_time().replace(second=20, microsecond=0)
     app = env.app(clock=lambda: start + offset[0], environment="staging")
-    _, latest = env.window("video-window-staging")
     async with app.run_test(size=SIZE) as pilot:
-        await open_chooser(pilot)
-        await paste(pilot, "#incident", iso(latest))
-        await paste(pilot, "#restore-time", iso(latest))
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, PlanScreen), "the plan")
-        plan = app.screen
-        assert isinstance(plan, PlanScreen)
-        await wait_until(pilot, lambda: plan.discovery is not None, "discovery")
+        plan = await pitr_plan(pilot, env, "video-window-staging")
         stamp = f"{start:%Y%m%d%H%M}"
         assert plan.request.target == f"video-window-recovery-{stamp}"
         offset[0] = timedelta(seconds=61)  # the engineer reads the plan for a minute

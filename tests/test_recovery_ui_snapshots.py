@@ -90,16 +90,21 @@ def test_rto_clock_and_steps_no_color_80x24(snap_compare: Any,
     assert snap_compare(ClockGallery(), terminal_size=(80, 24))
 
 
+async def open_chooser_at_now(pilot: Any, app: Any) -> Any:
+    """n on the dashboard; the chooser once it has read AWS."""
+    await pilot.press("n")
+    await wait_until(pilot, lambda: isinstance(app.screen, ChooseScreen)
+                     and app.screen.loaded, "the chooser")
+    return app.screen
+
+
 def test_chooser_refuses_a_time_outside_the_window_80x24(recovery_env: Start,
                                                          snap_compare: Any) -> None:
     env = recovery_env(now=NOW)
     app = env.app(clock=lambda: NOW)
 
     async def refused(pilot: Any) -> None:
-        await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(app.screen, ChooseScreen)
-                         and app.screen.loaded, "the chooser")
-        screen = app.screen
+        screen = await open_chooser_at_now(pilot, app)
         screen.query_one("#incident", Input).value = "2025-11-11T11:00:00Z"
         screen.query_one("#restore-time", Input).value = "2025-11-01T10:30:00Z"
         screen.query_one("#restore-time").focus()
@@ -115,12 +120,10 @@ def test_chooser_lists_snapshots_with_whole_identifiers_80x24(recovery_env: Star
     app = env.app(clock=lambda: NOW)
 
     async def snapshot_restore(pilot: Any) -> None:
-        await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(app.screen, ChooseScreen)
-                         and app.screen.loaded, "the chooser")
+        screen = await open_chooser_at_now(pilot, app)
         await pilot.press("2")  # the chooser asks when the damage began, first
-        app.screen.query_one("#incident", Input).value = "2025-11-11T11:00:00Z"
-        app.screen.query_one("#snapshots").focus()
+        screen.query_one("#incident", Input).value = "2025-11-11T11:00:00Z"
+        screen.query_one("#snapshots").focus()
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=snapshot_restore)
