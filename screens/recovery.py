@@ -25,9 +25,9 @@ from vwtui.screens.recovery_plan import PlanScreen
 from vwtui.screens.recovery_run import RunScreen
 
 from vwtui.errors import VwtuiError
+from vwtui.orchestrator import DEFAULT_POLL_SECONDS, RecoveryRun
 from vwtui.recovery import journal as jr
 from vwtui.recovery.plan import RecoveryRequest, Scenario
-from vwtui.recovery.runner import DEFAULT_POLL_SECONDS, RecoveryRun
 from vwtui.recovery.state import ChecklistItem, StepStatus
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ from vwtui.recovery.verify import CheckVerdict
 from vwtui.widgets.steps import STATUS_STYLE, status_cell
 
 if TYPE_CHECKING:
-    from vwtui.recovery.runner import RecoveryRun
+    from vwtui.orchestrator import RecoveryRun
 
 VERDICT_STYLE = {CheckVerdict.PASS: "green", CheckVerdict.WARN: "yellow",
                  CheckVerdict.FAIL: "bold red"}

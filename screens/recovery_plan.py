@@ -40,7 +40,7 @@ from vwtui.recovery.plan import (
     plan_warnings,
     total_estimate,
 )
-from vwtui.recovery.runner import restore_settings
+from vwtui.recovery.steps.restore import restore_settings
 from vwtui.widgets.context_bar import ContextBar
 
 if TYPE_CHECKING:

@@ -30,7 +30,7 @@ from vwtui.widgets.steps import StepList
 if TYPE_CHECKING:
     from vwtui.screens.recovery import RecoveryManager
 
-    from vwtui.recovery.runner import RecoveryRun, RunUpdate
+    from vwtui.orchestrator import RecoveryRun, RunUpdate
 
 
 class RunScreen(Screen[None]):

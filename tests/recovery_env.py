@@ -18,8 +18,8 @@ from fixtures_pg import record_baselines
 
 from vwtui.config import AwsConfig, Config, DatabaseConfig, InstancesConfig
 from vwtui.model import utcnow
+from vwtui.orchestrator import RecoveryRun
 from vwtui.recovery.plan import RecoveryRequest, Scenario, SwapMethod, target_identifier
-from vwtui.recovery.runner import RecoveryRun
 from vwtui.services.aws import AwsService
 from vwtui.services.pg import PgService
 from vwtui.services.recovery_ops import RecoveryOps

@@ -24,7 +24,7 @@ from vwtui.screens.recovery_run import RunScreen
 
 from vwtui.app import VwtuiApp
 from vwtui.config import AwsConfig, Config, DatabaseConfig, InstancesConfig, UiConfig
-from vwtui.recovery.runner import RecoveryRun
+from vwtui.orchestrator import RecoveryRun
 from vwtui.recovery.state import StepStatus
 from vwtui.sandbox import Sandbox
 from vwtui.services.aws import AwsService

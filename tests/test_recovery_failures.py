@@ -12,9 +12,9 @@ from recovery_env import Env, env_fixture, slow_env_fixture  # noqa: F401  (fixt
 
 from vwtui.errors import GuardrailError
 from vwtui.model import utcnow
+from vwtui.orchestrator import RecoveryRun, RecoveryStateError
 from vwtui.recovery import journal as jr
 from vwtui.recovery.plan import RecoveryRequest, Scenario, target_identifier
-from vwtui.recovery.runner import RecoveryRun, RecoveryStateError
 from vwtui.recovery.state import StepStatus
 from vwtui.recovery.verify import CheckVerdict
 

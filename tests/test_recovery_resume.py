@@ -22,9 +22,9 @@ from recovery_env import (  # noqa: F401  (fixtures)
 )
 
 from vwtui.model import utcnow
+from vwtui.orchestrator import RecoveryStateError
 from vwtui.recovery import journal as jr
 from vwtui.recovery.plan import RecoveryRequest, Scenario, target_identifier
-from vwtui.recovery.runner import RecoveryStateError
 from vwtui.recovery.state import StepStatus
 
 CHILD = Path(__file__).with_name("recovery_env.py")
@@ -183,7 +183,7 @@ async def test_route53_rollback_value_survives_a_crash_during_the_swap(env: Env)
     assert resumed.swap_result is None
     await resumed.run_step()  # the UPSERT again (idempotent), old value from the journal
     assert resumed.swap_result is not None
-    assert resumed.swap_result["old_value"] == production.endpoint_address
+    assert resumed.swap_result.old_value == production.endpoint_address
     assert resumed.replaced == "video-window"
 
 

@@ -13,9 +13,9 @@ from recovery_env import UNPROTECTED_STAGING, Env, env_fixture  # noqa: F401  (f
 from vwtui.config import RestoreConfig
 from vwtui.errors import GuardrailError, NotFound
 from vwtui.model import utcnow
+from vwtui.orchestrator import RecoveryRun, RunUpdate, restore_settings
 from vwtui.recovery import journal as jr
 from vwtui.recovery.plan import RecoveryRequest, Scenario, SwapMethod, target_identifier
-from vwtui.recovery.runner import RecoveryRun, RunUpdate, restore_settings
 from vwtui.recovery.state import StepStatus
 from vwtui.recovery.verify import CheckVerdict, ReferenceKind
 
@@ -92,7 +92,7 @@ async def test_pitr_recovery_end_to_end_with_route53_swap(env: Env) -> None:
     assert new.instance_class == production.instance_class == "db.t3.medium"
     assert await env.ops.record_value(zone, env.config.dns.record) == new.endpoint_address
     assert run.swap_result is not None
-    assert run.swap_result["old_value"] == production.endpoint_address  # kept for rollback
+    assert run.swap_result.old_value == production.endpoint_address  # kept for rollback
     assert run.step("swap").status is StepStatus.WAITING  # type: ignore[union-attr]
     run.tick("resume")
     await run.run_step()
@@ -332,7 +332,7 @@ async def test_a_staging_drill_swaps_by_hand_and_never_touches_production_s_reco
     swap = await run.run_step()
     assert swap is not None and swap.key == "swap" and swap.status is StepStatus.WAITING
     new = await env.aws.instance(run.request.target)
-    assert run.swap_result is not None and run.swap_result["method"] == "manual"
+    assert run.swap_result is not None and run.swap_result.method == "manual"
     assert f"point the application at {new.endpoint_address} by hand" in swap.detail
     assert env.calls("route53:ChangeResourceRecordSets") == []
     assert await env.ops.record_value(zone, env.config.dns.record) == production_value
@@ -348,7 +348,7 @@ async def test_a_staging_drill_with_its_own_record_repoints_only_that_one(env: E
     new = await env.aws.instance(run.request.target)
     assert await env.ops.record_value(zone, staging_record) == new.endpoint_address
     assert await env.ops.record_value(zone, env.config.dns.record) == production_value
-    assert run.swap_result is not None and run.swap_result["record"] == staging_record
+    assert run.swap_result is not None and run.swap_result.record == staging_record
 
 
 async def test_a_snapshot_of_another_instance_fails_the_restore_before_anything_is_issued(

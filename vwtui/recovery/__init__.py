@@ -1,7 +1,7 @@
 """The recovery engine (issue 3): runbook scenarios 1-4 as plans, runs, a journal and a clock.
 
-No Textual here; the screens build on this API. Mutating AWS calls and their guardrails are in
-`vwtui.services.recovery_ops.RecoveryOps`.
+No Textual, no boto3, no psycopg here; the screens build on this API. Mutating AWS calls and
+their guardrails are in `vwtui.services.recovery_ops.RecoveryOps`.
 
 plan.py
     Scenario (pitr, snapshot, aws-backup, cross-region), SwapMethod (route53, rename),
@@ -19,11 +19,15 @@ clock.py
     eta(now, remaining), eta_within_target(now, remaining), rpo_achieved(incident, point),
     rpo_met(...), stopped(at); ClockLevel.symbol; format_duration(delta).
 state.py
-    StepStatus (pending, running, waiting, done, failed, skipped), StepState (key, title,
-    status, started_at, ended_at, detail, error, skip_reason, estimate, command, mutating,
-    progress, troubleshooting, checklist; elapsed(now), remaining_estimate(now)),
-    ChecklistItem(key, label, ticked_at), Troubleshooting(title, causes, commands, resolution,
-    events).
+    The run as data and its transitions (pure): RunState (steps, clock, what the run created,
+    renamed, deleted, the swap's result) with begin/end/fail/skip/tick/retry/abort/finish, each
+    returning the journal records it produces; the one place that decides what may happen next:
+    allowed_actions(busy), hint(busy), swap_gate(), go_refusal(), can_delete_replaced(),
+    cleanup_candidates(). StepKey, StepStatus, Action, StepState, ChecklistItem, SwapResult,
+    RunUpdate, Troubleshooting, RecoveryStateError, StepFailed.
+steps/
+    One executor per step (restore, wait, verify, swap with its three strategies, cleanup,
+    prerequisites), each given the run's context and a narrow protocol of the calls it needs.
 journal.py
     Journal.create(run_id, dir) / Journal.open(path) / append(event, **fields) (fsync'd),
     load_run(path) -> RunRecord, unfinished_runs(state_base=None) -> list[RunRecord],
@@ -37,16 +41,6 @@ verify.py
     Baseline, save_baseline / load_baseline.
 troubleshooting.py
     the runbook's troubleshooting per failure case (Troubleshooting objects).
-runner.py
-    RecoveryRun.start(request, config, aws, pg, *, state_base, poll_interval) (async) and
-    RecoveryRun.resume(journal_path, config, aws, pg, ...) (async); attributes steps, clock,
-    request, plan, run_id, journal_path, created, renamed, owned, restore_job_id,
-    restore_point, new_instance, verification, swap_result, cross_region, finished, outcome;
-    current, busy, eta(now), rpo_achieved, replaced, cleanup_candidates();
-    subscribe(listener) -> unsubscribe (listener(RunUpdate(kind, step, message, time)));
-    async run_step(), async run_until_blocked(), tick(item_key),
-    async confirm_cleanup(typed, *, skip_final_snapshot=False), async retry(), skip(reason),
-    async abort(cleanup, *, typed_confirmation="", skip_final_snapshot=False);
-    restore_settings(aws, config, request) -> RestoreSettings;
-    RecoveryStateError, StepFailed, RunUpdate.
+The driver that runs the executors and writes the journal is `vwtui.orchestrator.RecoveryRun`:
+it sits above this package and `vwtui.services` (nothing in services imports recovery).
 """

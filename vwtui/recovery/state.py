@@ -1,12 +1,49 @@
-"""The state of a recovery run's steps, as the screen draws them."""
+"""A recovery run as data, and its transitions: the one place that decides what may happen next.
+
+Pure: no I/O, no clock of its own (every transition is given `now`). Each transition changes the
+run and returns the journal records it produces; the driver (`vwtui.orchestrator`) writes them.
+Screens ask this module what the engineer may do (`allowed_actions`), what to tell them
+(`hint`), whether the swap may run (`swap_gate`) and what cleanup may delete
+(`can_delete_replaced`, `cleanup_candidates`); they derive none of it themselves.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Literal
 
-from vwtui.model import RdsEvent
+from vwtui.errors import VwtuiError
+from vwtui.model import Instance, RdsEvent
+from vwtui.recovery.clock import RtoClock
+from vwtui.recovery.plan import (
+    SWAP_CHECKLIST_AFTER,
+    SWAP_CHECKLIST_BEFORE,
+    PlannedStep,
+    RecoveryRequest,
+    Scenario,
+    SwapMethod,
+    name_stamp,
+    retired_identifier,
+)
+from vwtui.recovery.verify import Verification
+
+if TYPE_CHECKING:
+    from vwtui.config import Config
+    from vwtui.recovery.journal import RunRecord
+
+
+class StepKey(StrEnum):
+    """The runbook's steps of a recovery (scenario 4 has only its prerequisites)."""
+
+    PREREQUISITES = "prerequisites"
+    RESTORE = "restore"
+    WAIT = "wait"
+    VERIFY = "verify"
+    SWAP = "swap"
+    CLEANUP = "cleanup"
 
 
 class StepStatus(StrEnum):
@@ -22,6 +59,61 @@ class StepStatus(StrEnum):
         return self in (StepStatus.DONE, StepStatus.SKIPPED)
 
 
+class Action(StrEnum):
+    """What the engineer may ask of a run (the run screen's keys map onto these)."""
+
+    GO = "go"
+    TICK = "tick"
+    CLEANUP = "cleanup"
+    RETRY = "retry"
+    SKIP = "skip"
+    ABORT = "abort"
+
+
+class Tone(StrEnum):
+    """How loud a hint is; the screen maps it to a style of its .tcss."""
+
+    PLAIN = "plain"
+    DONE = "done"
+    WARN = "warn"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Hint:
+    text: str
+    tone: Tone = Tone.PLAIN
+
+
+# Journal record kinds (the journal module reads them back).
+RUN_START = "run-start"
+RUN_RESUME = "run-resume"
+STEP_START = "step-start"
+STEP_END = "step-end"
+STEP_PROGRESS = "step-progress"
+RESTORE_ISSUED = "restore-issued"
+TICK = "tick"
+SWAP_INTENT = "swap-intent"
+SWAP_DONE = "swap-done"
+RENAMED = "renamed"
+DELETE_ISSUED = "delete-issued"
+RUN_END = "run-end"
+
+# One journal record: its kind and its fields.
+Record = tuple[str, dict[str, Any]]
+
+UpdateKind = Literal["step", "progress", "checklist", "finished"]
+SwapKind = Literal["manual", "route53", "rename"]
+# swap method of a Route53 swap with no DNS record of the source's own.
+MANUAL_SWAP: SwapKind = "manual"
+
+
+class RecoveryStateError(VwtuiError):
+    """An action that does not fit the run's state (a step already running, a failed step)."""
+
+    title = "Not now"
+
+
 @dataclass(frozen=True, slots=True)
 class Troubleshooting:
     """The runbook's troubleshooting for a failed step: causes, diagnosis, resolution."""
@@ -31,6 +123,16 @@ class Troubleshooting:
     commands: tuple[str, ...]
     resolution: tuple[str, ...]
     events: tuple[RdsEvent, ...] = ()
+
+
+class StepFailed(VwtuiError):
+    """A step failed; carries the runbook's troubleshooting for the case."""
+
+    title = "Step failed"
+
+    def __init__(self, message: str, troubleshooting: Troubleshooting | None = None) -> None:
+        super().__init__(message)
+        self.troubleshooting = troubleshooting
 
 
 @dataclass(slots=True)
@@ -44,6 +146,16 @@ class ChecklistItem:
     @property
     def ticked(self) -> bool:
         return self.ticked_at is not None
+
+    @property
+    def before_swap(self) -> bool:
+        return self.key in _BEFORE
+
+
+_BEFORE = frozenset(k for k, _ in SWAP_CHECKLIST_BEFORE)
+_AFTER = frozenset(k for k, _ in SWAP_CHECKLIST_AFTER)
+CHECKLIST_KEYS: tuple[str, ...] = tuple(k for k, _ in SWAP_CHECKLIST_BEFORE
+                                        + SWAP_CHECKLIST_AFTER)
 
 
 @dataclass(slots=True)
@@ -79,3 +191,518 @@ class StepState:
         if self.status is StepStatus.PENDING:
             return self.estimate
         return max(self.estimate - self.elapsed(now), timedelta(0))
+
+
+@dataclass(frozen=True, slots=True)
+class RunUpdate:
+    """What a listener is told: a step changed, a poll reported progress, the run ended."""
+
+    kind: UpdateKind
+    step: StepState | None
+    message: str
+    time: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SwapResult:
+    """What the swap did: the journal's swap-done record, read back on resume."""
+
+    method: SwapKind
+    new_value: str | None
+    old_value: str | None = None
+    record: str | None = None
+    zone_id: str | None = None
+    replaced: str | None = None  # the instance the swap took out of service
+    retired: str | None = None  # the rename swap's <source>-old-... name
+
+    def fields(self) -> dict[str, Any]:
+        return {"method": self.method, "zone_id": self.zone_id, "record": self.record,
+                "old_value": self.old_value, "new_value": self.new_value,
+                "replaced": self.replaced, "retired": self.retired}
+
+    @classmethod
+    def from_fields(cls, data: dict[str, Any]) -> SwapResult:
+        method = str(data.get("method") or MANUAL_SWAP)
+        kind: SwapKind = "route53" if method == "route53" else \
+            "rename" if method == "rename" else "manual"
+        return cls(method=kind, new_value=data.get("new_value"),
+                   old_value=data.get("old_value"), record=data.get("record"),
+                   zone_id=data.get("zone_id"), replaced=data.get("replaced"),
+                   retired=data.get("retired"))
+
+
+@dataclass(frozen=True, slots=True)
+class SwapGate:
+    """Where the swap stands against its checklist. Numbers are the items' keys 1-3."""
+
+    ran: bool
+    pending_before: tuple[tuple[int, ChecklistItem], ...]
+    pending_after: tuple[tuple[int, ChecklistItem], ...]
+
+    @property
+    def may_swap(self) -> bool:
+        """Every item before the swap is ticked (and it has not run yet)."""
+        return not self.ran and not self.pending_before
+
+    @property
+    def complete(self) -> bool:
+        return self.ran and not self.pending_after
+
+
+def _plan_json(step: PlannedStep) -> dict[str, Any]:
+    return {"key": step.key, "title": step.title,
+            "estimate_seconds": step.estimate.total_seconds(), "mutating": step.mutating,
+            "command": step.command}
+
+
+@dataclass(slots=True)
+class RunState:
+    """One recovery run: request, plan, steps, RTO clock, and what it did in AWS."""
+
+    run_id: str
+    request: RecoveryRequest
+    config: Config
+    plan: tuple[PlannedStep, ...]
+    clock: RtoClock
+    steps: list[StepState] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
+    renamed: dict[str, str] = field(default_factory=dict)  # old identifier -> new identifier
+    deleted: list[str] = field(default_factory=list)
+    restore_job_id: str | None = None
+    restore_issued: bool = False
+    # The journal shows that a restore request may have reached AWS (resume, retry): look for
+    # what it started before asking again.
+    restore_attempted: bool = False
+    restore_point: datetime | None = None
+    swap_result: SwapResult | None = None
+    swap_old_value: str | None = None  # journaled before the UPSERT, for rollback
+    new_instance: Instance | None = None  # the restored instance as last read
+    verification: Verification | None = None
+    cross_region: Any = None  # scenario 4's prerequisites as found (CrossRegionStatus)
+    finished: bool = False
+    outcome: str | None = None
+
+    @classmethod
+    def new(cls, run_id: str, request: RecoveryRequest, config: Config,
+            plan: tuple[PlannedStep, ...], started_at: datetime) -> RunState:
+        clock = RtoClock(started_at, target=timedelta(hours=config.objectives.rto_hours),
+                         rpo_target=timedelta(hours=config.objectives.rpo_hours))
+        steps = [StepState(key=p.key, title=p.title, estimate=p.estimate, command=p.command,
+                           mutating=p.mutating) for p in plan]
+        for step in steps:
+            if step.key == StepKey.SWAP:
+                step.checklist = [ChecklistItem(k, label) for k, label
+                                  in SWAP_CHECKLIST_BEFORE + SWAP_CHECKLIST_AFTER]
+        restore_point = request.restore_point or (
+            request.restore_time if request.scenario is Scenario.PITR else None)
+        return cls(run_id=run_id, request=request, config=config, plan=plan, clock=clock,
+                   steps=steps, restore_point=restore_point)
+
+    def start_record(self, host: str, pid: int) -> Record:
+        """The run-start record: the request, the plan and the RTO clock's origin."""
+        return RUN_START, {
+            "request": self.request.to_json(), "plan": [_plan_json(p) for p in self.plan],
+            "started_at": self.clock.started_at, "dry_run": self.request.dry_run,
+            "host": host, "pid": pid}
+
+    def apply_journal(self, record: RunRecord) -> None:
+        """Take over what a run's journal says (resume): finished steps stay finished; a step
+        that was running is pending again with its start kept (the executor then asks AWS)."""
+        for step in self.steps:
+            saved = record.steps.get(step.key)
+            if saved is None:
+                continue
+            step.started_at = saved.started_at
+            step.detail = saved.detail
+            if saved.outcome in ("done", "skipped"):
+                step.status = StepStatus(saved.outcome)
+                step.ended_at = saved.ended_at
+                step.skip_reason = saved.skip_reason
+            elif saved.outcome == "failed":
+                step.status = StepStatus.FAILED
+                step.error = saved.error
+                step.ended_at = saved.ended_at
+            if step.key == StepKey.RESTORE and saved.outcome in ("running", "failed",
+                                                                 "interrupted"):
+                # The request may have reached AWS before vwtui stopped.
+                self.restore_attempted = True
+        self.created = list(record.created)
+        self.renamed = dict(record.renamed)
+        self.deleted = list(record.deleted)
+        self.restore_job_id = record.restore_job_id
+        self.restore_issued = record.restore_issued
+        self.restore_point = record.restore_point or self.restore_point
+        swap = self.step(StepKey.SWAP)
+        if swap is not None:
+            for item in swap.checklist:
+                item.ticked_at = record.ticks.get(item.key)
+        if record.swap_intent is not None:
+            self.swap_old_value = str(record.swap_intent.get("old_value") or "")
+        if record.swap:
+            self.swap_result = SwapResult.from_fields(record.swap)
+
+    # ---- queries ---------------------------------------------------------------------------
+
+    @property
+    def dry_run(self) -> bool:
+        return self.request.dry_run
+
+    @property
+    def current(self) -> StepState | None:
+        """The first step not done or skipped (None once every step is)."""
+        return next((s for s in self.steps if not s.status.finished), None)
+
+    def step(self, key: str) -> StepState | None:
+        return next((s for s in self.steps if s.key == key), None)
+
+    def is_current(self, key: StepKey, status: StepStatus | None = None) -> bool:
+        current = self.current
+        return current is not None and current.key == key and (
+            status is None or current.status is status)
+
+    @property
+    def owned(self) -> frozenset[str]:
+        """What this run may delete: the instances it created or renamed."""
+        return frozenset(self.created) | frozenset(self.renamed.values())
+
+    @property
+    def serving(self) -> frozenset[str]:
+        """The instance the swap put in service (none before the swap): the restored one,
+        under its own name after a Route53 or by-hand swap, under the source's after a rename.
+        Never deleted by this run."""
+        if self.swap_result is None:
+            return frozenset()
+        if self.request.swap is SwapMethod.RENAME:
+            return frozenset({self.request.source})
+        return frozenset({self.request.target})
+
+    @property
+    def retired(self) -> str:
+        """The name the rename swap gives the source."""
+        return retired_identifier(self.request.source,
+                                  name_stamp(self.request, self.clock.started_at))
+
+    @property
+    def replaced(self) -> str:
+        """The instance the swap replaced (cleanup deletes it)."""
+        if self.swap_result and self.swap_result.replaced:
+            return self.swap_result.replaced
+        if self.request.swap is SwapMethod.RENAME:
+            return self.retired
+        return self.request.source
+
+    @property
+    def swap_record(self) -> str | None:
+        """The DNS record this recovery's Route53 swap repoints; None: it changes no DNS."""
+        return self.config.dns_record_for(self.request.source)
+
+    @property
+    def rpo_achieved(self) -> timedelta | None:
+        return self.clock.rpo_achieved(self.request.incident_time, self.restore_point)
+
+    def remaining_estimates(self, now: datetime) -> list[timedelta]:
+        return [s.remaining_estimate(now) for s in self.steps]
+
+    def eta(self, now: datetime) -> datetime:
+        return self.clock.eta(now, self.remaining_estimates(now))
+
+    def can_delete_replaced(self) -> bool:
+        """May the cleanup offer to delete the replaced instance? Never a protected one, never
+        one this run did not create or rename (the service layer refuses them too)."""
+        replaced = self.replaced
+        return not self.config.is_protected(replaced) and replaced in self.owned
+
+    def cleanup_candidates(self) -> list[str]:
+        """What an abort with cleanup would delete: instances this run created that exist
+        under their own name, were not deleted, and are not in service after the swap (a
+        renamed-in recovery instance is kept, and so is one a DNS record now points at)."""
+        keep = set(self.renamed) | self.serving | set(self.deleted)
+        return [i for i in self.created if i not in keep]
+
+    def swap_gate(self) -> SwapGate | None:
+        """The swap's checklist against the swap (None: this run has no swap)."""
+        swap = self.step(StepKey.SWAP)
+        if swap is None:
+            return None
+        numbered = list(enumerate(swap.checklist, start=1))
+        return SwapGate(
+            ran=self.swap_result is not None,
+            pending_before=tuple((n, i) for n, i in numbered if not i.ticked and i.before_swap),
+            pending_after=tuple((n, i) for n, i in numbered
+                                if not i.ticked and not i.before_swap))
+
+    def swap_needs_confirmation(self) -> bool:
+        """g at the swap asks y/n first when it moves the application's traffic: a real run,
+        ready to swap, with an AWS call to make (a swap by hand changes nothing in AWS)."""
+        current = self.current
+        gate = self.swap_gate()
+        return (current is not None and current.key == StepKey.SWAP
+                and current.status is StepStatus.WAITING and bool(current.command)
+                and gate is not None and not gate.ran and not self.dry_run)
+
+    def go_refusal(self) -> str | None:
+        """Why "run the next step" would do nothing at the swap (a tick is missing), or None."""
+        if not self.is_current(StepKey.SWAP, StepStatus.WAITING):
+            return None
+        gate = self.swap_gate()
+        assert gate is not None
+        if gate.ran:
+            if not gate.pending_after:
+                return None
+            left = ", ".join(f"{n} {i.label}" for n, i in gate.pending_after)
+            return (f"The swap has run. Tick {left} once the application is back; "
+                    f"the run then goes on to cleanup.")
+        if gate.pending_before:
+            left = ", ".join(f"{n} {i.label}" for n, i in gate.pending_before)
+            return f"Tick first: {left}. Then g runs the swap."
+        return None
+
+    def next_tick(self) -> tuple[str | None, str | None]:
+        """The item `t` ticks: (its key, None), or (None, why nothing can be ticked now)."""
+        gate = self.swap_gate()
+        if gate is None:
+            return None, None
+        if gate.pending_before:
+            return gate.pending_before[0][1].key, None
+        if gate.pending_after:
+            if not gate.ran:
+                return None, "Run the swap (g) before resuming the application."
+            return gate.pending_after[0][1].key, None
+        return None, None
+
+    def allowed_actions(self, busy: bool) -> frozenset[Action]:
+        """What the engineer may do now; `busy` while a step runs."""
+        if self.finished:
+            return frozenset()
+        current = self.current
+        failed = current is not None and current.status is StepStatus.FAILED
+        allowed: set[Action] = set()
+        if not busy and not failed and not self.is_current(StepKey.CLEANUP,
+                                                              StepStatus.WAITING):
+            allowed.add(Action.GO)
+        if not busy and self.is_current(StepKey.SWAP, StepStatus.WAITING):
+            allowed.add(Action.TICK)
+        if (not busy and self.is_current(StepKey.CLEANUP, StepStatus.WAITING)
+                and self.can_delete_replaced()):
+            allowed.add(Action.CLEANUP)
+        if failed and not busy:
+            allowed.add(Action.RETRY)
+        if not busy and current is not None:
+            allowed |= {Action.SKIP, Action.ABORT}
+        return frozenset(allowed)
+
+    def hint(self, busy: bool) -> Hint:
+        """One line: what the engineer can do now."""
+        if self.finished:
+            return Hint(f"Run {self.outcome}. esc: back to the dashboard.", Tone.DONE)
+        current = self.current
+        if busy:
+            name = current.key if current else "the run"
+            return Hint(f"⟳ {name} in progress · esc: dashboard, the run goes on")
+        if current is None:
+            return Hint("g: finish the run")
+        if current.status is StepStatus.FAILED:
+            return Hint("✗ failed: r retry · s skip with a reason · a abort", Tone.ERROR)
+        if current.key == StepKey.SWAP and current.status is StepStatus.WAITING:
+            return Hint(self._swap_hint(), Tone.WARN)
+        if current.key == StepKey.CLEANUP and current.status is StepStatus.WAITING:
+            if self.can_delete_replaced():
+                return Hint(f"cleanup: x delete {self.replaced} · f final snapshot · s skip",
+                            Tone.WARN)
+            return Hint("cleanup: nothing this run may delete · s skip with a reason",
+                        Tone.WARN)
+        return Hint(f"g: run “{current.title}” · s skip · a abort")
+
+    def _swap_hint(self) -> str:
+        """What the swap waits for: the ticks before it, g, or (once it ran) the resume tick."""
+        gate = self.swap_gate()
+        assert gate is not None
+        if gate.ran:
+            if not gate.pending_after:
+                return "swap done · g goes on to cleanup"
+            items = "/".join(str(n) for n, _ in gate.pending_after)
+            return f"swap done: tick {items} (or t) once the application is back · then cleanup"
+        if gate.pending_before:
+            items = "/".join(str(n) for n, _ in gate.pending_before)
+            return f"swap: tick {items} (or t) · then g runs the swap · s skip · a abort"
+        return "swap: g runs the swap · s skip · a abort"
+
+    def swap_waiting_detail(self) -> str:
+        """The swap step's answer while its checklist holds it (journaled with its end)."""
+        gate = self.swap_gate()
+        assert gate is not None
+        if gate.pending_before:
+            pending = ", ".join(i.label for _, i in gate.pending_before)
+            return f"Tick first: {pending}. Then run the swap."
+        return ", ".join(i.label for _, i in gate.pending_after)
+
+    # ---- transitions -----------------------------------------------------------------------
+
+    def check_may_run(self, busy: bool) -> StepState | None:
+        """The step `run_step` would run (None: every step is finished), or why not."""
+        if self.finished:
+            raise RecoveryStateError(f"The run has ended ({self.outcome}).")
+        step = self.current
+        if step is not None and step.status is StepStatus.FAILED:
+            raise RecoveryStateError(
+                f"{step.title} failed: {step.error}. Retry it, skip it with a reason, or abort.")
+        if step is not None and busy:
+            raise RecoveryStateError(f"{step.title} is already running.")
+        return step
+
+    def begin(self, step: StepState, now: datetime) -> list[Record]:
+        """The step starts (or starts again: its first start is kept)."""
+        first = step.started_at is None
+        step.started_at = step.started_at or now
+        step.ended_at = None
+        step.error = None
+        step.troubleshooting = None
+        step.status = StepStatus.RUNNING
+        # The swap and cleanup go round while they wait on the engineer: one start is enough.
+        if first or step.key not in (StepKey.SWAP, StepKey.CLEANUP):
+            return [(STEP_START, {"step": step.key, "at": step.started_at,
+                                  "command": step.command, "dry_run": self.dry_run})]
+        return []
+
+    def end(self, step: StepState, status: StepStatus, detail: str, now: datetime) -> Record:
+        step.status = status
+        step.detail = detail
+        if status.finished:
+            step.ended_at = now
+            step.progress = ""
+        return STEP_END, {"step": step.key, "outcome": status.value, "detail": detail,
+                          "at": step.ended_at, "dry_run": self.dry_run}
+
+    def fail(self, step: StepState, message: str, troubleshooting: Troubleshooting | None,
+             now: datetime) -> Record:
+        step.status = StepStatus.FAILED
+        step.error = message
+        step.ended_at = now
+        step.progress = ""
+        step.troubleshooting = troubleshooting
+        return STEP_END, {"step": step.key, "outcome": "failed", "error": message,
+                          "at": now, "dry_run": self.dry_run}
+
+    def interrupt(self, step: StepState, reason: str) -> Record:
+        """The task running the step was cancelled (quit, SSH drop): pending again."""
+        step.status = StepStatus.PENDING
+        step.progress = ""
+        return STEP_END, {"step": step.key, "outcome": "interrupted", "detail": reason}
+
+    def refuse(self, step: StepState, message: str) -> Record:
+        """A guardrail refused what the engineer asked at a waiting step: it keeps waiting."""
+        step.error = message
+        return STEP_END, {"step": step.key, "outcome": "waiting", "error": message}
+
+    def retry(self) -> tuple[StepState, Record]:
+        """The failed step becomes pending again."""
+        step = self.current
+        if step is None or step.status is not StepStatus.FAILED:
+            raise RecoveryStateError("There is no failed step to retry.")
+        step.status = StepStatus.PENDING
+        if step.key == StepKey.RESTORE:
+            # The failed attempt may have reached AWS (an answer lost to a timeout).
+            self.restore_attempted = True
+        return step, (STEP_END, {"step": step.key, "outcome": "retry"})
+
+    def skip(self, reason: str, now: datetime, busy: bool) -> tuple[StepState, list[Record]]:
+        """Skip the current step, with the engineer's reason (required)."""
+        step = self.current
+        if step is None:
+            raise RecoveryStateError("There is no step left to skip.")
+        if busy:
+            raise RecoveryStateError(f"{step.title} is running; wait for it to stop first.")
+        if not reason.strip():
+            raise RecoveryStateError("Say why the step is skipped: the journal keeps the reason.")
+        step.status = StepStatus.SKIPPED
+        step.skip_reason = reason.strip()
+        step.started_at = step.started_at or now
+        step.ended_at = now
+        step.progress = ""
+        records: list[Record] = [(STEP_END, {"step": step.key, "outcome": "skipped", "at": now,
+                                             "skip_reason": step.skip_reason})]
+        if self.current is None:
+            records.append(self.finish("finished", now))
+        return step, records
+
+    def tick(self, item_key: str, now: datetime) -> tuple[ChecklistItem, list[Record]]:
+        """Tick a manual item of the swap (timestamped). Resume only after the swap."""
+        swap = self.step(StepKey.SWAP)
+        if swap is None:
+            raise RecoveryStateError("This run has no swap step.")
+        item = next((i for i in swap.checklist if i.key == item_key), None)
+        if item is None:
+            raise RecoveryStateError(f"No checklist item {item_key!r}.")
+        if self.current is not swap:
+            raise RecoveryStateError("Tick the swap's items when the swap is the current step.")
+        if item_key in _AFTER and self.swap_result is None:
+            raise RecoveryStateError("Resume the application only after the swap has run.")
+        if item.ticked_at is not None:
+            return item, []
+        item.ticked_at = now
+        return item, [(TICK, {"step": StepKey.SWAP.value, "item": item_key, "ticked_at": now})]
+
+    def resumes_after_tick(self, item_key: str) -> bool:
+        """Once the application is resumed after the swap, finishing the swap step changes
+        nothing in AWS: the run carries on to the cleanup (which waits for a typed name)."""
+        gate = self.swap_gate()
+        return (gate is not None and item_key in _AFTER and gate.complete
+                and self.is_current(StepKey.SWAP))
+
+    def issued(self, created: Iterable[str], *, job_id: str | None = None,
+               adopted: bool = False) -> Record:
+        """The restore reached AWS (or an earlier attempt of it was found there)."""
+        made = list(created)
+        for identifier in made:
+            if identifier not in self.created:
+                self.created.append(identifier)
+        self.restore_issued = True
+        self.restore_job_id = job_id or self.restore_job_id
+        return RESTORE_ISSUED, {"step": StepKey.RESTORE.value, "created": made,
+                                "restore_job_id": self.restore_job_id,
+                                "restore_point": self.restore_point, "adopted": adopted}
+
+    def swap_intent(self, command: str | None, zone_id: str, record: str,
+                    old_value: str) -> Record:
+        """The value to roll back to, journaled before the UPSERT."""
+        self.swap_old_value = old_value
+        return SWAP_INTENT, {"step": StepKey.SWAP.value, "command": command,
+                             "zone_id": zone_id, "record": record, "old_value": old_value}
+
+    def renamed_to(self, old: str, new: str) -> Record:
+        self.renamed[old] = new
+        return RENAMED, {"step": StepKey.SWAP.value, "old": old, "new": new}
+
+    def swapped(self, result: SwapResult) -> Record:
+        self.swap_result = result
+        return SWAP_DONE, {"step": StepKey.SWAP.value, **result.fields()}
+
+    def delete_issued(self, identifier: str, final_snapshot: str | None,
+                      **fields: Any) -> Record:
+        self.deleted.append(identifier)
+        return DELETE_ISSUED, {"identifier": identifier, "final_snapshot": final_snapshot,
+                               **fields}
+
+    def check_may_abort(self, busy: bool) -> None:
+        if busy:
+            raise RecoveryStateError("A step is running; wait for it to stop before aborting.")
+        if self.finished:
+            raise RecoveryStateError(f"The run has already ended ({self.outcome}).")
+
+    def abort(self, deleted: list[str], now: datetime) -> Record:
+        for step in self.steps:
+            if not step.status.finished and step.status is not StepStatus.FAILED:
+                step.status = StepStatus.SKIPPED
+                step.skip_reason = "run aborted"
+        return self.finish("aborted", now, cleaned=deleted)
+
+    def finish(self, outcome: str, now: datetime, **fields: Any) -> Record:
+        """The run ends: the RTO clock stops; RTO and RPO achieved are recorded."""
+        self.finished = True
+        self.outcome = outcome
+        self.clock = self.clock.stopped(now)
+        rpo = self.rpo_achieved
+        return RUN_END, {"outcome": outcome, "finished_at": now,
+                         "rto_seconds": self.clock.elapsed(now).total_seconds(),
+                         "rpo_seconds": rpo.total_seconds() if rpo is not None else None,
+                         **fields}

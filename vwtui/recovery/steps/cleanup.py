@@ -1,0 +1,69 @@
+"""The cleanup step: delete the instance the swap replaced, only one this run created or
+renamed, never a protected one, once the engineer typed its name (the service layer's
+guardrails decide; this step says what they would say before anyone types)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Protocol
+
+from vwtui.errors import GuardrailError
+from vwtui.recovery.guardrails import check_not_protected, check_owned
+from vwtui.recovery.plan import SwapMethod
+from vwtui.recovery.state import StepState, StepStatus
+from vwtui.recovery.steps import Outcome, StepContext
+
+
+class DeleteOps(Protocol):
+    async def delete_instance(self, identifier: str, *, owned: Collection[str],
+                              typed_confirmation: str | None,
+                              skip_final_snapshot: bool = ...,
+                              serving: Collection[str] = ...) -> str | None: ...
+
+    def cli_command(self, operation: str, *args: object, **kwargs: object) -> str: ...
+
+
+class CleanupStep:
+    def __init__(self, ops: DeleteOps) -> None:
+        self.ops = ops
+
+    async def run(self, ctx: StepContext, step: StepState) -> Outcome:
+        state = ctx.state
+        identifier = state.replaced
+        step.command = None if ctx.config.is_protected(identifier) else \
+            self.ops.cli_command("delete_instance", identifier)
+        if identifier in state.deleted:  # issued before a restart: never asked for twice
+            return StepStatus.DONE, f"Delete of {identifier} already issued before the restart."
+        owned = state.owned
+        if state.dry_run:  # what the run would own by now
+            owned = owned | {state.request.target} | (
+                {identifier} if state.request.swap is SwapMethod.RENAME else set())
+        refusal = delete_refusal(ctx, identifier, owned)
+        if refusal is not None:
+            if state.dry_run:
+                return StepStatus.DONE, f"Dry run: cleanup would stop here: {refusal}"
+            return StepStatus.WAITING, (f"{refusal} Skip this step with a reason to finish "
+                                        f"the run.")
+        if state.dry_run:
+            return StepStatus.DONE, f"Dry run: would run: {step.command}"
+        return StepStatus.WAITING, (f"Type {identifier} to delete it; a final snapshot is "
+                                    f"taken unless you decline it.")
+
+    async def delete(self, ctx: StepContext, identifier: str, typed_confirmation: str,
+                     skip_final_snapshot: bool) -> str | None:
+        """rds:DeleteDBInstance through the guardrails; the final snapshot's name."""
+        state = ctx.state
+        await ctx.before_mutation(f"delete {identifier}")
+        return await self.ops.delete_instance(
+            identifier, owned=state.owned, typed_confirmation=typed_confirmation,
+            skip_final_snapshot=skip_final_snapshot, serving=state.serving)
+
+
+def delete_refusal(ctx: StepContext, identifier: str, owned: Collection[str]) -> str | None:
+    """What the guardrails would say of deleting `identifier` (None: they would let it)."""
+    try:
+        check_not_protected(ctx.config, identifier, "delete")
+        check_owned(identifier, owned, "delete")
+    except GuardrailError as exc:
+        return exc.message
+    return None

@@ -1,0 +1,110 @@
+"""The wait step: the restore job to COMPLETED (scenario 3), then the instance to `available`,
+polled without blocking the screen; a state RDS never leaves by itself fails it."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Protocol
+
+from vwtui.recovery import journal as jr
+from vwtui.recovery import troubleshooting as ts
+from vwtui.recovery.plan import Scenario
+from vwtui.recovery.state import StepFailed, StepState, StepStatus
+from vwtui.recovery.steps import Outcome, StepContext
+
+if TYPE_CHECKING:
+    from vwtui.model import Instance, RestoreJob
+
+# RDS states a restore never leaves by itself: the wait fails on them.
+FAILED_STATES = frozenset({
+    "failed", "incompatible-restore", "incompatible-parameters", "incompatible-network",
+    "incompatible-option-group", "storage-full", "inaccessible-encryption-credentials",
+    "restore-error", "deleting",
+})
+# A new instance may not be visible to DescribeDBInstances for a moment after the restore call.
+MISSING_POLLS_ALLOWED = 5
+
+
+class WaitReads(Protocol):
+    async def instance_or_none(self, identifier: str) -> Instance | None: ...
+
+    async def restore_job(self, job_id: str) -> RestoreJob: ...
+
+
+class WaitStep:
+    def __init__(self, reads: WaitReads) -> None:
+        self.reads = reads
+
+    async def run(self, ctx: StepContext, step: StepState) -> Outcome:
+        state = ctx.state
+        req = state.request
+        if state.dry_run:
+            return StepStatus.DONE, ("Dry run: would poll "
+                                     + ("the restore job, then " if state.restore_job_id
+                                        or req.scenario is Scenario.AWS_BACKUP else "")
+                                     + f"{req.target} until available.")
+        target = req.target
+        if req.scenario is Scenario.AWS_BACKUP:
+            target = await self._wait_restore_job(ctx, step)
+        polls = missing = 0
+        last_status = None
+        while True:
+            polls += 1
+            instance = await self.reads.instance_or_none(target)
+            if instance is None:
+                missing += 1
+                if missing > MISSING_POLLS_ALLOWED:
+                    raise StepFailed(
+                        f"{target} does not exist: the restore did not create it, or it was "
+                        f"deleted.", ts.restore_failed(ctx.config, req.scenario, req.source,
+                                                       target, await ctx.events()))
+                status = "not visible yet"
+            else:
+                missing = 0
+                status = instance.status
+                state.new_instance = instance
+            if status != last_status:
+                ctx.note(jr.STEP_PROGRESS, step=step.key, instance=target, status=status)
+                last_status = status
+            ctx.progress(step, f"{target}: {status} (poll {polls})")
+            if status == "available":
+                endpoint = instance.endpoint_address if instance else None
+                return StepStatus.DONE, f"{target} is available at {endpoint}."
+            if status in FAILED_STATES:
+                raise StepFailed(
+                    f"{target} ended {status}: the restore failed.",
+                    ts.restore_failed(ctx.config, req.scenario, req.source, target,
+                                      await ctx.events()))
+            await asyncio.sleep(ctx.poll_interval)
+
+    async def _wait_restore_job(self, ctx: StepContext, step: StepState) -> str:
+        """Poll the restore job to COMPLETED; the created instance's identifier."""
+        state = ctx.state
+        req = state.request
+        if not state.restore_job_id:
+            raise StepFailed("No restore job id is known for this run; rerun the restore step "
+                             "or skip the wait with a reason.")
+        polls = 0
+        last = None
+        while True:
+            polls += 1
+            job = await self.reads.restore_job(state.restore_job_id)
+            if job.status != last:
+                ctx.note(jr.STEP_PROGRESS, step=step.key, restore_job_id=job.job_id,
+                         status=job.status)
+                last = job.status
+            eta = f", about {job.expected_minutes} min" if job.expected_minutes else ""
+            # AWS Backup's PercentDone is a string that may already end in "%".
+            pct = f" {job.percent_done.rstrip('%')}%" if job.percent_done else ""
+            ctx.progress(step, f"restore job {job.status}{pct}{eta} (poll {polls})")
+            if job.status == "COMPLETED":
+                arn = job.created_resource_arn or ""
+                return arn.rsplit(":", 1)[-1] if ":db:" in arn else req.target
+            if job.status in ("FAILED", "ABORTED"):
+                raise StepFailed(
+                    f"Restore job {job.job_id} ended {job.status}"
+                    + (f": {job.status_message}" if job.status_message else "."),
+                    ts.restore_job_failed(ctx.config, job.job_id, job.status,
+                                          job.status_message, req.target,
+                                          await ctx.events()))
+            await asyncio.sleep(ctx.poll_interval)
