@@ -153,6 +153,7 @@ class RecoveryManager:
                 run.interrupt_reason = ("vwtui was quit while the step ran; start vwtui again "
                                         "to resume it")
             self.app.workers.cancel_group(self.app, f"recovery-{run.run_id}")
+            run.close()  # another session may now resume it
         self.app.exit()
 
     def leave(self, screen: Screen[Any]) -> None:

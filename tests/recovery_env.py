@@ -8,7 +8,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ class Env:
     state_base: Path
     # Requests the seed made before the test began; `calls` counts only the test's own.
     seeded: int = 0
+    started: list[RecoveryRun] = field(default_factory=list)
 
     def calls(self, pattern: str) -> list[str]:
         """The test's requests matching `pattern` ("rds:Restore*"), oldest first."""
@@ -51,12 +52,21 @@ class Env:
         return replace(self, config=config, aws=aws, pg=PgService(config), ops=RecoveryOps(aws))
 
     async def start(self, request: RecoveryRequest, poll: float = POLL) -> RecoveryRun:
-        return await RecoveryRun.start(request, self.config, self.aws, self.pg,
-                                       state_base=self.state_base, poll_interval=poll)
+        run = await RecoveryRun.start(request, self.config, self.aws, self.pg,
+                                      state_base=self.state_base, poll_interval=poll)
+        self.started.append(run)
+        return run
 
     async def resume(self, journal: Path, poll: float = POLL) -> RecoveryRun:
-        return await RecoveryRun.resume(journal, self.config, self.aws, self.pg,
-                                        state_base=self.state_base, poll_interval=poll)
+        # The session that drove the run is gone (killed, quit): the kernel would have freed
+        # its lock. In one test process, the abandoned run object lets it go.
+        for old in self.started:
+            if old.journal_path == journal:
+                old.close()
+        run = await RecoveryRun.resume(journal, self.config, self.aws, self.pg,
+                                       state_base=self.state_base, poll_interval=poll)
+        self.started.append(run)
+        return run
 
     def restore_calls(self) -> list[str]:
         return self.calls("rds:RestoreDBInstance*") + self.calls("backup:StartRestoreJob")

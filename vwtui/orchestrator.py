@@ -17,19 +17,22 @@ already under way in AWS instead of issuing it again.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vwtui.errors import AwsError, DatabaseError, GuardrailError, VwtuiError
-from vwtui.model import RdsEvent, utcnow
+from vwtui.model import CallerIdentity, RdsEvent, utcnow
 from vwtui.recovery import journal as jr
 from vwtui.recovery import troubleshooting as ts
 from vwtui.recovery.clock import RtoClock
+from vwtui.recovery.lock import RunLock, holder_of
 from vwtui.recovery.plan import (
     PlannedStep,
     RecoveryRequest,
@@ -115,6 +118,10 @@ class RecoveryRun:
         self.interrupt_reason: str | None = None
         self._listeners: list[Listener] = []
         self._busy = False
+        # Held while this process drives the run (released when it ends, or by the kernel).
+        self.lock: RunLock | None = None
+        # Set when the journal could not be written: no mutating call until it can.
+        self.journal_problem: str | None = None
         reads = _Reads(aws, self.ops)
         self._cleanup = CleanupStep(self.ops)
         self._executors: dict[str, Any] = {
@@ -140,15 +147,27 @@ class RecoveryRun:
         if request.scenario is not Scenario.CROSS_REGION:
             # The plan and the journal show the network and class the restore will use.
             request = (await restore_settings(aws, config, request)).request
-        started = now()
-        run_id = jr.new_run_id(started, request.target or request.source)
-        journal = jr.Journal.create(run_id, jr.runs_dir(state_base))
-        journal.caller_arn = await _caller_arn(aws)
+        identity = await _identity(aws)
+        folder = jr.runs_dir(state_base)
+        # Two sessions starting at once: one at a time checks for a run of the same target
+        # and creates its journal and lock.
+        with _starting(folder):
+            _check_no_other_run(folder, request)
+            started = now()
+            run_id = jr.new_run_id(started, request.target or request.source)
+            journal = jr.Journal.create(run_id, folder)
+            lock = RunLock.acquire(journal.path, run_id, f"recovery of {request.source}",
+                                   journal.user)
+        journal.caller_arn = identity.arn if identity else None
         plan = build_plan(request, config, now=started)
         state = RunState.new(run_id, request, config, plan, started)
         run = cls(state=state, config=config, aws=aws, pg=pg, journal=journal,
                   poll_interval=poll_interval, state_base=state_base, now=now)
-        run.record(state.start_record(socket.gethostname(), os.getpid()))
+        run.lock = lock
+        kind, fields = state.start_record(socket.gethostname(), os.getpid())
+        fields.update(account=identity.account if identity else None,
+                      region=_region(aws, config))
+        run.record((kind, fields))
         return run
 
     @classmethod
@@ -159,17 +178,31 @@ class RecoveryRun:
         """Rebuild an unfinished run from its journal: the clock keeps its original start,
         finished steps stay finished, and what AWS was already doing is picked up (a restore
         already issued is polled, a known restore job described), never issued twice."""
-        record = jr.load_run(journal_path)
+        record = load_run_plainly(journal_path)
         if record.finished:
             raise RecoveryStateError(
                 f"Run {record.run_id} already ended ({record.outcome}); nothing to resume.")
-        journal = jr.Journal.open(journal_path)
-        journal.caller_arn = await _caller_arn(aws) or record.caller_arn
+        identity = await _identity(aws)
+        _check_same_place(record, identity, _region(aws, config))
+        lock = RunLock.acquire(journal_path, record.run_id,
+                               f"recovery of {record.request.source} (resumed)", jr.os_user())
+        try:
+            # Read again under the lock: the previous driver may have written to the end.
+            record = load_run_plainly(journal_path)
+            if record.finished:
+                raise RecoveryStateError(
+                    f"Run {record.run_id} already ended ({record.outcome}); nothing to resume.")
+            journal = jr.Journal.open(journal_path)
+        except BaseException:
+            lock.release()
+            raise
+        journal.caller_arn = (identity.arn if identity else None) or record.caller_arn
         plan = build_plan(record.request, config, now=record.started_at)
         state = RunState.new(record.run_id, record.request, config, plan, record.started_at)
         state.apply_journal(record)
         run = cls(state=state, config=config, aws=aws, pg=pg, journal=journal,
                   poll_interval=poll_interval, state_base=state_base, now=now)
+        run.lock = lock
         show_restore_job_id(run)
         current = state.current
         run.note(jr.RUN_RESUME, pid=os.getpid(), current=current.key if current else None)
@@ -190,17 +223,34 @@ class RecoveryRun:
 
     def record(self, record: Record) -> None:
         kind, fields = record
-        self.journal.append(kind, **fields)
+        self.note(kind, **fields)
 
     def note(self, kind: str, **fields: Any) -> None:
-        self.journal.append(kind, **fields)
+        try:
+            self.journal.append(kind, **fields)
+        except jr.JournalError as exc:
+            self.journal_problem = exc.message
+            raise
+        self.journal_problem = None
 
     def progress(self, step: StepState, text: str) -> None:
         step.progress = text
         self._notify("progress", step, text)
 
     async def before_mutation(self, what: str) -> None:
-        """Every mutating AWS call of a step passes here first."""
+        """Every mutating AWS call of a step passes here first: this process must still drive
+        the run, the journal must say what the state says (nobody else wrote to it), and the
+        intent must be on disk before AWS is asked (a full disk stops the run here)."""
+        if self.lock is None or not self.lock.held:
+            raise GuardrailError(f"Refused to {what}: this session does not hold the run's "
+                                 f"lock, so it may not change anything.")
+        tail = jr.load_run(self.journal.path)
+        if tail.finished or tail.deleted != self.state.deleted or \
+                tail.renamed != self.state.renamed or \
+                (tail.swap is not None) != (self.state.swap_result is not None):
+            raise GuardrailError(f"Refused to {what}: the run's journal changed under this "
+                                 f"session ({self.journal.path}). Quit and resume the run.")
+        self.note(jr.STEP_PROGRESS, intent=what)
 
     async def events(self) -> tuple[RdsEvent, ...]:
         """RDS events of the new instance (runbook: "Check RDS restore events"); best effort."""
@@ -439,7 +489,7 @@ class RecoveryRun:
             self.record(record)
         self._notify("step", step, f"{step.title}: skipped ({step.skip_reason})")
         if self.finished:
-            self._notify("finished", None, f"Run {self.outcome}")
+            self._ended()
         return step
 
     async def abort(self, cleanup: bool, *, typed_confirmation: str = "",
@@ -456,14 +506,25 @@ class RecoveryRun:
                 deleted.append(identifier)
                 self.record(self.state.delete_issued(identifier, final, during="abort"))
         self.record(self.state.abort(deleted, self._now()))
-        self._notify("finished", None, f"Run {self.outcome}")
+        self._ended()
         return deleted
 
     def _finish(self, outcome: str) -> None:
         if self.finished:
             return
         self.record(self.state.finish(outcome, self._now()))
-        self._notify("finished", None, f"Run {outcome}")
+        self._ended()
+
+    def _ended(self) -> None:
+        """The run is over: its lock is released (an observer may now read it as ended)."""
+        if self.lock is not None:
+            self.lock.release()
+        self._notify("finished", None, f"Run {self.outcome}")
+
+    def close(self) -> None:
+        """This process stops driving the run (quit): another session may resume it."""
+        if self.lock is not None:
+            self.lock.release()
 
     # ---- the engineer's ticks and confirmations --------------------------------------------
 
@@ -511,8 +572,70 @@ class RecoveryRun:
         return step
 
 
-async def _caller_arn(aws: AwsService) -> str | None:
+async def _identity(aws: AwsService) -> CallerIdentity | None:
     try:
-        return (await aws.caller_identity()).arn
+        return await aws.caller_identity()
     except AwsError:
         return None
+
+
+def _region(aws: AwsService, config: Config) -> str:
+    return aws.region or config.aws.region
+
+
+def load_run_plainly(path: Path) -> jr.RunRecord:
+    """A run's journal, or a JournalError naming the file and what is wrong with it (never a
+    raw KeyError or ValueError from a damaged record)."""
+    try:
+        return jr.load_run(path)
+    except jr.JournalError:
+        raise
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise jr.JournalError(f"{path} is damaged ({type(exc).__name__}: {exc}); it is "
+                              f"shown read-only, never resumed.") from None
+
+
+def _check_same_place(record: jr.RunRecord, identity: CallerIdentity | None,
+                      region: str) -> None:
+    """A run belongs to the account and region it started in."""
+    first = record.records[0] if record.records else {}
+    account, started_region = first.get("account"), first.get("region")
+    here = identity.account if identity else None
+    if started_region and started_region != region:
+        raise GuardrailError(
+            f"Run {record.run_id} was started in region {started_region}; this session is in "
+            f"{region}. Resume it with --region {started_region}; nothing was changed.")
+    if account and account != here:
+        raise GuardrailError(
+            f"Run {record.run_id} was started in AWS account {account}; this session is "
+            f"{'in account ' + here if here else 'unable to tell its account (STS)'}. Resume "
+            f"it with that account's credentials; nothing was changed.")
+
+
+@contextmanager
+def _starting(folder: Path) -> Iterator[None]:
+    """One session at a time between "is anyone restoring this?" and its journal on disk."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(folder / ".start.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
+                 | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _check_no_other_run(folder: Path, request: RecoveryRequest) -> None:
+    """Two runs never restore under one name: another unfinished run of the same target (a
+    colleague's in the same minute, or one that died and is to be resumed) stops this one."""
+    wanted = request.target.strip().lower()
+    for other in jr.unfinished_runs(folder.parent):
+        if other.request.target.strip().lower() != wanted or other.dry_run:
+            continue
+        holder = holder_of(other.path)
+        who = holder.sentence(other.run_id) if holder is not None else (
+            f"Run {other.run_id} (started {other.started_at:%Y-%m-%d %H:%M} UTC by "
+            f"{other.os_user or '?'}) restores {request.target} and is not finished: resume "
+            f"it instead, or abort it.")
+        raise RecoveryStateError(f"Another recovery already restores as {request.target}. "
+                                 f"{who}")
