@@ -429,11 +429,16 @@ class RecoveryRun:
         return last
 
     async def _execute(self, step: StepState) -> None:
-        for record in self.state.begin(step, self._now()):
-            self.record(record)
-        self._notify("step", step, f"{step.title}: running")
         try:
+            for record in self.state.begin(step, self._now()):
+                self.record(record)
+            self._notify("step", step, f"{step.title}: running")
             status, detail = await self._executors[step.key].run(self, step)
+            self._end(step, (status, detail))
+        except jr.JournalError as exc:
+            # Nothing more is done in AWS until the journal can be written (the intent of
+            # every mutating call is journaled first); retry once there is space again.
+            self._fail(step, exc.message, None)
         except StepFailed as exc:
             self._fail(step, exc.message, exc.troubleshooting)
             return
@@ -445,7 +450,6 @@ class RecoveryRun:
                 step, self.interrupt_reason or "the worker running it was cancelled"))
             self._notify("step", step, f"{step.title}: interrupted")
             raise
-        self._end(step, (status, detail))
 
     def _end(self, step: StepState, outcome: Outcome) -> None:
         status, detail = outcome
@@ -454,8 +458,13 @@ class RecoveryRun:
 
     def _fail(self, step: StepState, message: str,
               troubleshooting: Troubleshooting | None) -> None:
-        self.record(self.state.fail(step, message, troubleshooting, self._now()))
-        self._notify("step", step, f"{step.title} failed: {message}")
+        record = self.state.fail(step, message, troubleshooting, self._now())
+        try:
+            self.record(record)
+        except jr.JournalError as exc:
+            if exc.message not in message:
+                step.error = f"{message} {exc.message}"
+        self._notify("step", step, f"{step.title} failed: {step.error}")
 
     async def _troubleshooting_for(self, step: StepState,
                                    exc: VwtuiError) -> Troubleshooting | None:
@@ -501,8 +510,8 @@ class RecoveryRun:
         deleted: list[str] = []
         if cleanup and not self.dry_run:
             for identifier in self.cleanup_candidates():
-                final = await self._cleanup.delete(self, identifier, typed_confirmation,
-                                                   skip_final_snapshot)
+                final, _ = await self._cleanup.delete(self, identifier, typed_confirmation,
+                                                      skip_final_snapshot)
                 deleted.append(identifier)
                 self.record(self.state.delete_issued(identifier, final, during="abort"))
         self.record(self.state.abort(deleted, self._now()))
@@ -551,8 +560,8 @@ class RecoveryRun:
         self._busy = True
         try:
             try:
-                final = await self._cleanup.delete(self, identifier, typed_confirmation,
-                                                   skip_final_snapshot)
+                final, already = await self._cleanup.delete(
+                    self, identifier, typed_confirmation, skip_final_snapshot)
             except GuardrailError as exc:
                 self.record(self.state.refuse(step, exc.message))
                 self._notify("step", step, exc.message)
@@ -560,9 +569,11 @@ class RecoveryRun:
             except AwsError as exc:
                 self._fail(step, exc.message, ts.aws_call_failed("cleanup", exc.message))
                 return step
-            self.record(self.state.delete_issued(identifier, final))
+            self.record(self.state.delete_issued(identifier, final, already=already))
             step.error = None
             self._end(step, (StepStatus.DONE,
+                             f"{identifier} was already being deleted (the answer to the "
+                             f"delete was lost); not asked again." if already else
                              f"Deleting {identifier}; final snapshot {final}." if final else
                              f"Deleting {identifier}; final snapshot declined."))
         finally:

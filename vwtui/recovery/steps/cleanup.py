@@ -5,16 +5,21 @@ guardrails decide; this step says what they would say before anyone types)."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from vwtui.errors import GuardrailError
-from vwtui.recovery.guardrails import check_not_protected, check_owned
+from vwtui.recovery.guardrails import check_delete, check_not_protected, check_owned
 from vwtui.recovery.plan import SwapMethod
 from vwtui.recovery.state import StepState, StepStatus
 from vwtui.recovery.steps import Outcome, StepContext
 
+if TYPE_CHECKING:
+    from vwtui.model import Instance
+
 
 class DeleteOps(Protocol):
+    async def instance_or_none(self, identifier: str) -> Instance | None: ...
+
     async def delete_instance(self, identifier: str, *, owned: Collection[str],
                               typed_confirmation: str | None,
                               skip_final_snapshot: bool = ...,
@@ -50,13 +55,19 @@ class CleanupStep:
                                     f"taken unless you decline it.")
 
     async def delete(self, ctx: StepContext, identifier: str, typed_confirmation: str,
-                     skip_final_snapshot: bool) -> str | None:
-        """rds:DeleteDBInstance through the guardrails; the final snapshot's name."""
+                     skip_final_snapshot: bool) -> tuple[str | None, bool]:
+        """rds:DeleteDBInstance through the guardrails: (the final snapshot's name, whether
+        AWS had already taken the delete: a retry after a lost answer issues nothing)."""
         state = ctx.state
+        check_delete(ctx.config, identifier, owned=state.owned,
+                     typed_confirmation=typed_confirmation, serving=state.serving)
+        current = await self.ops.instance_or_none(identifier)
+        if current is None or current.status == "deleting":
+            return None, True
         await ctx.before_mutation(f"delete {identifier}")
         return await self.ops.delete_instance(
             identifier, owned=state.owned, typed_confirmation=typed_confirmation,
-            skip_final_snapshot=skip_final_snapshot, serving=state.serving)
+            skip_final_snapshot=skip_final_snapshot, serving=state.serving), False
 
 
 def delete_refusal(ctx: StepContext, identifier: str, owned: Collection[str]) -> str | None:

@@ -207,7 +207,10 @@ class RestoreStep:
                 raise StepFailed(f"Recovery point {point.arn} is {point.status}, not "
                                  f"COMPLETED; pick another one.")
             state.restore_point = state.restore_point or point.created
-        if not state.restore_issued:
+        # An AWS Backup job's instance carries no tag of ours: after an attempt, the job
+        # finder decides whether it is this run's.
+        if not state.restore_issued and not (req.scenario is Scenario.AWS_BACKUP
+                                             and state.restore_attempted):
             existing = await self.ops.instance_or_none(req.target)
             if existing is not None and not is_ours(ctx, existing):
                 raise StepFailed(
@@ -282,12 +285,10 @@ class RestoreStep:
 
 
 def is_ours(ctx: StepContext, instance: Instance) -> bool:
-    """Tagged with this run's id; or untagged while the journal shows this run had asked
-    for the restore before it was interrupted."""
-    state = ctx.state
-    if (RUN_TAG, state.run_id) in instance.tags:
-        return True
-    return state.restore_attempted and not any(k == RUN_TAG for k, _ in instance.tags)
+    """Tagged with this run's id (every restore this run sends carries the tag). An instance
+    of the same name without it is someone else's (another engineer in the same minute): it
+    is never adopted, so never swapped in nor deleted by this run."""
+    return (RUN_TAG, ctx.state.run_id) in instance.tags
 
 
 def show_restore_job_id(ctx: StepContext) -> None:

@@ -5,6 +5,7 @@ it are ticked."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from vwtui.errors import AwsError
@@ -18,6 +19,11 @@ from vwtui.recovery.state import (
     SwapResult,
 )
 from vwtui.recovery.steps import Outcome, StepContext
+from vwtui.recovery.steps.restore import RUN_TAG
+
+# How long the rename swap waits for RDS to free the source's name (real AWS: minutes).
+RENAME_DEADLINE = timedelta(minutes=30)
+RENAME_DEADLINE_TEXT = "30 min"
 
 if TYPE_CHECKING:
     from vwtui.model import Instance
@@ -94,8 +100,11 @@ class Route53Swap:
         if old is None:
             old = await self.ops.record_value(zone_id, record) or ""
             ctx.record(state.swap_intent(step.command, zone_id, record, old))
-        await ctx.before_mutation(f"change the DNS record {record}")
-        await self.ops.upsert_record(zone_id, record, endpoint, source=req.source)
+        # A retry after a lost answer: the record may already hold the new endpoint.
+        now_value = await self.ops.record_value(zone_id, record)
+        if (now_value or "").rstrip(".").lower() != endpoint.rstrip(".").lower():
+            await ctx.before_mutation(f"change the DNS record {record}")
+            await self.ops.upsert_record(zone_id, record, endpoint, source=req.source)
         # What the record pointed at before: never this run's own target (the record may
         # already have held the new endpoint, e.g. UPSERTed by hand from the plan's command).
         replaced = await self._instance_at(old or None)
@@ -129,26 +138,53 @@ class RenameSwap:
         req = state.request
         retired = state.retired
         if req.source not in state.renamed:
-            ctx.note(jr.STEP_PROGRESS, step=step.key,
-                     command=self.ops.cli_command("rename_instance", req.source, retired))
-            await ctx.before_mutation(f"rename {req.source}")
-            await self.ops.rename_instance(req.source, retired)
-            ctx.record(state.renamed_to(req.source, retired))
-        # RDS frees the old name only when the rename is done (minutes, in real AWS).
-        polls = 0
-        while req.target not in state.renamed and \
-                await self.ops.instance_or_none(req.source) is not None:
-            polls += 1
-            ctx.progress(step, f"waiting for RDS to free the name {req.source} (poll {polls})")
-            await asyncio.sleep(ctx.poll_interval)
+            if await self._took_effect(req.source, retired):
+                # A lost answer: AWS renamed it, the journal did not hear of it.
+                ctx.record(state.renamed_to(req.source, retired))
+            else:
+                ctx.note(jr.STEP_PROGRESS, step=step.key,
+                         command=self.ops.cli_command("rename_instance", req.source, retired))
+                await ctx.before_mutation(f"rename {req.source}")
+                await self.ops.rename_instance(req.source, retired)
+                ctx.record(state.renamed_to(req.source, retired))
         if req.target not in state.renamed:
-            ctx.note(jr.STEP_PROGRESS, step=step.key,
-                     command=self.ops.cli_command("rename_instance", req.target, req.source))
-            await ctx.before_mutation(f"rename {req.target}")
-            await self.ops.rename_instance(req.target, req.source)
-            ctx.record(state.renamed_to(req.target, req.source))
+            await self._wait_name_free(ctx, step, req.source, retired)
+            if await self._took_effect(req.target, req.source, tag=state.run_id):
+                ctx.record(state.renamed_to(req.target, req.source))
+            else:
+                ctx.note(jr.STEP_PROGRESS, step=step.key,
+                         command=self.ops.cli_command("rename_instance", req.target,
+                                                      req.source))
+                await ctx.before_mutation(f"rename {req.target}")
+                await self.ops.rename_instance(req.target, req.source)
+                ctx.record(state.renamed_to(req.target, req.source))
         return SwapResult(method="rename", retired=retired, replaced=retired,
                           old_value=req.source, new_value=req.target)
+
+    async def _took_effect(self, old: str, new: str, *, tag: str | None = None) -> bool:
+        """Did a rename of `old` to `new` already happen (its answer lost)? `new` exists and
+        `old` does not; for the restored instance, `new` must also carry this run's tag."""
+        renamed = await self.ops.instance_or_none(new)
+        if renamed is None or await self.ops.instance_or_none(old) is not None:
+            return False
+        return tag is None or (RUN_TAG, tag) in renamed.tags
+
+    async def _wait_name_free(self, ctx: StepContext, step: StepState, name: str,
+                              retired: str) -> None:
+        """RDS frees the old name only when the rename is done (minutes, in real AWS); not
+        forever: past the deadline the step fails with a sentence, and a retry looks again."""
+        deadline = ctx.now() + RENAME_DEADLINE
+        polls = 0
+        while await self.ops.instance_or_none(name) is not None:
+            polls += 1
+            if ctx.now() >= deadline:
+                raise StepFailed(
+                    f"RDS still shows an instance named {name} {RENAME_DEADLINE_TEXT} after "
+                    f"renaming it to {retired}; check `aws rds describe-db-instances "
+                    f"--db-instance-identifier {retired}`, then retry (r): the rename is not "
+                    f"sent again.")
+            ctx.progress(step, f"waiting for RDS to free the name {name} (poll {polls})")
+            await asyncio.sleep(ctx.poll_interval)
 
 
 class SwapStrategy(Protocol):
