@@ -323,9 +323,19 @@ def write(config: Config, path: Path, *, force: bool = False) -> Path:
     """Write a config with tomli-w; never overwrite an existing file without force."""
     import tomli_w
 
-    if path.exists() and not force:
+    from vwtui import safefile
+    from vwtui.errors import UnsafePathError
+
+    if os.path.lexists(path) and not force:
         raise ConfigError(f"{path} already exists; pass --force to overwrite it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(tomli_w.dumps(to_mapping(config)))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # 0600, written whole (temp file, fsync, rename), never through a symbolic link.
+        safefile.write_atomic(path, tomli_w.dumps(to_mapping(config)).encode("utf-8"))
+    except UnsafePathError as exc:
+        raise ConfigError(exc.message) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be written ({exc.strerror}); choose another "
+                          f"path with --config or make its directory writable") from None
     return path
 

@@ -63,3 +63,10 @@ class DatabaseError(VwtuiError):
 
 class DatabaseUnavailable(DatabaseError):
     title = "PostgreSQL unreachable"
+
+
+class UnsafePathError(VwtuiError):
+    """A file or directory vwtui was to write is not safe to write: a symbolic link, another
+    user's, not a regular file, or in a directory anyone may write to (see vwtui.safefile)."""
+
+    title = "Unsafe file"

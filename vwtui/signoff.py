@@ -7,6 +7,7 @@ last line (power cut mid-write) is skipped when reading; nothing is ever rewritt
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterable
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from vwtui.errors import VwtuiError
+from vwtui import safefile
+from vwtui.errors import UnsafePathError, VwtuiError
 from vwtui.model import CheckResult, utcnow
 
 # A review older than this is flagged.
@@ -58,8 +60,7 @@ class SignOff:
 
 def state_dir() -> Path:
     """$XDG_STATE_HOME/vwtui, or ~/.local/state/vwtui."""
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "vwtui"
+    return safefile.state_dir()
 
 
 def default_log_path() -> Path:
@@ -91,22 +92,32 @@ class SignOffLog:
         return signoff
 
     def append(self, signoff: SignOff) -> None:
-        """Append one line and fsync it (and the directory, when the file is new)."""
+        """Append one line in one write and fsync it (and the directory, when the file is
+        new): 0600, in a private directory, never through a symbolic link."""
         data = (signoff.to_json() + "\n").encode("utf-8")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            created = not self.path.exists()
-            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            safefile.private_dir(self.path.parent)
+            created = not os.path.lexists(self.path)
+            fd = safefile.open_append(self.path)
             try:
-                if os.fstat(fd).st_size and not _ends_with_newline(fd):
+                size = os.fstat(fd).st_size
+                if size and not _ends_with_newline(fd):
                     # A torn line from an earlier crash: start ours on a line of its own.
                     data = b"\n" + data
-                os.write(fd, data)
-                os.fsync(fd)
+                try:
+                    safefile.write_all(fd, data)
+                    os.fsync(fd)
+                except OSError:
+                    # Never leave half a sign-off for the next one to follow on its line.
+                    with contextlib.suppress(OSError):
+                        os.ftruncate(fd, size)
+                    raise
             finally:
                 os.close(fd)
             if created:
                 _fsync_dir(self.path.parent)
+        except UnsafePathError as exc:
+            raise SignOffError(exc.message) from None
         except OSError as exc:
             raise SignOffError(
                 f"Cannot write the sign-off log {self.path}: {exc.strerror}. Set "
@@ -142,13 +153,5 @@ def _ends_with_newline(fd: int) -> bool:
 
 
 def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    with contextlib.suppress(OSError):
+        safefile.fsync_dir(path)

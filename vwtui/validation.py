@@ -62,27 +62,18 @@ class ValidationFigures:
 
 
 def parse_validation_queries(text: str) -> tuple[ValidationQuery, ...]:
-    """Split SQL text into queries, each named by the `-- comment` line just above it.
+    """Split SQL text into statements, each named by the `-- comment` line just above it.
 
-    Statements end with `;`. A comment directly followed by SQL names that statement; a
-    statement with no comment gets `query_<n>`.
+    Statements end with a `;` outside quotes and comments (see `split_statements`): a line
+    holding `COMMIT; BEGIN READ WRITE; CREATE TABLE t ...` is three statements, each run (and
+    refused) on its own. A comment line directly above a statement names it; a statement with
+    no comment gets `query_<n>`.
     """
     queries: list[ValidationQuery] = []
-    title: str | None = None
-    body: list[str] = []
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not body and stripped.startswith("--"):
-            title = stripped.lstrip("-").strip()
-            continue
-        if not body and not stripped:
-            continue
-        body.append(line)
-        if stripped.endswith(";"):
-            queries.append(_query(title, body, len(queries) + 1))
-            title, body = None, []
-    if body:  # a last statement without its semicolon
-        queries.append(_query(title, body, len(queries) + 1))
+    for title, sql in split_statements(text):
+        number = len(queries) + 1
+        queries.append(ValidationQuery(name=short_name(title) if title else f"query_{number}",
+                                       title=title or f"Query {number}", sql=sql))
     names = [q.name for q in queries]
     duplicates = {n for n in names if names.count(n) > 1}
     if duplicates:
@@ -90,11 +81,146 @@ def parse_validation_queries(text: str) -> tuple[ValidationQuery, ...]:
     return tuple(queries)
 
 
-def _query(title: str | None, body: list[str], number: int) -> ValidationQuery:
-    sql = "\n".join(body).strip().rstrip(";").rstrip()
-    label = title or f"Query {number}"
-    return ValidationQuery(name=short_name(title) if title else f"query_{number}",
-                           title=label, sql=sql)
+# ---- splitting SQL text into statements ------------------------------------------------------
+# A small tokenizer rather than a library (sqlparse): splitting only needs to know where quotes
+# and comments start and end, in PostgreSQL's lexical rules, and a mistake here cannot open a
+# way to write: each statement still goes alone through the extended protocol (services.pg),
+# where PostgreSQL itself refuses two commands in one.
+
+_WORD = re.compile(r"[A-Za-z_\x80-\uffff][A-Za-z0-9_$\x80-\uffff]*")
+_DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_\x80-\uffff][A-Za-z0-9_\x80-\uffff]*)?\$")
+
+
+def _skip_quoted(text: str, start: int, quote: str, backslash: bool = False) -> int:
+    """The index after the string or quoted identifier opening at `start` (a doubled quote
+    stands for itself; with `backslash`, as in E'...', a backslash escapes the next
+    character). Unterminated: the end of the text."""
+    i = start + 1
+    while i < len(text):
+        char = text[i]
+        if backslash and char == "\\":
+            i += 2
+            continue
+        if char == quote:
+            if text.startswith(quote, i + 1):
+                i += 2
+                continue
+            return i + 1
+        i += 1
+    return len(text)
+
+
+def _skip_block_comment(text: str, start: int) -> int:
+    """The index after the /* ... */ comment at `start` (they nest in PostgreSQL)."""
+    depth, i = 0, start
+    while i < len(text):
+        if text.startswith("/*", i):
+            depth, i = depth + 1, i + 2
+        elif text.startswith("*/", i):
+            depth, i = depth - 1, i + 2
+            if depth == 0:
+                return i
+        else:
+            i += 1
+    return len(text)
+
+
+def _tokens(text: str) -> list[tuple[str, int, int]]:
+    """(kind, start, end) of each token that matters for splitting: "comment" (a -- line
+    comment), "block" (/* */), "semicolon", "code" (anything else but white space)."""
+    found: list[tuple[str, int, int]] = []
+    i, n = 0, len(text)
+    while i < n:
+        char = text[i]
+        if char.isspace():
+            i += 1
+            continue
+        start = i
+        if text.startswith("--", i):
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            found.append(("comment", start, i))
+            continue
+        if text.startswith("/*", i):
+            i = _skip_block_comment(text, i)
+            found.append(("block", start, i))
+            continue
+        if char == ";":
+            found.append(("semicolon", i, i + 1))
+            i += 1
+            continue
+        if char == "'":
+            i = _skip_quoted(text, i, "'")
+        elif char == '"':
+            i = _skip_quoted(text, i, '"')
+        elif char == "$" and (tag := _DOLLAR_TAG.match(text, i)):
+            close = text.find(tag.group(), tag.end())
+            i = n if close < 0 else close + len(tag.group())
+        elif word := _WORD.match(text, i):
+            i = word.end()
+            if word.group() in ("E", "e") and text.startswith("'", i):
+                i = _skip_quoted(text, i, "'", backslash=True)
+        else:
+            i += 1
+        found.append(("code", start, i))
+    return found
+
+
+def split_statements(text: str) -> list[tuple[str | None, str]]:
+    """(title, sql) of each statement of `text`, in order, without its `;`.
+
+    The title is the last `-- comment` standing on a line of its own before the statement (a
+    comment after a `;` on the same line belongs to the statement before). Comments inside a
+    statement stay in its SQL; empty statements are dropped.
+    """
+    statements: list[tuple[str | None, str]] = []
+    title: str | None = None
+    body_start: int | None = None
+    body_end = 0
+    for kind, start, end in [*_tokens(text), ("semicolon", len(text), len(text))]:
+        if kind == "semicolon":
+            if body_start is not None:
+                statements.append((title, text[body_start:body_end].strip()))
+            title, body_start = None, None
+            continue
+        if body_start is None and kind in ("comment", "block"):
+            line_start = text.rfind("\n", 0, start) + 1
+            if kind == "comment" and not text[line_start:start].strip():
+                title = text[start:end].lstrip("-").strip() or title
+            continue
+        if body_start is None:
+            body_start = start
+        body_end = end
+    return statements
+
+
+# Statements that only read. Anything else (COMMIT, BEGIN, SET, DO, CALL, CREATE ...) is refused
+# before it reaches the server; a write hidden in one of these (a data-modifying WITH, EXPLAIN
+# ANALYZE of an INSERT) is refused by the read-only transaction it runs in.
+READ_STATEMENTS = frozenset({"SELECT", "WITH", "VALUES", "TABLE", "SHOW", "EXPLAIN"})
+
+
+def first_keyword(sql: str) -> str:
+    """The statement's first word, upper case, past comments and opening parentheses."""
+    for kind, start, end in _tokens(sql):
+        if kind in ("comment", "block"):
+            continue
+        token = sql[start:end]
+        if token == "(":  # (SELECT ...) UNION (SELECT ...)
+            continue
+        return token.upper() if _WORD.fullmatch(token) else token
+    return ""
+
+
+def read_only_refusal(query: ValidationQuery) -> str | None:
+    """Why `query` may not run in the read-only validation session (one sentence), or None."""
+    keyword = first_keyword(query.sql)
+    if keyword in READ_STATEMENTS:
+        return None
+    what = f"a {keyword} statement" if keyword else "an empty statement"
+    return (f"{query.name}: refused, only read statements (SELECT, WITH, VALUES, TABLE, SHOW, "
+            f"EXPLAIN) run in the validation session's read-only transaction, one at a time, "
+            f"and this is {what}.")
 
 
 def short_name(title: str) -> str:

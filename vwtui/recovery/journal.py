@@ -8,6 +8,7 @@ Each record carries the time, the OS user and the caller identity's ARN; never a
 
 from __future__ import annotations
 
+import errno
 import getpass
 import json
 import os
@@ -19,7 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from vwtui.errors import VwtuiError
+from vwtui import safefile
+from vwtui.errors import UnsafePathError, VwtuiError
 from vwtui.model import utcnow
 from vwtui.recovery.plan import RecoveryRequest, parse_utc
 
@@ -47,9 +49,9 @@ RUN_END = "run-end"
 
 
 def state_dir() -> Path:
-    """`$XDG_STATE_HOME/vwtui`, default `~/.local/state/vwtui`."""
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "vwtui"
+    """`$XDG_STATE_HOME/vwtui`, default `~/.local/state/vwtui` (the path; `Journal.create`
+    makes it, 0700, and refuses one that is a link, another user's or world-writable)."""
+    return safefile.state_dir()
 
 
 def runs_dir(base: Path | None = None) -> Path:
@@ -79,18 +81,30 @@ class Journal:
 
     @classmethod
     def create(cls, run_id: str, directory: Path | None = None) -> Journal:
-        """A new, empty journal under `directory` (default the runs dir); the directory entry
-        is fsync'd so the file survives a crash right after."""
+        """A new, empty journal under `directory` (default the runs dir), 0600 in a private
+        (0700) directory, never through a symbolic link; the directory entry is fsync'd so the
+        file survives a crash right after."""
         folder = directory or runs_dir()
+        path = folder / f"{run_id}.jsonl"
         try:
-            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            path = folder / f"{run_id}.jsonl"
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
-            os.fsync(fd)
-            os.close(fd)
+            # The runs dir and the state dir above it: both vwtui's own.
+            safefile.private_dir(folder, base=folder.parent)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND
+                         | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            try:
+                os.fchmod(fd, 0o600)  # whatever the umask
+                os.fsync(fd)
+            finally:
+                os.close(fd)
             _fsync_dir(folder)
         except FileExistsError:
+            if path.is_symlink():  # O_EXCL fails on a link too: never written through
+                raise JournalError(
+                    f"{path} is a symbolic link; vwtui never writes through a link: remove "
+                    f"it, check who made it, and run vwtui again.") from None
             raise JournalError(f"A journal for run {run_id} already exists in {folder}.") from None
+        except UnsafePathError as exc:
+            raise JournalError(exc.message) from None
         except OSError as exc:
             raise JournalError(
                 f"Cannot write the recovery journal in {folder} ({exc.strerror}); set "
@@ -101,6 +115,12 @@ class Journal:
     def open(cls, path: Path) -> Journal:
         """An existing journal, to append to (resume). A torn last line (a kill mid-write) is
         cut off first: appended to, it would make the file unreadable, and the run lost."""
+        try:
+            safefile.private_dir(path.parent, base=path.parent.parent)
+        except UnsafePathError as exc:
+            raise JournalError(exc.message) from None
+        except OSError as exc:
+            raise JournalError(f"Cannot open the journal {path} ({exc.strerror}).") from None
         _drop_torn_tail(path)
         record = load_run(path)
         journal = cls(path, record.run_id)
@@ -108,7 +128,14 @@ class Journal:
         return journal
 
     def append(self, event: str, **fields: Any) -> dict[str, Any]:
-        """Write one record (time, run id, event, OS user, caller ARN, fields) durably."""
+        """Write one record (time, run id, event, OS user, caller ARN, fields) durably.
+
+        The whole line goes in one write with O_APPEND, then fsync. If that fails (disk full,
+        file too large, I/O error) or writes only part of the line, the file is cut back to
+        its size before, so it stays parseable, with every earlier record and no torn tail,
+        and JournalError says so: the run must do nothing more in AWS until a retry succeeds.
+        The same Journal works again once the cause is gone.
+        """
         for key in fields:
             if _SECRET.search(key):
                 raise JournalError(f"Refusing to write {key!r} to the journal: never a secret.")
@@ -122,14 +149,44 @@ class Journal:
         record.update({k: _jsonable(v) for k, v in fields.items()})
         line = json.dumps(record, separators=(",", ":"), sort_keys=False) + "\n"
         try:
-            with self.path.open("a", encoding="utf-8") as handle:
-                handle.write(line)
-                handle.flush()
-                os.fsync(handle.fileno())
+            fd = safefile.open_append(self.path)
+        except UnsafePathError as exc:
+            raise JournalError(exc.message) from None
         except OSError as exc:
-            raise JournalError(
-                f"Cannot append to the recovery journal {self.path} ({exc.strerror}).") from None
+            raise self._cannot_write(exc.strerror or str(exc)) from None
+        try:
+            self._append_line(fd, line.encode("utf-8"))
+        finally:
+            os.close(fd)
         return record
+
+    def _append_line(self, fd: int, data: bytes) -> None:
+        try:
+            size = _cut_to_last_line(fd)
+        except OSError as exc:
+            raise self._cannot_write(exc.strerror or str(exc)) from None
+        try:
+            # One write of the whole line: with O_APPEND it lands at the end, in one piece.
+            written = os.write(fd, data)
+            if written != len(data):
+                raise OSError(errno.EFBIG, f"only {written} of its {len(data)} bytes could be "
+                                           f"written (disk full or file size limit)")
+            os.fsync(fd)
+        except OSError as exc:
+            try:
+                # Back to the size before: no torn tail for the next record to glue onto.
+                os.ftruncate(fd, size)
+                os.fsync(fd)
+            except OSError:
+                pass  # the next append (or Journal.open) cuts the torn tail before writing
+            raise self._cannot_write(exc.strerror or str(exc)) from None
+
+    def _cannot_write(self, reason: str) -> JournalError:
+        reason = reason.rstrip(".")
+        return JournalError(
+            f"Cannot write the run's journal {self.path}: {reason[:1].lower()}{reason[1:]}; "
+            f"nothing more is done in AWS until it can be written, so free space (or fix the "
+            f"disk) and press r to retry.")
 
 
 @dataclass(slots=True)
@@ -191,15 +248,32 @@ class RunRecord:
 def _drop_torn_tail(path: Path) -> None:
     """Cut a journal back to its last complete line (one ending in a newline)."""
     try:
-        with path.open("r+b") as handle:
-            data = handle.read()
-            if not data or data.endswith(b"\n"):
-                return
-            handle.truncate(data.rfind(b"\n") + 1)
-            handle.flush()
-            os.fsync(handle.fileno())
+        fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise JournalError(
+                f"{path} is a symbolic link; vwtui never writes through a link: remove it, "
+                f"check who made it, and run vwtui again.") from None
+        raise JournalError(f"Cannot repair the journal {path} ({exc.strerror}).") from None
+    try:
+        _cut_to_last_line(fd)
     except OSError as exc:
         raise JournalError(f"Cannot repair the journal {path} ({exc.strerror}).") from None
+    finally:
+        os.close(fd)
+
+
+def _cut_to_last_line(fd: int) -> int:
+    """Truncate an open journal after its last newline (a torn record, from a kill mid-write
+    or a failed append that could not be cut back then); its size afterwards."""
+    size = os.fstat(fd).st_size
+    if not size or os.pread(fd, 1, size - 1) == b"\n":
+        return size
+    data = os.pread(fd, size, 0)
+    keep = data.rfind(b"\n") + 1
+    os.ftruncate(fd, keep)
+    os.fsync(fd)
+    return keep
 
 
 def load_run(path: Path) -> RunRecord:
@@ -317,11 +391,7 @@ def start_record_fields(request: RecoveryRequest, plan: list[dict[str, Any]],
 
 
 def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    safefile.fsync_dir(folder)
 
 
 def _iso(moment: datetime) -> str:

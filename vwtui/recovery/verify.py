@@ -17,6 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from vwtui import safefile
 from vwtui.model import ValidationReport, utcnow
 from vwtui.validation import ValidationFigures, figures
 
@@ -238,15 +239,12 @@ def baseline_path(base: Path, source: str) -> Path:
 
 
 def save_baseline(base: Path, baseline: Baseline) -> Path:
-    """Record a baseline (atomically: write, fsync, rename)."""
+    """Record a baseline atomically (a temporary file in the same directory, fsync'd, renamed
+    over the old one), 0600 in a private directory, never through a symbolic link: UnsafePathError
+    for a link (or another user's file) in its place, OSError when the disk refuses."""
     path = baseline_path(base, baseline.source)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        json.dump(baseline.to_json(), handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    safefile.private_dir(path.parent, base=base)
+    safefile.write_atomic(path, json.dumps(baseline.to_json()).encode("utf-8"))
     return path
 
 
@@ -261,7 +259,10 @@ def load_baseline(base: Path, source: str) -> Baseline | None:
     """The recorded baseline of `source`, or None when there is none (or it is unreadable)."""
     path = baseline_path(base, source)
     try:
-        return Baseline.from_json(json.loads(path.read_text(encoding="utf-8")))
+        # Not through a link either: a baseline decides whether a restore passes verify.
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as handle:
+            return Baseline.from_json(json.loads(handle.read().decode("utf-8")))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

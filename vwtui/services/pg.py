@@ -2,7 +2,9 @@
 
 Every statement is fixed text from `sql/` (see `vwtui.validation`); nothing is ever formatted
 into SQL. Each query runs in its own READ ONLY transaction with `statement_timeout` set locally,
-so one failing query gives its own result an error and the others still run.
+so one failing query gives its own result an error and the others still run. The session stays
+read-only whatever the SQL says: only read statements are sent, one per execute, through the
+extended query protocol (one statement per message), on a session whose default is read-only.
 
 Credentials: the password comes from PGPASSWORD or ~/.pgpass, which libpq reads by itself, or,
 with `database.iam_auth`, from an RDS IAM auth token made by `token_provider` (for instance
@@ -22,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from vwtui.errors import DatabaseError, DatabaseUnavailable
 from vwtui.model import QueryResult, ValidationReport
-from vwtui.validation import ValidationQuery, queries_for
+from vwtui.validation import ValidationQuery, queries_for, read_only_refusal
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -140,13 +142,22 @@ class PgService:
         import psycopg
 
         seconds = self.config.database.statement_timeout_seconds
+        refusal = read_only_refusal(query)
+        if refusal is not None:
+            # COMMIT, BEGIN READ WRITE, SET, CREATE ...: never sent.
+            return _failed(query, refusal)
         try:
             async with asyncio.timeout(seconds + _NETWORK_GRACE_SECONDS):
                 async with conn.transaction(), conn.cursor() as cur:
                     await cur.execute(_SET_LOCALS, (f"{seconds}s",))
                     # Fixed text from sql/ (or the service's own constants): no parameters,
-                    # nothing formatted in.
-                    await cur.execute(query.sql.encode())
+                    # nothing formatted in. prepare=True sends it through the extended query
+                    # protocol (Parse/Bind/Execute), where PostgreSQL accepts one statement
+                    # only: without parameters psycopg would use the simple protocol, which
+                    # runs "COMMIT; BEGIN READ WRITE; ..." in one go. (psycopg 3.3 ignores
+                    # prepare=True when the connection's prepare_threshold is None; ours
+                    # keeps the default.)
+                    await cur.execute(query.sql.encode(), prepare=True)
                     columns = tuple(d.name for d in cur.description or ())
                     rows = await cur.fetchall() if cur.description else []
         except TimeoutError:
@@ -213,6 +224,9 @@ def query_error(exc: Exception, name: str, timeout_seconds: int) -> str:
     if isinstance(exc, pe.QueryCanceled):
         return (f"{name}: canceled by the {timeout_seconds} s statement timeout ({reason}); "
                 f"raise database.statement_timeout_seconds or check for locks.")
+    if "cannot insert multiple commands" in reason:
+        return (f"{name}: refused, the validation session runs one statement at a time "
+                f"({reason}); end each statement with a semicolon.")
     if isinstance(exc, pe.ReadOnlySqlTransaction):
         return f"{name}: refused, the validation transaction is read-only ({reason})."
     if isinstance(exc, pe.UndefinedTable):

@@ -1,0 +1,212 @@
+"""Writing files safely: the private state directory, appends, and whole-file replacement.
+
+Every file vwtui writes goes through here. The state directory (`$XDG_STATE_HOME/vwtui`) holds
+the recovery journals, the recorded baselines and the sign-off log: what a recovery trusts to
+decide what to create, swap and delete. So it is the user's own (0700), never world-writable,
+never a symbolic link, and its files are 0600. No write follows a symbolic link: a link planted
+where a journal or a baseline goes would make vwtui write (or truncate) whatever it points at.
+
+Pure standard library. Policy refusals are `UnsafePathError` (one sentence naming the path and
+what to do); I/O failures stay `OSError`, for the caller to turn into its own error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import secrets
+import stat
+from pathlib import Path
+
+from vwtui.errors import UnsafePathError
+
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+
+# Append-only files (journals, the sign-off log): never through a link, never inherited by a
+# child process; readable too, to find a torn last line before appending. O_NONBLOCK only so
+# that a FIFO or device planted in the file's place cannot hang the open; it is refused, and
+# the flag cleared once the file is known to be a regular one.
+_APPEND_FLAGS = (os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+                 | os.O_NONBLOCK)
+_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def state_dir() -> Path:
+    """`$XDG_STATE_HOME/vwtui`, default `~/.local/state/vwtui` (the path only; nothing is
+    created: see `private_dir`)."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "vwtui"
+
+
+def private_dir(path: Path, *, base: Path | None = None) -> Path:
+    """Make sure `path` (and every directory from `base` down to it, when given) is a private
+    directory of this user: created 0700 when missing, else checked.
+
+    Refused (UnsafePathError): a symbolic link, not a directory, owned by another user, or
+    world-writable. A directory of ours that is merely readable by others (an older vwtui made
+    it 0755) is tightened to 0700. OSError when it cannot be created.
+    """
+    chain = [path]
+    if base is not None and path != base and base in path.parents:
+        chain = [base, *[p for p in reversed(path.parents) if base in p.parents], path]
+    for folder in chain:
+        _make_dirs(folder)
+        _check_dir(folder)
+    return path
+
+
+def ensure_state_dir(path: Path | None = None) -> Path:
+    """The state directory, created or checked private (see `private_dir`)."""
+    return private_dir(path or state_dir())
+
+
+def open_append(path: Path) -> int:
+    """A file descriptor open for appending to `path` (created 0600), never through a symbolic
+    link. The caller closes it. A file of ours with looser permissions is tightened to 0600."""
+    try:
+        fd = os.open(path, _APPEND_FLAGS, FILE_MODE)
+    except OSError as exc:
+        raise _refusal(path, exc) or exc from None
+    try:
+        info = os.fstat(fd)
+        _check_file(path, info)
+        if stat.S_IMODE(info.st_mode) != FILE_MODE:
+            os.fchmod(fd, FILE_MODE)
+        flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+        fcntl.fcntl(fd, fcntl.F_SETFL, flags & ~os.O_NONBLOCK)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write every byte of `data` (os.write may write less than asked)."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written <= 0:
+            raise OSError(errno.EIO, "the write made no progress")
+        view = view[written:]
+
+
+def write_atomic(path: Path, data: bytes, *, mode: int = FILE_MODE) -> Path:
+    """Replace `path` with `data` all at once: a temporary file in the same directory
+    (O_EXCL, O_NOFOLLOW, `mode`), fsync'd, renamed over `path`, and the directory fsync'd.
+    A reader sees the old content or the new one, never a mix; a crash leaves at worst a
+    stray `.<name>.*.tmp`. A symbolic link at `path` is refused, not replaced."""
+    try:
+        current = os.lstat(path)
+    except FileNotFoundError:
+        current = None
+    if current is not None:
+        _check_file(path, current)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        fd = os.open(tmp, _TEMP_FLAGS, mode)
+    except OSError as exc:
+        raise _refusal(tmp, exc) or exc from None
+    try:
+        try:
+            # The umask may have taken bits off `mode`; the file gets exactly `mode`.
+            os.fchmod(fd, mode)
+            write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(path.parent)
+    return path
+
+
+def fsync_dir(folder: Path) -> None:
+    """fsync a directory, so that a file created or renamed in it survives a crash."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# ---- checks ---------------------------------------------------------------------------------
+
+def _make_dirs(folder: Path) -> None:
+    """Create `folder` and its missing parents, each 0700 (mkdir -p would make the parents
+    with the umask's mode). An existing one is left to `_check_dir`."""
+    missing: list[Path] = []
+    probe = folder
+    while not os.path.lexists(probe):
+        missing.append(probe)
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    for new in reversed(missing):
+        try:
+            os.mkdir(new, DIR_MODE)
+        except FileExistsError:
+            continue  # made by another process in the meantime: checked below all the same
+
+
+def _check_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            kind = "a symbolic link" if os.path.islink(folder) else "not a directory"
+            raise UnsafePathError(
+                f"{folder} is {kind}; vwtui keeps its state only in a real directory of its "
+                f"own: remove it (or set XDG_STATE_HOME elsewhere) and run vwtui again.") from None
+        raise
+    try:
+        info = os.fstat(fd)
+        if info.st_uid != os.geteuid():
+            raise UnsafePathError(
+                f"{folder} belongs to another user (uid {info.st_uid}); vwtui writes its state "
+                f"only in a directory of its own: set XDG_STATE_HOME to one of yours.")
+        mode = stat.S_IMODE(info.st_mode)
+        if mode & stat.S_IWOTH:
+            raise UnsafePathError(
+                f"{folder} is writable by every user (mode {mode:o}), so anyone could plant a "
+                f"journal or a baseline there: check its content, then chmod 700 it and run "
+                f"vwtui again.")
+        if mode != DIR_MODE:
+            os.fchmod(fd, DIR_MODE)
+    finally:
+        os.close(fd)
+
+
+def _check_file(path: Path, info: os.stat_result) -> None:
+    if stat.S_ISLNK(info.st_mode):
+        raise _link_refused(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise UnsafePathError(
+            f"{path} is not a regular file; vwtui writes only regular files there: remove it "
+            f"and run vwtui again.")
+    if info.st_uid != os.geteuid():
+        raise UnsafePathError(
+            f"{path} belongs to another user (uid {info.st_uid}); vwtui does not write into "
+            f"another user's file: move it away and run vwtui again.")
+
+
+def _refusal(path: Path, exc: OSError) -> UnsafePathError | None:
+    """The refusal an open error stands for (a link at `path`, a FIFO), or None."""
+    if exc.errno == errno.ELOOP:
+        return _link_refused(path)
+    if exc.errno == errno.ENXIO:
+        return UnsafePathError(
+            f"{path} is not a regular file; vwtui writes only regular files there: remove it "
+            f"and run vwtui again.")
+    return None
+
+
+def _link_refused(path: Path) -> UnsafePathError:
+    return UnsafePathError(
+        f"{path} is a symbolic link; vwtui never writes through a link (it could overwrite "
+        f"whatever it points at): remove the link, check who made it, and run vwtui again.")
