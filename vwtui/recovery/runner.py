@@ -30,7 +30,6 @@ from vwtui.model import Instance, utcnow
 from vwtui.recovery import journal as jr
 from vwtui.recovery import troubleshooting as ts
 from vwtui.recovery.clock import RtoClock
-from vwtui.recovery.guardrails import check_not_protected, check_owned
 from vwtui.recovery.plan import (
     SWAP_CHECKLIST_AFTER,
     SWAP_CHECKLIST_BEFORE,
@@ -56,6 +55,7 @@ from vwtui.recovery.verify import (
     load_baseline,
     save_baseline,
 )
+from vwtui.services.guardrails import check_not_protected, check_owned
 from vwtui.services.recovery_ops import RUN_TAG, CrossRegionStatus, RecoveryOps
 
 if TYPE_CHECKING:
