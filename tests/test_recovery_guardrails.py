@@ -6,7 +6,7 @@ import pytest
 
 from vwtui.config import Config, UiConfig
 from vwtui.errors import GuardrailError
-from vwtui.recovery import guardrails as g
+from vwtui.services import guardrails as g
 
 CONFIG = Config()
 OWNED = {"video-window-recovery-202511111200"}

@@ -8,7 +8,7 @@ import pytest
 from recovery_env import UNPROTECTED_STAGING, Env, env_fixture  # noqa: F401  (fixtures)
 
 from vwtui.config import AwsConfig, DnsConfig, UiConfig
-from vwtui.errors import GuardrailError
+from vwtui.errors import GuardrailError, InvalidParameter
 from vwtui.recovery.plan import restore_job_metadata
 
 TARGET = "video-window-recovery-202611251200"
@@ -193,3 +193,39 @@ async def test_restore_time_window_error_from_aws_names_the_window(env: Env) -> 
     with pytest.raises(InvalidParameter, match="restorable window"):
         await env.ops.restore_to_point_in_time("video-window", TARGET,
                                                window.earliest - timedelta(days=1))
+
+
+async def test_a_backup_restore_gets_both_security_groups(env: Env) -> None:
+    # AWS Backup's restore metadata is a map of strings: a list goes as a JSON-array string,
+    # '["sg-1","sg-2"]' (AWS Backup developer guide, format for list-typed values). The
+    # product sends that and the sandbox reads it as AWS does; split on commas, it made
+    # '["sg-1"' and '"sg-2"]' of it.
+    import asyncio
+
+    from moto.ec2.models import ec2_backends
+
+    fleet = env.sandbox.fleet
+    ec2 = ec2_backends[env.sandbox.account][env.sandbox.region]
+    bastion = ec2.create_security_group("video-window-db-bastion", "PostgreSQL from the bastion",
+                                        fleet.vpc_id)
+    groups = (fleet.security_group_id, bastion.id)
+    source = await env.aws.instance("video-window")
+    point = next(p for p in await env.aws.recovery_points(env.config.backup.vault)
+                 if p.resource_arn == source.arn)
+    job_id = await env.ops.start_restore_job(point.arn,
+                                             restore_job_metadata(TARGET, None, None, groups))
+    for _ in range(100):
+        if (await env.ops.restore_job(job_id)).status == "COMPLETED":
+            break
+        await asyncio.sleep(0.05)
+    assert (await env.aws.instance(TARGET)).security_groups == groups
+
+
+async def test_security_groups_not_json_encoded_are_refused_as_aws_does(env: Env) -> None:
+    source = await env.aws.instance("video-window")
+    point = next(p for p in await env.aws.recovery_points(env.config.backup.vault)
+                 if p.resource_arn == source.arn)
+    with pytest.raises(InvalidParameter, match="JSON array"):
+        await env.ops.start_restore_job(point.arn, {"DBInstanceIdentifier": TARGET,
+                                                    "VpcSecurityGroupIds": "sg-1,sg-2"})
+    assert not await env.aws.instance_exists(TARGET)

@@ -159,7 +159,7 @@ class RecoveryRun:
             lock = RunLock.acquire(journal.path, run_id, f"recovery of {request.source}",
                                    journal.user)
         journal.caller_arn = identity.arn if identity else None
-        plan = build_plan(request, config, now=started)
+        plan = build_plan(request, config, now=started, run_id=run_id)
         state = RunState.new(run_id, request, config, plan, started)
         run = cls(state=state, config=config, aws=aws, pg=pg, journal=journal,
                   poll_interval=poll_interval, state_base=state_base, now=now)
@@ -197,7 +197,7 @@ class RecoveryRun:
             lock.release()
             raise
         journal.caller_arn = (identity.arn if identity else None) or record.caller_arn
-        plan = build_plan(record.request, config, now=record.started_at)
+        plan = build_plan(record.request, config, now=record.started_at, run_id=record.run_id)
         state = RunState.new(record.run_id, record.request, config, plan, record.started_at)
         state.apply_journal(record)
         run = cls(state=state, config=config, aws=aws, pg=pg, journal=journal,

@@ -8,7 +8,6 @@ line it amounts to (the dry-run twin shown on screen and written to the journal)
 from __future__ import annotations
 
 import json
-import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -16,6 +15,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from vwtui.errors import VwtuiError
+from vwtui.services import calls
+from vwtui.services.calls import RUN_ID_PLACEHOLDER, retired_identifier
 
 if TYPE_CHECKING:
     from vwtui.config import Config
@@ -308,61 +309,35 @@ def plan_warnings(request: RecoveryRequest, config: Config) -> tuple[str, ...]:
 
 
 # ---- AWS CLI twins -------------------------------------------------------------------------
-
-def _aws(config: Config | None, service: str, operation: str,
-         args: Sequence[tuple[str, str | Sequence[str] | None]]) -> str:
-    """One `aws` command line, values shell-quoted, flags in the order given."""
-    parts = ["aws", service, operation]
-    for flag, value in args:
-        if value is None:
-            continue
-        if isinstance(value, str):
-            parts += [flag, shlex.quote(value)] if value != "" else [flag]
-        else:
-            if not value:
-                continue
-            parts += [flag, *(shlex.quote(v) for v in value)]
-    if config is not None:
-        if config.aws.region:
-            parts += ["--region", shlex.quote(config.aws.region)]
-        if config.aws.profile:
-            parts += ["--profile", shlex.quote(config.aws.profile)]
-        if config.aws.endpoint_url:
-            parts += ["--endpoint-url", shlex.quote(config.aws.endpoint_url)]
-    return " ".join(parts)
-
+# Thin wrappers over vwtui.services.calls: every line the plan shows is the CLI rendering of
+# the very AwsCall the run sends. Values not known yet show as <...> placeholders.
 
 def cli_restore_pitr(config: Config | None, source: str, target: str, restore_time: datetime,
                      subnet_group: str | None, security_groups: Sequence[str],
-                     instance_class: str | None) -> str:
+                     instance_class: str | None, run_id: str = RUN_ID_PLACEHOLDER) -> str:
     """aws rds restore-db-instance-to-point-in-time ... (scenario 1, step 2)."""
-    return _aws(config, "rds", "restore-db-instance-to-point-in-time", [
-        ("--source-db-instance-identifier", source),
-        ("--target-db-instance-identifier", target),
-        ("--restore-time", _iso(restore_time)),
-        ("--db-instance-class", instance_class or None),
-        ("--db-subnet-group-name", subnet_group or None),
-        ("--vpc-security-group-ids", tuple(security_groups)),
-    ])
+    return calls.restore_to_point_in_time(
+        source, target, restore_time, subnet_group=subnet_group,
+        security_groups=security_groups, instance_class=instance_class,
+        run_id=run_id).cli(config)
 
 
 def cli_restore_snapshot(config: Config | None, snapshot_id: str, target: str,
                          subnet_group: str | None, security_groups: Sequence[str],
-                         instance_class: str | None) -> str:
+                         instance_class: str | None, run_id: str = RUN_ID_PLACEHOLDER) -> str:
     """aws rds restore-db-instance-from-db-snapshot ... (scenario 2, step 2)."""
-    return _aws(config, "rds", "restore-db-instance-from-db-snapshot", [
-        ("--db-instance-identifier", target),
-        ("--db-snapshot-identifier", snapshot_id),
-        ("--db-instance-class", instance_class or None),
-        ("--db-subnet-group-name", subnet_group or None),
-        ("--vpc-security-group-ids", tuple(security_groups)),
-    ])
+    return calls.restore_from_snapshot(
+        snapshot_id, target, subnet_group=subnet_group, security_groups=security_groups,
+        instance_class=instance_class, run_id=run_id).cli(config)
 
 
 def restore_job_metadata(target: str, instance_class: str | None, subnet_group: str | None,
                          security_groups: Sequence[str]) -> dict[str, str]:
     """The runbook's metadata for an RDS restore job (scenario 3, step 2), plus the class and
-    the network choices when known. AWS Backup takes every value as a string."""
+    the network choices when known. AWS Backup takes every value as a string, a list as a
+    JSON-array-encoded string: VpcSecurityGroupIds is '["sg-1","sg-2"]' (AWS Backup developer
+    guide, "Restore testing inferred metadata", format for list-typed values; the Aurora
+    restore page shows the same in GetRecoveryPointRestoreMetadata's answer)."""
     metadata = {"DBInstanceIdentifier": target}
     if instance_class:
         metadata["DBInstanceClass"] = instance_class
@@ -370,72 +345,43 @@ def restore_job_metadata(target: str, instance_class: str | None, subnet_group: 
     if subnet_group:
         metadata["DBSubnetGroupName"] = subnet_group
     if security_groups:
-        metadata["VpcSecurityGroupIds"] = json.dumps(list(security_groups))
+        metadata["VpcSecurityGroupIds"] = json.dumps(list(security_groups),
+                                                     separators=(",", ":"))
     return metadata
 
 
 def cli_start_restore_job(config: Config | None, recovery_point_arn: str, role_arn: str,
                           metadata: Mapping[str, str]) -> str:
     """aws backup start-restore-job ... (scenario 3, step 2)."""
-    return _aws(config, "backup", "start-restore-job", [
-        ("--recovery-point-arn", recovery_point_arn),
-        ("--iam-role-arn", role_arn),
-        ("--metadata", json.dumps(dict(metadata), separators=(",", ":"))),
-    ])
+    return calls.start_restore_job(recovery_point_arn, metadata, role_arn=role_arn).cli(config)
 
 
 def cli_describe_restore_job(config: Config | None, job_id: str) -> str:
     """aws backup describe-restore-job --restore-job-id ... (scenario 3, step 3)."""
-    return _aws(config, "backup", "describe-restore-job", [("--restore-job-id", job_id)])
+    return calls.describe_restore_job(job_id).cli(config)
 
 
 def cli_wait_available(config: Config | None, identifier: str) -> str:
     """aws rds wait db-instance-available ... (the runbook's wait)."""
-    return _aws(config, "rds", "wait", [("db-instance-available", ""),
-                                        ("--db-instance-identifier", identifier)])
+    return calls.wait_available_line(config, identifier)
 
 
 def cli_route53_upsert(config: Config | None, zone_id: str, record: str, value: str,
                        ttl: int) -> str:
     """aws route53 change-resource-record-sets with one CNAME UPSERT (swap, option A)."""
-    batch = {"Comment": "vwtui recovery swap", "Changes": [{
-        "Action": "UPSERT",
-        "ResourceRecordSet": {"Name": record, "Type": "CNAME", "TTL": ttl,
-                              "ResourceRecords": [{"Value": value}]}}]}
-    return _aws(config, "route53", "change-resource-record-sets", [
-        ("--hosted-zone-id", zone_id),
-        ("--change-batch", json.dumps(batch, separators=(",", ":"))),
-    ])
+    return calls.upsert_record(zone_id, record, value, ttl=ttl).cli(config)
 
 
 def cli_rename_instance(config: Config | None, identifier: str, new_identifier: str) -> str:
     """aws rds modify-db-instance --new-db-instance-identifier ... (swap, option B)."""
-    return _aws(config, "rds", "modify-db-instance", [
-        ("--db-instance-identifier", identifier),
-        ("--new-db-instance-identifier", new_identifier),
-        ("--apply-immediately", ""),
-    ])
+    return calls.rename_instance(identifier, new_identifier).cli(config)
 
 
-def cli_delete_instance(config: Config | None, identifier: str, *,
-                        final_snapshot_id: str | None) -> str:
+def cli_delete_instance(config: Config | None, identifier: str, *, now: datetime,
+                        skip_final_snapshot: bool = False) -> str:
     """aws rds delete-db-instance ... with a final snapshot unless declined (cleanup)."""
-    args: list[tuple[str, str | Sequence[str] | None]] = [("--db-instance-identifier", identifier)]
-    if final_snapshot_id:
-        args.append(("--final-db-snapshot-identifier", final_snapshot_id))
-    else:
-        args.append(("--skip-final-snapshot", ""))
-    return _aws(config, "rds", "delete-db-instance", args)
-
-
-def retired_identifier(source: str, now: datetime) -> str:
-    """The name the rename swap gives the instance it replaces: <source>-old-YYYYMMDDHHMM."""
-    return f"{source}-old-{now.astimezone(UTC):%Y%m%d%H%M}"
-
-
-def final_snapshot_identifier(identifier: str, now: datetime) -> str:
-    """The final snapshot taken before a delete: <identifier>-final-YYYYMMDDHHMM."""
-    return f"{identifier}-final-{now.astimezone(UTC):%Y%m%d%H%M}"
+    return calls.delete_instance(identifier, skip_final_snapshot=skip_final_snapshot,
+                                 now=now).cli(config)
 
 
 # ---- the plan ------------------------------------------------------------------------------
@@ -443,7 +389,8 @@ def final_snapshot_identifier(identifier: str, now: datetime) -> str:
 def build_plan(request: RecoveryRequest, config: Config, *, zone_id: str | None = None,
                new_endpoint: str | None = None, replaced: str | None = None,
                now: datetime | None = None,
-               restore_job_id: str | None = None) -> tuple[PlannedStep, ...]:
+               restore_job_id: str | None = None,
+               run_id: str = RUN_ID_PLACEHOLDER) -> tuple[PlannedStep, ...]:
     """The runbook's steps for the request's scenario, with estimates and CLI twins.
 
     Values not known before the run (the hosted zone id, the new endpoint, the restore job id)
@@ -465,14 +412,14 @@ def build_plan(request: RecoveryRequest, config: Config, *, zone_id: str | None 
             "restore", f"Restore {request.source} to {_fmt(restore_time)} as {target}",
             estimates["restore"], True,
             cli_restore_pitr(config, request.source, target, restore_time, subnet, groups,
-                             request.instance_class))
+                             request.instance_class, run_id))
         wait_cmd = cli_wait_available(config, target)
     elif request.scenario is Scenario.SNAPSHOT:
         snapshot = request.snapshot_id or "<snapshot-id>"
         restore = PlannedStep(
             "restore", f"Restore snapshot {snapshot} as {target}", estimates["restore"], True,
             cli_restore_snapshot(config, snapshot, target, subnet, groups,
-                                 request.instance_class))
+                                 request.instance_class, run_id))
         wait_cmd = cli_wait_available(config, target)
     else:
         point = request.recovery_point_arn or "<recovery-point-arn>"
@@ -504,8 +451,7 @@ def build_plan(request: RecoveryRequest, config: Config, *, zone_id: str | None 
     else:
         cleanup = PlannedStep(
             "cleanup", f"Delete the replaced instance {old}", estimates["cleanup"], True,
-            cli_delete_instance(config, old, final_snapshot_id=final_snapshot_identifier(
-                old, now or datetime.now(UTC))),
+            cli_delete_instance(config, old, now=now or datetime.now(UTC)),
             notes=(("Only an instance this recovery created or renamed; type its identifier "
                    "to confirm; a final snapshot unless declined."),))
     return (restore, wait, verify, swap, cleanup)

@@ -4,23 +4,24 @@ Guardrails live here, in the service layer, not in the screens: a read-only sess
 every mutation; a protected instance is never deleted, renamed or modified; a delete needs an
 identifier the run created or renamed and the engineer's typed confirmation, and takes a final
 snapshot unless declined. Every call goes through `AwsService.call` (errors translated); each
-mutating call has a CLI twin in `vwtui.recovery.plan` (`cli_command`).
+mutating call is an `AwsCall` built in `vwtui.services.calls`, whose parameters are what is sent
+and whose CLI line (`cli_command`) is rendered from those same parameters.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from vwtui.errors import AwsError, InvalidParameter, NotFound
 from vwtui.model import Instance, RestoreJob, utcnow
-from vwtui.recovery import guardrails, plan
+from vwtui.services import calls, guardrails
 from vwtui.services.aws import AwsService, instance_from, restore_job_from
+from vwtui.services.calls import RUN_ID_PLACEHOLDER, RUN_TAG, AwsCall, dotted
 
-# The tag every instance a recovery creates carries: which run made it.
-RUN_TAG = "vwtui-run"
+__all__ = ["NO_FINAL_SNAPSHOT", "RUN_TAG", "CrossRegionStatus", "RecoveryOps"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,14 +92,11 @@ class RecoveryOps:
             instance_class: str | None = None, run_id: str | None = None) -> Instance:
         """rds:RestoreDBInstanceToPointInTime (scenario 1). Refused on a read-only session or
         when `target` is the source or a protected name."""
+        call = calls.restore_to_point_in_time(
+            source, target, restore_time, subnet_group=subnet_group,
+            security_groups=security_groups, instance_class=instance_class, run_id=run_id)
         guardrails.check_create(self.config, target, source)
-        params: dict[str, Any] = {
-            "SourceDBInstanceIdentifier": source,
-            "TargetDBInstanceIdentifier": target,
-            "RestoreTime": restore_time.astimezone(UTC),
-        }
-        params.update(_network(subnet_group, security_groups, instance_class, run_id))
-        data = await self.aws.call("rds", "RestoreDBInstanceToPointInTime", **params)
+        data = await self._send(call)
         return instance_from(data["DBInstance"])
 
     async def restore_from_snapshot(
@@ -106,22 +104,21 @@ class RecoveryOps:
             security_groups: Sequence[str] = (), instance_class: str | None = None,
             run_id: str | None = None) -> Instance:
         """rds:RestoreDBInstanceFromDBSnapshot (scenario 2)."""
+        call = calls.restore_from_snapshot(
+            snapshot_id, target, subnet_group=subnet_group, security_groups=security_groups,
+            instance_class=instance_class, run_id=run_id)
         guardrails.check_create(self.config, target)
-        params: dict[str, Any] = {"DBInstanceIdentifier": target,
-                                  "DBSnapshotIdentifier": snapshot_id}
-        params.update(_network(subnet_group, security_groups, instance_class, run_id))
-        data = await self.aws.call("rds", "RestoreDBInstanceFromDBSnapshot", **params)
+        data = await self._send(call)
         return instance_from(data["DBInstance"])
 
     async def start_restore_job(self, recovery_point_arn: str, metadata: Mapping[str, str], *,
                                 role_arn: str | None = None) -> str:
         """backup:StartRestoreJob (scenario 3) with the configured restore role; the job id."""
+        call = calls.start_restore_job(
+            recovery_point_arn, metadata, role_arn=role_arn or self.config.backup.restore_role_arn)
         target = metadata.get("DBInstanceIdentifier", "")
         guardrails.check_create(self.config, target or "a restored instance")
-        data = await self.aws.call(
-            "backup", "StartRestoreJob", RecoveryPointArn=recovery_point_arn,
-            IamRoleArn=role_arn or self.config.backup.restore_role_arn,
-            Metadata=dict(metadata), ResourceType="RDS")
+        data = await self._send(call)
         return str(data["RestoreJobId"])
 
     async def restore_job(self, job_id: str) -> RestoreJob:
@@ -147,15 +144,14 @@ class RecoveryOps:
     async def rename_instance(self, identifier: str, new_identifier: str) -> Instance:
         """rds:ModifyDBInstance with NewDBInstanceIdentifier, applied immediately. A protected
         instance is never renamed."""
+        call = calls.rename_instance(identifier, new_identifier)
         guardrails.check_rename(self.config, identifier, new_identifier)
-        data = await self.aws.call("rds", "ModifyDBInstance", DBInstanceIdentifier=identifier,
-                                   NewDBInstanceIdentifier=new_identifier,
-                                   ApplyImmediately=True)
+        data = await self._send(call)
         return instance_from(data["DBInstance"])
 
     async def hosted_zone_id(self, zone_name: str) -> str:
         """route53:ListHostedZonesByName: the id of the zone named `zone_name`."""
-        wanted = _dot(zone_name)
+        wanted = dotted(zone_name)
         data = await self.aws.call("route53", "ListHostedZonesByName", DNSName=wanted)
         for zone in data.get("HostedZones", []):
             if zone.get("Name") == wanted:
@@ -165,7 +161,7 @@ class RecoveryOps:
 
     async def record_value(self, zone_id: str, record: str) -> str | None:
         """route53:ListResourceRecordSets: the CNAME value of `record` (None when absent)."""
-        wanted = _dot(record)
+        wanted = dotted(record)
         data = await self.aws.call("route53", "ListResourceRecordSets", HostedZoneId=zone_id,
                                    StartRecordName=wanted, StartRecordType="CNAME", MaxItems="1")
         for item in data.get("ResourceRecordSets", []):
@@ -179,16 +175,12 @@ class RecoveryOps:
         """route53:ChangeResourceRecordSets, one CNAME UPSERT; returns the old value (for
         rollback), None when the record did not exist. Refused unless `record` is the one
         configured for the recovery's `source` (Config.dns_record_for)."""
+        call = calls.upsert_record(zone_id, record, value,
+                                   ttl=ttl if ttl is not None else self.config.dns.ttl)
         guardrails.check_writable(self.config, f"change the DNS record {record}")
         guardrails.check_record(self.config, record, source)
         old = await self.record_value(zone_id, record)
-        await self.aws.call("route53", "ChangeResourceRecordSets", HostedZoneId=zone_id,
-                            ChangeBatch={"Comment": "vwtui recovery swap", "Changes": [{
-                                "Action": "UPSERT",
-                                "ResourceRecordSet": {
-                                    "Name": _dot(record), "Type": "CNAME",
-                                    "TTL": ttl if ttl is not None else self.config.dns.ttl,
-                                    "ResourceRecords": [{"Value": value}]}}]})
+        await self._send(call)
         return old
 
     # ---- cleanup --------------------------------------------------------------------------
@@ -207,14 +199,10 @@ class RecoveryOps:
             current = await self.instance_or_none(identifier)
             # AWS deletes an instance in these states only without a final snapshot.
             skip_final_snapshot = current is not None and current.status in NO_FINAL_SNAPSHOT
-        final = None if skip_final_snapshot else plan.final_snapshot_identifier(
-            identifier, self._now())
-        params: dict[str, Any] = {"DBInstanceIdentifier": identifier,
-                                  "SkipFinalSnapshot": skip_final_snapshot}
-        if final:
-            params["FinalDBSnapshotIdentifier"] = final
-        await self.aws.call("rds", "DeleteDBInstance", **params)
-        return final
+        call = calls.delete_instance(identifier, skip_final_snapshot=skip_final_snapshot,
+                                     now=self._now())
+        await self._send(call)
+        return call.params.get("FinalDBSnapshotIdentifier")
 
     # ---- scenario 4 -----------------------------------------------------------------------
 
@@ -263,61 +251,47 @@ class RecoveryOps:
                                  read_replicas=tuple(dict.fromkeys(replicas)),
                                  errors=tuple(errors))
 
-    # ---- dry-run twins --------------------------------------------------------------------
+    # ---- the calls themselves -------------------------------------------------------------
 
-    def cli_command(self, operation: str, *args: Any, **kwargs: Any) -> str:
-        """The `aws ...` line a mutating method amounts to, with the same arguments.
+    async def _send(self, call: AwsCall) -> dict[str, Any]:
+        """The one way a mutating call reaches AWS: exactly `call.params`."""
+        return await self.aws.call(call.service, call.operation, **call.params)
+
+    def aws_call(self, operation: str, *args: Any, **kwargs: Any) -> AwsCall:
+        """The AwsCall a mutating method makes with these arguments (its guardrails aside).
 
         `operation` is the method's name: restore_to_point_in_time, restore_from_snapshot,
-        start_restore_job, rename_instance, upsert_record, delete_instance.
+        start_restore_job, rename_instance, upsert_record, delete_instance. The run id of a
+        restore, when not given, shows as RUN_ID_PLACEHOLDER; a delete's final snapshot is
+        named from now (the method may still skip it for an instance AWS deletes only
+        without one).
         """
         c = self.config
-        if operation == "restore_to_point_in_time":
-            source, target, when = args
-            return plan.cli_restore_pitr(c, source, target, when, kwargs.get("subnet_group"),
-                                         kwargs.get("security_groups", ()),
-                                         kwargs.get("instance_class"))
-        if operation == "restore_from_snapshot":
-            snapshot_id, target = args
-            return plan.cli_restore_snapshot(c, snapshot_id, target, kwargs.get("subnet_group"),
-                                             kwargs.get("security_groups", ()),
-                                             kwargs.get("instance_class"))
+        if operation in ("restore_to_point_in_time", "restore_from_snapshot"):
+            kwargs.setdefault("run_id", RUN_ID_PLACEHOLDER)
+            return calls.MUTATING[operation](*args, **kwargs)
         if operation == "start_restore_job":
             point, metadata = args
-            return plan.cli_start_restore_job(c, point, kwargs.get("role_arn")
-                                              or c.backup.restore_role_arn, metadata)
+            return calls.start_restore_job(
+                point, metadata, role_arn=kwargs.get("role_arn") or c.backup.restore_role_arn)
         if operation == "rename_instance":
-            return plan.cli_rename_instance(c, *args)
+            return calls.rename_instance(*args)
         if operation == "upsert_record":
             zone_id, record, value = args[:3]
-            return plan.cli_route53_upsert(c, zone_id, _dot(record), value,
-                                           kwargs.get("ttl") or c.dns.ttl)
+            ttl = kwargs.get("ttl")
+            return calls.upsert_record(zone_id, record, value,
+                                       ttl=ttl if ttl is not None else c.dns.ttl)
         if operation == "delete_instance":
             (identifier,) = args
-            final = None if kwargs.get("skip_final_snapshot") else \
-                plan.final_snapshot_identifier(identifier, self._now())
-            return plan.cli_delete_instance(c, identifier, final_snapshot_id=final)
-        raise InvalidParameter(f"No CLI twin for {operation}.")
+            return calls.delete_instance(
+                identifier, skip_final_snapshot=bool(kwargs.get("skip_final_snapshot")),
+                now=self._now())
+        raise InvalidParameter(f"No AWS call for {operation}.")
 
-
-def _network(subnet_group: str | None, security_groups: Sequence[str],
-             instance_class: str | None, run_id: str | None) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    if subnet_group:
-        params["DBSubnetGroupName"] = subnet_group
-    if security_groups:
-        params["VpcSecurityGroupIds"] = list(security_groups)
-    if instance_class:
-        params["DBInstanceClass"] = instance_class
-    tags = [{"Key": "created-by", "Value": "vwtui"}]
-    if run_id:
-        tags.append({"Key": RUN_TAG, "Value": run_id[:256]})
-    params["Tags"] = tags
-    return params
-
-
-def _dot(name: str) -> str:
-    return name if name.endswith(".") else name + "."
+    def cli_command(self, operation: str, *args: Any, **kwargs: Any) -> str:
+        """The `aws ...` line a mutating method amounts to, with the same arguments: the
+        CLI rendering of `aws_call(operation, ...)`."""
+        return self.aws_call(operation, *args, **kwargs).cli(self.config)
 
 
 def _region_of(arn: str) -> str | None:

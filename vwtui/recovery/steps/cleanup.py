@@ -8,10 +8,10 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING, Protocol
 
 from vwtui.errors import GuardrailError
-from vwtui.recovery.guardrails import check_delete, check_not_protected, check_owned
 from vwtui.recovery.plan import SwapMethod
 from vwtui.recovery.state import StepState, StepStatus
 from vwtui.recovery.steps import Outcome, StepContext
+from vwtui.services.guardrails import check_delete, check_not_protected, check_owned
 
 if TYPE_CHECKING:
     from vwtui.model import Instance

@@ -21,13 +21,12 @@ from vwtui.recovery.plan import (
 )
 from vwtui.recovery.state import StepFailed, StepKey, StepState, StepStatus
 from vwtui.recovery.steps import Outcome, StepContext
+from vwtui.services.calls import RUN_TAG
 
 if TYPE_CHECKING:
     from vwtui.config import Config
     from vwtui.model import Instance, PitrWindow, RecoveryPoint, RestoreJob, Snapshot
 
-# The tag every instance a recovery creates carries: which run made it (the services set it).
-RUN_TAG = "vwtui-run"
 
 
 class SourceReads(Protocol):
@@ -143,7 +142,8 @@ class RestoreStep:
             assert req.restore_time is not None
             step.command = self.ops.cli_command(
                 "restore_to_point_in_time", req.source, req.target, req.restore_time,
-                subnet_group=subnet, security_groups=groups, instance_class=req.instance_class)
+                subnet_group=subnet, security_groups=groups, instance_class=req.instance_class,
+                run_id=state.run_id)
             if state.dry_run:
                 return StepStatus.DONE, f"Dry run: not issued. Would run: {step.command}"
             await ctx.before_mutation(f"restore {req.target}")
@@ -154,7 +154,7 @@ class RestoreStep:
             assert req.snapshot_id is not None
             step.command = self.ops.cli_command(
                 "restore_from_snapshot", req.snapshot_id, req.target, subnet_group=subnet,
-                security_groups=groups, instance_class=req.instance_class)
+                security_groups=groups, instance_class=req.instance_class, run_id=state.run_id)
             if state.dry_run:
                 return StepStatus.DONE, f"Dry run: not issued. Would run: {step.command}"
             await ctx.before_mutation(f"restore {req.target}")
@@ -299,5 +299,5 @@ def show_restore_job_id(ctx: StepContext) -> None:
     if not state.restore_job_id or wait is None:
         return
     planned = build_plan(state.request, ctx.config, now=state.clock.started_at,
-                         restore_job_id=state.restore_job_id)
+                         restore_job_id=state.restore_job_id, run_id=state.run_id)
     wait.command = next((p.command for p in planned if p.key == StepKey.WAIT), wait.command)

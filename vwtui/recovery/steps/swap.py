@@ -19,7 +19,7 @@ from vwtui.recovery.state import (
     SwapResult,
 )
 from vwtui.recovery.steps import Outcome, StepContext
-from vwtui.recovery.steps.restore import RUN_TAG
+from vwtui.services.calls import RUN_TAG
 
 # How long the rename swap waits for RDS to free the source's name (real AWS: minutes).
 RENAME_DEADLINE = timedelta(minutes=30)

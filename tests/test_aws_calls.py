@@ -1,0 +1,225 @@
+"""Every mutating AWS call's CLI line is the same request as its boto3 parameters.
+
+Each builder's `call.cli(config)` is run through the AWS CLI's own parser (awscli 1.46,
+`create_clidriver()`), stopped before any HTTP request: the parameters the CLI would hand
+botocore, after its shorthand/JSON parsing and customizations, and validated by the service
+model, must equal `call.params`. The CLI runs in a child interpreter: importing awscli
+redirects the top-level `botocore` import to its own vendored copy, which must not leak into
+the test process's boto3.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vwtui.config import AwsConfig, Config
+from vwtui.recovery.plan import restore_job_metadata
+from vwtui.services import calls, recovery_ops
+from vwtui.services.calls import RUN_ID_PLACEHOLDER, AwsCall, iso_z
+
+TARGET = "video-window-recovery-202511111200"
+WHEN = datetime(2025, 11, 11, 12, 0, tzinfo=UTC)
+RUN_ID = f"20251111T120000Z-{TARGET}-4242"
+GROUPS = ("sg-0a1b2c3d4e5f60718", "sg-0f1e2d3c4b5a69788")
+POINT = "arn:aws:backup:eu-west-1:123456789012:recovery-point:1EB3B5E7-9EB0-435A-A80B"
+ROLE = "arn:aws:iam::123456789012:role/video-window-backup-role"
+PROFILE = "vwtui-parse-test"
+
+# At least one case per mutating call (test_every_mutating_call_has_a_case holds it).
+CASES: dict[str, list[AwsCall]] = {
+    "restore_to_point_in_time": [
+        calls.restore_to_point_in_time(
+            "video-window", TARGET, datetime(2025, 11, 11, 11, 0, tzinfo=UTC),
+            subnet_group="video-window-db-subnets", security_groups=GROUPS,
+            instance_class="db.t3.medium", run_id=RUN_ID),
+        # Microseconds, no options, no run tag.
+        calls.restore_to_point_in_time("video-window", TARGET,
+                                       datetime(2025, 11, 11, 11, 0, 5, 250000, tzinfo=UTC)),
+        # The plan's line, before the run id exists.
+        calls.restore_to_point_in_time("video-window", TARGET, WHEN, run_id=RUN_ID_PLACEHOLDER),
+        # A tag value the shorthand cannot carry: the line falls back to JSON.
+        calls.restore_to_point_in_time("video-window", TARGET, WHEN,
+                                       run_id="a run, with=odd 'chars'"),
+    ],
+    "restore_from_snapshot": [
+        calls.restore_from_snapshot(
+            "rds:video-window-2025-11-11-03-00", TARGET, subnet_group="video-window-db-subnets",
+            security_groups=GROUPS, instance_class="db.t3.medium", run_id=RUN_ID),
+    ],
+    "start_restore_job": [
+        calls.start_restore_job(
+            POINT, restore_job_metadata(TARGET, "db.t3.medium", "video-window-db-subnets",
+                                        GROUPS), role_arn=ROLE),
+        calls.start_restore_job(POINT, restore_job_metadata(TARGET, None, None, ()),
+                                role_arn=ROLE),
+    ],
+    "rename_instance": [calls.rename_instance("video-window", "video-window-old-202511111200")],
+    "upsert_record": [
+        calls.upsert_record("Z0123456789ABCDEFGHIJ", "db.videowindow.internal",
+                            f"{TARGET}.abcdefghijkl.eu-west-1.rds.amazonaws.com", ttl=60),
+    ],
+    "delete_instance": [
+        calls.delete_instance("video-window-old-202511111200", now=WHEN),
+        calls.delete_instance(TARGET, skip_final_snapshot=True, now=WHEN),
+    ],
+}
+# The read-only lines the plan shows, parsed the same way.
+READ_ONLY = [calls.describe_restore_job("4E2C1F7A-0B4D-4A8E-9C3B-0D1E2F3A4B5C")]
+
+CONFIG = Config(aws=AwsConfig(region="eu-west-1", profile=PROFILE,
+                              endpoint_url="http://127.0.0.1:9"))
+
+# Runs in the child: each argv through the CLI driver; the API parameters captured when the
+# CLI hands them to botocore, then stopped at before-call (after the model's validation and
+# serialisation, before any HTTP request).
+_PARSER = r"""
+import json, sys
+from awscli.clidriver import create_clidriver
+
+class Stop(Exception):
+    pass
+
+out = []
+for argv in json.load(sys.stdin):
+    seen = {}
+    driver = create_clidriver()
+    events = driver.session.get_component("event_emitter")
+
+    def capture(params, model, **kwargs):
+        seen["operation"] = model.name
+        seen["params"] = json.loads(json.dumps(params, default=str))
+        # Members botocore fills itself (an idempotency token), for boto3 as for the CLI.
+        seen["filled"] = [name for name, shape in model.input_shape.members.items()
+                          if shape.metadata.get("idempotencyToken")]
+
+    def stop(**kwargs):
+        seen["validated"] = True
+        raise Stop()
+
+    events.register_last("before-parameter-build", capture)
+    events.register_last("before-call", stop)
+    driver.main(argv)
+    out.append(seen)
+print(json.dumps(out))
+"""
+
+
+def parse_with_aws_cli(lines: list[str], tmp_path: Path) -> list[dict[str, Any]]:
+    """What the AWS CLI would send for each line (see _PARSER)."""
+    import shlex
+
+    pytest.importorskip("awscli")
+    config_file = tmp_path / "aws-config"
+    config_file.write_text(f"[profile {PROFILE}]\nregion = eu-west-1\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_CONFIG_FILE=str(config_file),
+               AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-credentials"),
+               AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+               AWS_EC2_METADATA_DISABLED="true")
+    argvs = []
+    for line in lines:
+        words = shlex.split(line)
+        assert words[0] == "aws", line
+        argvs.append(words[1:])
+    done = subprocess.run([sys.executable, "-c", _PARSER], input=json.dumps(argvs), env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    parsed: list[dict[str, Any]] = json.loads(done.stdout.strip().splitlines()[-1])
+    for line, seen in zip(lines, parsed, strict=True):
+        assert seen.get("validated"), f"the AWS CLI refused:\n{line}\n{done.stderr}"
+    return parsed
+
+
+def as_sent(expected: Any, parsed: Any) -> Any:
+    """`parsed` with the CLI's timestamp strings read as times where boto3 is sent a time
+    (the CLI hands botocore the text; botocore serialises both the same way)."""
+    if isinstance(expected, datetime) and isinstance(parsed, str):
+        return datetime.fromisoformat(parsed.replace("Z", "+00:00"))
+    if isinstance(expected, Mapping) and isinstance(parsed, dict):
+        return {k: as_sent(expected.get(k), v) for k, v in parsed.items()}
+    if isinstance(expected, list) and isinstance(parsed, list) and len(expected) == len(parsed):
+        return [as_sent(e, p) for e, p in zip(expected, parsed, strict=True)]
+    return parsed
+
+
+def typed(value: Any) -> str:
+    """A comparison that tells True from 1 and "60" from 60."""
+    return json.dumps(value, sort_keys=True, default=lambda v: ["datetime", iso_z(v)])
+
+
+def test_every_mutating_call_has_a_case() -> None:
+    assert set(CASES) == set(calls.MUTATING)
+    # And every builder is one RecoveryOps method's call: same name, same leading arguments.
+    for name, builder in calls.MUTATING.items():
+        method = getattr(recovery_ops.RecoveryOps, name)
+        positional = [p.name for p in inspect.signature(builder).parameters.values()
+                      if p.kind is p.POSITIONAL_OR_KEYWORD]
+        assert list(inspect.signature(method).parameters)[1:len(positional) + 1] == positional
+
+
+def test_every_cli_line_parses_to_the_parameters_the_call_sends(tmp_path: Path) -> None:
+    cases = [call for name in calls.MUTATING for call in CASES[name]] + READ_ONLY
+    parsed = parse_with_aws_cli([call.cli(CONFIG) for call in cases], tmp_path)
+    for call, seen in zip(cases, parsed, strict=True):
+        line = call.cli(CONFIG)
+        assert seen["operation"] == call.operation, line
+        sent = {k: v for k, v in seen["params"].items()
+                if k in call.params or k not in seen["filled"]}
+        assert typed(as_sent(call.params, sent)) == typed(call.params), line
+
+
+def test_the_lines_carry_what_the_drift_had_lost() -> None:
+    restore = CASES["restore_to_point_in_time"][0].cli(CONFIG)
+    assert f"--tags Key=created-by,Value=vwtui Key=vwtui-run,Value={RUN_ID}" in restore
+    assert f"--vpc-security-group-ids {GROUPS[0]} {GROUPS[1]}" in restore
+    assert restore.endswith(f"--region eu-west-1 --profile {PROFILE} "
+                            f"--endpoint-url http://127.0.0.1:9")
+    assert "'Key=vwtui-run,Value=<run-id>'" in CASES["restore_to_point_in_time"][2].cli(CONFIG)
+    assert "--resource-type RDS" in CASES["start_restore_job"][0].cli(CONFIG)
+
+
+def test_the_wait_line_is_the_cli_waiter() -> None:
+    assert calls.wait_available_line(CONFIG, TARGET) == (
+        f"aws rds wait db-instance-available --db-instance-identifier {TARGET} "
+        f"--region eu-west-1 --profile {PROFILE} --endpoint-url http://127.0.0.1:9")
+
+
+def test_recovery_ops_sends_mutations_only_through_an_aws_call() -> None:
+    # Every literal `self.aws.call("service", "Operation", ...)` left in RecoveryOps reads;
+    # a mutation goes through `_send(call)`, whose parameters are the CLI line's.
+    tree = ast.parse(inspect.getsource(recovery_ops))
+    literal_ops = [str(node.args[1].value) for node in ast.walk(tree)
+                   if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                   and node.func.attr == "call" and len(node.args) >= 2
+                   and isinstance(node.args[1], ast.Constant)]
+    assert literal_ops, "the scan found no calls at all"
+    assert all(op.startswith(("Describe", "List", "Get")) for op in literal_ops), literal_ops
+
+
+def test_cli_command_is_the_rendering_of_the_call_the_method_makes() -> None:
+    from vwtui.services.aws import AwsService
+
+    ops = recovery_ops.RecoveryOps(AwsService(CONFIG), now=lambda: WHEN)
+    assert ops.cli_command("restore_to_point_in_time", "video-window", TARGET, WHEN,
+                           security_groups=GROUPS, run_id=RUN_ID) == \
+        calls.restore_to_point_in_time("video-window", TARGET, WHEN, security_groups=GROUPS,
+                                       run_id=RUN_ID).cli(CONFIG)
+    # Without the run id (the runner does not pass it yet) the line says so, never omits it.
+    assert "Value=<run-id>" in ops.cli_command("restore_from_snapshot", "snap", TARGET)
+    assert ops.cli_command("delete_instance", TARGET) == \
+        calls.delete_instance(TARGET, now=WHEN).cli(CONFIG)
+    assert ops.cli_command("upsert_record", "Z1", "db.example", "new.example") == \
+        calls.upsert_record("Z1", "db.example", "new.example", ttl=CONFIG.dns.ttl).cli(CONFIG)
+    assert ops.aws_call("start_restore_job", POINT, {"DBInstanceIdentifier": TARGET}) \
+        .params["IamRoleArn"] == CONFIG.backup.restore_role_arn
