@@ -27,7 +27,6 @@ from vwtui.screens.recovery_style import CSS_PATH
 from vwtui import fmt
 from vwtui.errors import VwtuiError
 from vwtui.model import PitrWindow, RecoveryPoint, Snapshot, utcnow
-from vwtui.recovery.clock import format_duration
 from vwtui.recovery.plan import (
     RecoveryInputError,
     RecoveryRequest,
@@ -38,7 +37,7 @@ from vwtui.recovery.plan import (
     parse_utc,
     target_identifier,
 )
-from vwtui.widgets.backup_panes import short_arn, short_type
+from vwtui.widgets.backup_panes import short_type
 from vwtui.widgets.context_bar import ContextBar
 
 if TYPE_CHECKING:
@@ -64,10 +63,6 @@ class Preselection:
 
 
 UNREADABLE = "✗ could not be read: why is said below"
-
-
-def _fmt_time(moment: datetime | None) -> str:
-    return "—" if moment is None else f"{moment:%Y-%m-%d %H:%M:%S} UTC"
 
 
 def recovery_points_of(points: list[RecoveryPoint], source_arn: str,
@@ -234,8 +229,10 @@ class ChooseScreen(Screen[None]):
             box.update(Text(f"✗ {self.source} has no PITR window (automated backups off or "
                             f"none yet): use a snapshot restore (2)."))
         else:
-            box.update(Text(f"PITR window of {self.source}: {_fmt_time(self.window.earliest)}"
-                            f" → {_fmt_time(self.window.latest)}"))
+            box.update(Text(
+                f"PITR window of {self.source}: "
+                f"{fmt.utc(self.window.earliest, seconds=True, zone=True)}"
+                f" → {fmt.utc(self.window.latest, seconds=True, zone=True)}"))
 
     def _fill_snapshots(self, error: str | None) -> None:
         table = self.query_one("#snapshots", DataTable)
@@ -266,7 +263,7 @@ class ChooseScreen(Screen[None]):
         for point in self.points:
             table.add_row(Text(fmt.utc(point.created, year=False)),
                           fmt.age(point.age(now)), Text(point.status),
-                          Text(short_arn(point.arn)), key=point.arn)
+                          Text(fmt.short_arn(point.arn)), key=point.arn)
         if not self.points:
             table.add_row("", "", "", Text(f"No recovery points of {self.source} in "
                                            f"{self.config.backup.vault}."))
@@ -472,12 +469,12 @@ class ChooseScreen(Screen[None]):
             line.append(request.recovery_point_arn, style="bold")
             line.append("\n  ")
         if request.restore_point is not None:
-            line.append(f"restores to {_fmt_time(request.restore_point)}")
+            line.append(f"restores to {fmt.utc(request.restore_point, seconds=True, zone=True)}")
         if request.incident_time is not None and request.restore_point is not None:
             rpo = implied_rpo(request.incident_time, request.restore_point)
             over = rpo.total_seconds() > rpo_target * 3600
-            line.append(f" · implied RPO {format_duration(rpo)} ")
-            line.append(f"{'✗ over' if over else '≤'} {rpo_target:g} h target",
+            line.append(f" · implied RPO {fmt.stopwatch(rpo)} ")
+            line.append(f"{'✗ over' if over else '≤'} {fmt.in_hours(rpo_target)} target",
                         style="bold red" if over else "")
         else:
             line.append(" · implied RPO unknown (type the incident time)")

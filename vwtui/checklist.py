@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from vwtui import checks
+from vwtui import checks, fmt
 from vwtui.checks import GROUP_TITLES, GROUPS, Readings, Unreadable
 from vwtui.errors import AwsError, CredentialsError, VwtuiError
 from vwtui.model import CheckResult, Instance, Snapshot, Verdict, utcnow
@@ -185,16 +185,16 @@ def signoff_line(last: SignOff | None, now: datetime) -> str:
     """'Last sign-off: ...' with a flag when the weekly review is overdue."""
     if last is None:
         return "Last sign-off: none yet (weekly review due)"
-    age = checks.format_age(now - last.signed_at)
+    age = fmt.duration(now - last.signed_at)
     flag = " - OVERDUE, more than 7 days ago" if is_overdue(last, now) else ""
     notes = f": {last.notes}" if last.notes else ""
-    return (f"Last sign-off: {last.name}, {last.signed_at:%Y-%m-%d %H:%M} UTC ({age} ago)"
+    return (f"Last sign-off: {last.name}, {fmt.utc(last.signed_at, zone=True)} ({age} ago)"
             f"{flag}{notes}")
 
 
 def _heading(readings: Readings, config: Config) -> str:
     return (f"Backup verification of {readings.production} in {readings.region}, vault "
-            f"{config.backup.vault}, at {readings.now:%Y-%m-%d %H:%M} UTC")
+            f"{config.backup.vault}, at {fmt.utc(readings.now, zone=True)}")
 
 
 def _totals(results: Sequence[CheckResult]) -> str:
@@ -230,7 +230,7 @@ def as_dict(results: Sequence[CheckResult], readings: Readings, config: Config,
             last: SignOff | None = None) -> dict[str, Any]:
     """The JSON document: every check with its verdict and evidence, and the last sign-off."""
     return {
-        "generated_at": readings.now.isoformat(),
+        "generated_at": fmt.iso(readings.now),
         "instance": readings.production,
         "region": readings.region,
         "vault": config.backup.vault,
@@ -240,7 +240,7 @@ def as_dict(results: Sequence[CheckResult], readings: Readings, config: Config,
                     "verdict": r.verdict.value, "evidence": list(r.evidence),
                     "diagnosis": r.diagnosis} for r in results],
         "last_signoff": None if last is None else {
-            "name": last.name, "signed_at": last.signed_at.isoformat(), "notes": last.notes},
+            "name": last.name, "signed_at": fmt.iso(last.signed_at), "notes": last.notes},
         "review_overdue": is_overdue(last, readings.now),
     }
 

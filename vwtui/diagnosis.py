@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from vwtui.checks import FAILED_JOB_STATES, Readings, Unreadable, format_age, is_failure_event
+from vwtui import fmt
+from vwtui.checks import FAILED_JOB_STATES, Readings, Unreadable, is_failure_event
 from vwtui.model import CheckResult, Instance, PitrWindow
 
 if TYPE_CHECKING:
@@ -184,7 +185,7 @@ def _event_lines(readings: Readings, limit: int = 10) -> tuple[str, ...]:
         return (f"could not read {events.source}: {events.reason}",)
     if not events:
         return ("no events",)
-    lines = [f"{'!' if is_failure_event(e) else ' '} {e.time:%Y-%m-%d %H:%M}  {e.message}"
+    lines = [f"{'!' if is_failure_event(e) else ' '} {fmt.utc(e.time)}  {e.message}"
              for e in events[:limit]]
     if len(events) > limit:
         lines.append(f"  ... and {len(events) - limit} older")
@@ -200,8 +201,8 @@ def _failed_job_lines(readings: Readings, days: int) -> tuple[str, ...]:
               and j.created is not None and j.created >= since]
     if not failed:
         return ("none",)
-    return tuple(f"{j.created:%Y-%m-%d %H:%M}  {j.state}  {j.job_id}  "
-                 f"{j.resource_arn.rsplit(':', 1)[-1]}: {j.status_message or 'no status message'}"
+    return tuple(f"{fmt.utc(j.created)}  {j.state}  {j.job_id}  "
+                 f"{fmt.short_arn(j.resource_arn)}: {j.status_message or 'no status message'}"
                  for j in failed if j.created is not None)
 
 
@@ -219,8 +220,8 @@ def _pitr_lines(instance: Instance | Unreadable | None,
     if isinstance(window, Unreadable):
         lines.append(f"restore window: could not read {window.source}: {window.reason}")
     elif window.earliest and window.latest and window.span is not None:
-        lines.append(f"restore window {window.earliest:%Y-%m-%d %H:%M} to "
-                     f"{window.latest:%Y-%m-%d %H:%M} UTC ({format_age(window.span)})")
+        lines.append(f"restore window {fmt.utc(window.earliest)} to "
+                     f"{fmt.utc(window.latest, zone=True)} ({fmt.duration(window.span)})")
     else:
         lines.append("no restore window reported")
     return tuple(lines)

@@ -1,7 +1,14 @@
-"""Formatting for people: ages, UTC times, sizes and traffic-light levels.
+"""Formatting for people: durations, UTC times, sizes, ARNs and traffic-light levels.
 
+The one place the product writes these: every module (checks, recovery, widgets, screens) calls
+here instead of keeping a formatter of its own, so the same thing reads the same everywhere.
 Pure functions, no Textual: the widgets turn a `Level` into a style, everything else here is text.
 Every level has a symbol as well as a colour, so the screen still reads with NO_COLOR.
+
+Durations have three registers, one function each: `age` in a table cell or a pane line
+("3h 12m"), `duration` in a sentence ("26 h 5 min"), `stopwatch` on a running clock ("1:02:03");
+`estimate` is `duration` kept in minutes up to two hours, for the plan's narrow "est." column.
+Sizes are binary gigabytes (GiB, as the RDS console counts them) written "GB", everywhere.
 """
 
 from __future__ import annotations
@@ -9,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import overload
 
 from vwtui.model import AlarmState
 
@@ -65,30 +73,95 @@ def age_since(moment: datetime | None, now: datetime) -> str:
     return NONE if moment is None else age(now - moment)
 
 
-def utc(moment: datetime | None, *, seconds: bool = False, year: bool = True) -> str:
-    """An aware datetime as UTC text: "2025-11-11 03:00" (or with seconds, or without year)."""
+def duration(delta: timedelta) -> str:
+    """A duration in a sentence: "12 min", "26 h 5 min", "3 d 4 h"; "in the future" when
+    negative (a timestamp ahead of this host's clock). Whole minutes; days from 48 h on."""
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 0:
+        return "in the future"
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def in_hours(value: float) -> str:
+    """A configured number of hours (a target, a limit) in a sentence: "25 h", "1 h"."""
+    return duration(timedelta(hours=value))
+
+
+def estimate(delta: timedelta) -> str:
+    """A step's estimate: "20 min", whole minutes up to two hours so the plan's six-wide
+    column never cuts it, then hours: "2.5 h"."""
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes} min" if minutes < 120 else f"{minutes / 60:g} h"
+
+
+def stopwatch(delta: timedelta) -> str:
+    """H:MM:SS (negative with a leading minus), for the RTO clock and the step timers."""
+    seconds = int(delta.total_seconds())
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    return f"{sign}{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def utc(moment: datetime | None, *, seconds: bool = False, year: bool = True,
+        zone: bool = False, missing: str = NONE) -> str:
+    """An aware datetime as UTC text: "2025-11-11 03:00" (or with seconds, or without year;
+    `zone` adds " UTC", as a sentence needs). `missing` stands for an unknown moment."""
     if moment is None:
-        return NONE
+        return missing
     moment = moment.astimezone(UTC)
     fmt = ("%Y-%m-%d " if year else "%m-%d ") + ("%H:%M:%S" if seconds else "%H:%M")
-    return moment.strftime(fmt)
+    return moment.strftime(fmt) + (" UTC" if zone else "")
 
 
-def clock(moment: datetime) -> str:
-    """The time of day in UTC, for "updated at" lines: "10:30:05"."""
-    return moment.astimezone(UTC).strftime("%H:%M:%S")
+def clock(moment: datetime, *, seconds: bool = True, zone: bool = False) -> str:
+    """The time of day in UTC, for "updated at" lines and ETAs: "10:30:05" ("10:30" without
+    seconds; `zone` adds " UTC")."""
+    text = moment.astimezone(UTC).strftime("%H:%M:%S" if seconds else "%H:%M")
+    return text + (" UTC" if zone else "")
 
 
-def gigabytes(size_bytes: int | None) -> str:
+@overload
+def iso(moment: datetime) -> str: ...
+
+
+@overload
+def iso(moment: None) -> None: ...
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a Z, for files and `aws` command lines: "2025-11-11T10:30:00Z"
+    (microseconds only when there are some). None stays None (an absent JSON value)."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def gigabytes(size_bytes: float | None) -> str:
     """Bytes as GB (GiB, as the RDS console counts them), one decimal: "21.4 GB"."""
     if size_bytes is None:
         return NONE
     return f"{size_bytes / 1024**3:.1f} GB"
 
 
-def hours(value: float) -> str:
-    """A configured number of hours: "1h", "25h", "0.5h"."""
-    return f"{value:g}h"
+def storage(size_gb: float) -> str:
+    """Allocated storage, already in GB (GiB) as RDS gives it: "100 GB"."""
+    return f"{size_gb:g} GB"
+
+
+def short_arn(arn: str) -> str:
+    """The resource part of an ARN: "awsbackup:job-1234" of
+    "arn:aws:rds:...:snapshot:awsbackup:job-1234", "key/abc" of "arn:aws:kms:...:key/abc".
+    Anything that is not an ARN comes back as it is."""
+    parts = arn.split(":", 6)
+    if parts[0] != "arn" or len(parts) < 6:
+        return arn
+    return parts[6] if len(parts) == 7 else parts[5]
 
 
 def rpo_level(exposure: timedelta | None, target_hours: float) -> Level:

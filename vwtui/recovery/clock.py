@@ -11,6 +11,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from vwtui.fmt import stopwatch
+
+# The stopwatch text ("1:02:03") is written by fmt; the old name stays for its importers.
+format_duration = stopwatch
+
 WARN_FRACTION = 0.75
 
 
@@ -85,10 +90,3 @@ class RtoClock:
         """The same clock, stopped at `at`."""
         return replace(self, finished_at=at)
 
-
-def format_duration(delta: timedelta) -> str:
-    """H:MM:SS (negative with a leading minus), for the clock and step timers."""
-    seconds = int(delta.total_seconds())
-    sign = "-" if seconds < 0 else ""
-    seconds = abs(seconds)
-    return f"{sign}{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"

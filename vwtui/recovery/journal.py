@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from vwtui import safefile
+from vwtui import fmt, safefile
 from vwtui.errors import UnsafePathError, VwtuiError
 from vwtui.model import utcnow
 from vwtui.recovery.plan import RecoveryRequest, parse_utc
@@ -394,8 +394,8 @@ def _fsync_dir(folder: Path) -> None:
     safefile.fsync_dir(folder)
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+# The ISO writer is fmt's, one for the whole product; the short name keeps the call sites.
+_iso = fmt.iso
 
 
 def _time(value: Any) -> datetime | None:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from vwtui import fmt
 from vwtui.errors import VwtuiError
 from vwtui.services import calls
 from vwtui.services.calls import RUN_ID_PLACEHOLDER, retired_identifier
@@ -512,16 +513,10 @@ def _require_aware(moment: datetime, what: str) -> None:
             f"2025-11-11T10:30:00Z).")
 
 
-def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment.microsecond == 0 \
-        else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+# The writers are fmt's, one for the whole product; the short names keep the call sites.
+_iso = fmt.iso
+_short_arn = fmt.short_arn
 
 
 def _fmt(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def _short_arn(arn: str) -> str:
-    return arn.rsplit(":", 1)[-1] if arn.startswith("arn:") else arn
+    return fmt.utc(moment, seconds=True, zone=True)

@@ -17,7 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from vwtui import safefile
+from vwtui import fmt, safefile
 from vwtui.model import ValidationReport, utcnow
 from vwtui.validation import ValidationFigures, figures
 
@@ -71,7 +71,7 @@ class Baseline:
 
     def to_json(self) -> dict[str, Any]:
         return {"source": self.source,
-                "recorded_at": self.recorded_at.astimezone(UTC).isoformat(),
+                "recorded_at": fmt.iso(self.recorded_at),
                 "row_counts": self.row_counts, "indexes": list(self.indexes)}
 
     @classmethod
@@ -188,7 +188,7 @@ def _newest(found: ValidationFigures, restore_point: datetime | None) -> list[Ve
         elif restore_point - newest > MAX_QUIET:
             checks.append(VerifyCheck(
                 key, title, CheckVerdict.WARN,
-                f"{_fmt(newest)}, {_hours(restore_point - newest)} before the restore point: "
+                f"{_fmt(newest)}, {fmt.duration(restore_point - newest)} before the restore point: "
                 f"recent data may be missing."))
         else:
             checks.append(VerifyCheck(
@@ -268,8 +268,4 @@ def load_baseline(base: Path, source: str) -> Baseline | None:
 
 
 def _fmt(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def _hours(delta: timedelta) -> str:
-    return f"{delta.total_seconds() / 3600:.1f} h"
+    return fmt.utc(moment, seconds=True, zone=True)

@@ -13,16 +13,12 @@ import asyncio
 import os
 import threading
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from vwtui.errors import (
-    AccessDenied,
-    AwsError,
-    AwsUnavailable,
     ConfigError,
     CredentialsError,
-    InvalidParameter,
     NotFound,
 )
 from vwtui.model import (
@@ -30,9 +26,7 @@ from vwtui.model import (
     AlarmState,
     BackupJob,
     BackupPlan,
-    BackupRule,
     CallerIdentity,
-    CopyAction,
     EventRule,
     Instance,
     PitrWindow,
@@ -45,117 +39,26 @@ from vwtui.model import (
     utcnow,
 )
 
+# The error translation and the response parsers live beside this facade (aws_errors,
+# aws_parse); their names stay importable from here, as other modules and tests use them.
+from vwtui.services.aws_errors import translate
+from vwtui.services.aws_parse import (
+    _aware,
+    _newest_key,
+    _pattern_names_source,
+    alarm_from,
+    backup_job_from,
+    backup_plan_from,
+    instance_from,
+    recovery_point_from,
+    restore_job_from,
+    snapshot_from,
+)
+
 if TYPE_CHECKING:
     from vwtui.config import Config
 
 T = TypeVar("T")
-
-_NOT_FOUND_CODES = {
-    "DBInstanceNotFound",
-    "DBInstanceNotFoundFault",
-    "DBSnapshotNotFound",
-    "DBSnapshotNotFoundFault",
-    "ResourceNotFoundException",
-    "NoSuchHostedZone",
-    "DBInstanceAutomatedBackupNotFound",
-    "DBInstanceAutomatedBackupNotFoundFault",
-}
-_DENIED_CODES = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation",
-                 "AuthorizationError"}
-# UnrecognizedClientException: the JSON services' word for a token they do not know.
-_CREDENTIAL_CODES = {"ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId",
-                     "SignatureDoesNotMatch", "RequestExpired", "InvalidAccessKeyId",
-                     "UnrecognizedClientException"}
-# Transient: AWS asks to slow down, or is briefly unavailable.
-_UNAVAILABLE_CODES = {"Throttling", "ThrottlingException", "Throttled", "ThrottledException",
-                      "TooManyRequestsException", "RequestLimitExceeded", "RequestThrottled",
-                      "ServiceUnavailable", "ServiceUnavailableException", "InternalFailure",
-                      "InternalError", "InternalServerError", "InternalServiceError"}
-_INVALID_CODES = {"InvalidParameterValue", "InvalidParameterCombination", "InvalidParameter",
-                  "InvalidParameterValueException", "InvalidParameterException", "ValidationError",
-                  "ValidationException", "InvalidRestoreFault", "InvalidRestoreTime",
-                  "MissingParameter", "InvalidDBInstanceState", "InvalidDBInstanceStateFault",
-                  "DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault",
-                  "InvalidRequestException"}
-
-# The IAM action of each boto3 operation we call, for AccessDenied messages.
-_IAM_SERVICE = {"rds": "rds", "backup": "backup", "cloudwatch": "cloudwatch", "sts": "sts",
-                "route53": "route53", "sns": "sns", "events": "events"}
-
-
-def translate(exc: BaseException, service: str, operation: str) -> AwsError:
-    """Turn a botocore exception into a project exception whose message says what to do."""
-    from botocore.exceptions import (
-        ClientError,
-        ConnectionClosedError,
-        ConnectionError,
-        CredentialRetrievalError,
-        EndpointConnectionError,
-        InvalidConfigError,
-        NoCredentialsError,
-        NoRegionError,
-        PartialCredentialsError,
-        ReadTimeoutError,
-        SSOTokenLoadError,
-        TokenRetrievalError,
-        UnauthorizedSSOTokenError,
-    )
-
-    action = f"{_IAM_SERVICE.get(service, service)}:{operation}"
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        code = str(error.get("Code", "Unknown"))
-        message = str(error.get("Message", "")).strip()
-        if code in _DENIED_CODES:
-            return AccessDenied(
-                f"{action} was denied for this identity. Grant {action} to the role or user "
-                f"vwtui runs as, or switch profile (--profile).",
-                code=code, operation=operation)
-        if code in _CREDENTIAL_CODES:
-            return CredentialsError(
-                f"AWS credentials were refused ({code}) calling {action}: they have expired or "
-                f"are wrong. Log in again (aws sso login, or refresh the keys) and retry.",
-                code=code, operation=operation)
-        if code in _NOT_FOUND_CODES or code.endswith("NotFound") or code.endswith("NotFoundFault"):
-            return NotFound(f"{operation}: {message or code}", code=code, operation=operation)
-        if code in _INVALID_CODES:
-            return InvalidParameter(
-                f"{operation} refused a parameter: {message or code}", code=code,
-                operation=operation)
-        if code in _UNAVAILABLE_CODES:
-            return AwsUnavailable(
-                f"{action} kept failing ({code}) after retries; try again in a minute.",
-                code=code, operation=operation)
-        return AwsError(f"{action} failed: {code}: {message}", code=code, operation=operation)
-    if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
-        return CredentialsError(
-            "No AWS credentials found. Set AWS_PROFILE or pass --profile, run aws sso login, "
-            "or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.", operation=operation)
-    if isinstance(exc, (TokenRetrievalError, UnauthorizedSSOTokenError, SSOTokenLoadError)):
-        return CredentialsError(
-            "The AWS SSO session has expired or was never started. Run aws sso login for this "
-            "profile and retry.", operation=operation)
-    if isinstance(exc, CredentialRetrievalError):
-        return CredentialsError(
-            f"The profile's credential source failed: {exc}. Fix credential_process (or the "
-            f"source profile) in ~/.aws/config, or use another --profile.", operation=operation)
-    if isinstance(exc, InvalidConfigError):
-        return CredentialsError(f"The AWS config is invalid: {exc}. Fix ~/.aws/config.",
-                                operation=operation)
-    if isinstance(exc, NoRegionError):
-        return InvalidParameter(
-            "No AWS region set. Set aws.region in the config or pass --region.",
-            operation=operation)
-    if isinstance(exc, EndpointConnectionError):
-        return AwsUnavailable(
-            f"Cannot reach the {service} endpoint ({exc.kwargs.get('endpoint_url', '?')}). "
-            f"Check the network from this host and the region.", operation=operation)
-    if isinstance(exc, (ConnectionError, ReadTimeoutError, ConnectionClosedError)):
-        return AwsUnavailable(
-            f"{action}: the connection to AWS failed or timed out ({type(exc).__name__}). "
-            f"Check the network (and any proxy) from this host, then try again.",
-            operation=operation)
-    return AwsError(f"{action} failed: {type(exc).__name__}: {exc}", operation=operation)
 
 
 class AwsService:
@@ -479,164 +382,7 @@ class AwsService:
         return await asyncio.to_thread(sign)
 
 
-# ---- response -> model ------------------------------------------------------------------------
-
-def instance_from(d: dict[str, Any]) -> Instance:
-    endpoint = d.get("Endpoint") or {}
-    subnet = d.get("DBSubnetGroup") or {}
-    return Instance(
-        identifier=d["DBInstanceIdentifier"],
-        arn=d.get("DBInstanceArn", ""),
-        status=d.get("DBInstanceStatus", "unknown"),
-        engine=d.get("Engine", ""),
-        engine_version=d.get("EngineVersion", ""),
-        instance_class=d.get("DBInstanceClass", ""),
-        allocated_storage_gb=int(d.get("AllocatedStorage") or 0),
-        storage_encrypted=bool(d.get("StorageEncrypted")),
-        kms_key_id=d.get("KmsKeyId"),
-        backup_retention_days=int(d.get("BackupRetentionPeriod") or 0),
-        latest_restorable_time=_aware(d.get("LatestRestorableTime")),
-        subnet_group=subnet.get("DBSubnetGroupName"),
-        security_groups=tuple(g["VpcSecurityGroupId"] for g in d.get("VpcSecurityGroups", [])
-                              if g.get("VpcSecurityGroupId")),
-        endpoint_address=endpoint.get("Address"),
-        endpoint_port=endpoint.get("Port"),
-        multi_az=bool(d.get("MultiAZ")),
-        created=_aware(d.get("InstanceCreateTime")),
-        tags=tuple((t["Key"], t["Value"]) for t in d.get("TagList", [])),
-    )
-
-
-def snapshot_from(d: dict[str, Any]) -> Snapshot:
-    return Snapshot(
-        identifier=d["DBSnapshotIdentifier"],
-        arn=d.get("DBSnapshotArn", ""),
-        instance_identifier=d.get("DBInstanceIdentifier", ""),
-        snapshot_type=d.get("SnapshotType", ""),
-        created=_aware(d.get("SnapshotCreateTime")),
-        status=d.get("Status", "unknown"),
-        allocated_storage_gb=int(d.get("AllocatedStorage") or 0),
-        encrypted=bool(d.get("Encrypted")),
-        engine=d.get("Engine", ""),
-        engine_version=d.get("EngineVersion", ""),
-    )
-
-
-def recovery_point_from(d: dict[str, Any], vault: str) -> RecoveryPoint:
-    lifecycle = d.get("Lifecycle") or {}
-    return RecoveryPoint(
-        arn=d["RecoveryPointArn"],
-        vault=d.get("BackupVaultName", vault),
-        resource_arn=d.get("ResourceArn", ""),
-        resource_type=d.get("ResourceType", ""),
-        created=_aware(d.get("CreationDate")),
-        completed=_aware(d.get("CompletionDate")),
-        status=d.get("Status", "UNKNOWN"),
-        size_bytes=d.get("BackupSizeInBytes"),
-        encrypted=bool(d.get("IsEncrypted")),
-        delete_after_days=lifecycle.get("DeleteAfterDays"),
-        iam_role_arn=d.get("IamRoleArn"),
-    )
-
-
-def backup_job_from(d: dict[str, Any]) -> BackupJob:
-    return BackupJob(
-        job_id=d["BackupJobId"],
-        vault=d.get("BackupVaultName", ""),
-        resource_arn=d.get("ResourceArn", ""),
-        state=d.get("State", "UNKNOWN"),
-        status_message=d.get("StatusMessage"),
-        created=_aware(d.get("CreationDate")),
-        completed=_aware(d.get("CompletionDate")),
-        size_bytes=d.get("BackupSizeInBytes"),
-        percent_done=d.get("PercentDone"),
-    )
-
-
-def restore_job_from(d: dict[str, Any]) -> RestoreJob:
-    expected = d.get("ExpectedCompletionTimeMinutes")
-    return RestoreJob(
-        job_id=d["RestoreJobId"],
-        status=d.get("Status", "UNKNOWN"),
-        percent_done=d.get("PercentDone"),
-        expected_minutes=int(expected) if expected is not None else None,
-        created_resource_arn=d.get("CreatedResourceArn"),
-        status_message=d.get("StatusMessage"),
-        created=_aware(d.get("CreationDate")),
-        completed=_aware(d.get("CompletionDate")),
-        recovery_point_arn=d.get("RecoveryPointArn"),
-    )
-
-
-def alarm_from(d: dict[str, Any]) -> Alarm:
-    try:
-        state = AlarmState(d.get("StateValue", "INSUFFICIENT_DATA"))
-    except ValueError:
-        state = AlarmState.INSUFFICIENT_DATA
-    return Alarm(
-        name=d["AlarmName"],
-        state=state,
-        reason=d.get("StateReason", ""),
-        updated=_aware(d.get("StateUpdatedTimestamp")),
-        metric=d.get("MetricName"),
-        namespace=d.get("Namespace"),
-        threshold=d.get("Threshold"),
-        alarm_actions=tuple(d.get("AlarmActions", [])),
-    )
-
-
-# ---- helpers -----------------------------------------------------------------------------------
-
-def _aware(value: Any) -> datetime | None:
-    """botocore gives aware datetimes; make sure, and normalise to UTC."""
-    if value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, UTC)
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return None
-
-
-def _newest_key(item: Any) -> datetime:
-    return item.created or datetime.min.replace(tzinfo=UTC)
-
-
 def _snake(operation: str) -> str:
     """DescribeDBInstances -> describe_db_instances, as botocore names client methods."""
     from botocore import xform_name
     return xform_name(operation)
-
-
-# ---- backup verification: response -> model (issue 4) -------------------------------------------
-
-def backup_plan_from(d: dict[str, Any]) -> BackupPlan:
-    """A GetBackupPlan response as a BackupPlan."""
-    plan = d.get("BackupPlan") or {}
-    rules = []
-    for rule in plan.get("Rules", []):
-        lifecycle = rule.get("Lifecycle") or {}
-        copies = tuple(
-            CopyAction(destination_vault_arn=c.get("DestinationBackupVaultArn", ""),
-                       delete_after_days=(c.get("Lifecycle") or {}).get("DeleteAfterDays"))
-            for c in rule.get("CopyActions", []))
-        rules.append(BackupRule(name=rule.get("RuleName", ""),
-                                target_vault=rule.get("TargetBackupVaultName", ""),
-                                schedule=rule.get("ScheduleExpression"),
-                                delete_after_days=lifecycle.get("DeleteAfterDays"),
-                                copy_actions=copies))
-    return BackupPlan(plan_id=d.get("BackupPlanId", ""), name=plan.get("BackupPlanName", ""),
-                      arn=d.get("BackupPlanArn", ""), rules=tuple(rules))
-
-
-def _pattern_names_source(pattern: str | None, source: str) -> bool:
-    """Whether an EventBridge event pattern (JSON text) matches events from `source`."""
-    import json
-
-    if not pattern:
-        return False
-    try:
-        sources = json.loads(pattern).get("source", [])
-    except (ValueError, AttributeError):
-        return False
-    return source in (sources if isinstance(sources, list) else [sources])

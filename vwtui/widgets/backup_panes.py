@@ -181,7 +181,7 @@ class RecoveryPointsPane(TablePane):
             self.leveled(point.status, status) if status is not Level.OK else Text(point.status),
             Text(keep, justify="right"),
             enc,
-            Text(short_arn(point.arn)),
+            Text(fmt.short_arn(point.arn)),
         )
         detail = _detail_text()
         detail.append(point.arn, style="bold")
@@ -198,13 +198,6 @@ def is_point_of(point: RecoveryPoint, instance: str) -> bool:
 def short_type(snapshot_type: str) -> str:
     """A snapshot's type in a column: "auto", "manual", "backup"."""
     return _TYPE_SHORT.get(snapshot_type, snapshot_type)
-
-
-def short_arn(arn: str) -> str:
-    """The resource part of an ARN: "awsbackup:job-1234" of
-    "arn:aws:rds:...:snapshot:awsbackup:job-1234"."""
-    parts = arn.split(":", 6)
-    return parts[6] if len(parts) == 7 else arn
 
 
 def _detail_text() -> Text:

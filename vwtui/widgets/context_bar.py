@@ -74,6 +74,6 @@ class ContextBar(Static):
             left.append(" READ-ONLY ", style="bold")
         width = self.size.width or 80
         now = app.clock()
-        right = Text(f"{fmt.utc(now) if width >= 100 else fmt.utc(now)[-5:]} UTC ")
+        right = Text(f"{fmt.utc(now) if width >= 100 else fmt.clock(now, seconds=False)} UTC ")
         gap = max(width - left.cell_len - right.cell_len, 1)
         self.update(left + Text(" " * gap) + right)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rich.table import Table
 from rich.text import Text
@@ -81,7 +81,7 @@ class InstancePane(Pane):
         inst = self.instance
         if inst is None:
             return Text(fmt.NONE)
-        text = Text(f"{inst.allocated_storage_gb} GB  ")
+        text = Text(f"{fmt.storage(inst.allocated_storage_gb)}  ")
         if inst.storage_encrypted:
             text.append_text(self.leveled(f"{Level.OK.symbol} encrypted", Level.OK))
         else:
@@ -112,6 +112,7 @@ class InstancePane(Pane):
             return self.leveled(f"{level.symbol} unknown: no latest restorable time", level)
         exposure = fmt.age(window.rpo_exposure(now))
         text = self.leveled(f"{level.symbol} {exposure} since latest restorable time", level)
-        text.append(f"  (target < {fmt.hours(target_hours)})", style=self.style_for(None))
+        target = fmt.age(timedelta(hours=target_hours))
+        text.append(f"  (target < {target})", style=self.style_for(None))
         return text
 

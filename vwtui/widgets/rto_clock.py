@@ -8,14 +8,15 @@ achieved. A 1 s interval recomputes everything from `started_at`; nothing counts
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from rich.text import Text
 from textual.widgets import Static
 
+from vwtui import fmt
 from vwtui.model import utcnow
-from vwtui.recovery.clock import ClockLevel, RtoClock, format_duration
+from vwtui.recovery.clock import ClockLevel, RtoClock
 
 _LEVEL_WORD = {ClockLevel.OK: "on time", ClockLevel.WARN: "over 75%", ClockLevel.BREACH: "BREACHED"}
 _LEVEL_STYLE = {ClockLevel.OK: "bold green", ClockLevel.WARN: "bold yellow",
@@ -34,11 +35,6 @@ class ClockSource(Protocol):
     def rpo_achieved(self) -> timedelta | None: ...
 
 
-def _hours(delta: timedelta) -> str:
-    hours = delta.total_seconds() / 3600
-    return f"{hours:g} h" if hours >= 1 else f"{int(delta.total_seconds() // 60)} min"
-
-
 def render_clock(clock: RtoClock, now: datetime, remaining: Iterable[timedelta],
                  rpo: timedelta | None, *, ended: str = "finished") -> Text:
     """One line (two when narrow is not enough): level symbol, elapsed / target, ETA, RPO.
@@ -51,23 +47,24 @@ def render_clock(clock: RtoClock, now: datetime, remaining: Iterable[timedelta],
     within = clock.eta_within_target(now, left)
     text = Text()
     if clock.finished_at is not None and ended != "finished":
-        text.append(f" ■ RTO clock stopped at {format_duration(elapsed)} · {ended} "
-                    f"{clock.finished_at.astimezone(UTC):%H:%M} UTC · no recovery", style="bold")
+        stopped = fmt.clock(clock.finished_at, seconds=False, zone=True)
+        text.append(f" ■ RTO clock stopped at {fmt.stopwatch(elapsed)} · {ended} "
+                    f"{stopped} · no recovery", style="bold")
         return text
-    text.append(f" {level.symbol} RTO {format_duration(elapsed)}", style=_LEVEL_STYLE[level])
-    text.append(f" / {_hours(clock.target)} ")
+    text.append(f" {level.symbol} RTO {fmt.stopwatch(elapsed)}", style=_LEVEL_STYLE[level])
+    text.append(f" / {fmt.duration(clock.target)} ")
     text.append(f"{_LEVEL_WORD[level]}", style=_LEVEL_STYLE[level])
     if clock.finished_at is not None:
-        text.append(f" · finished {eta.astimezone(UTC):%H:%M} UTC")
+        text.append(f" · finished {fmt.clock(eta, seconds=False, zone=True)}")
     else:
         flag = "" if within else " ▲late"
-        text.append(f" · ETA {eta.astimezone(UTC):%H:%M} UTC"
-                    f" (+{format_duration(sum(left, timedelta(0)))}){flag}")
+        text.append(f" · ETA {fmt.clock(eta, seconds=False, zone=True)}"
+                    f" (+{fmt.stopwatch(sum(left, timedelta(0)))}){flag}")
     if rpo is None:
         text.append(" · RPO –")
     else:
         met = rpo <= clock.rpo_target
-        text.append(f" · RPO {format_duration(rpo)} ")
+        text.append(f" · RPO {fmt.stopwatch(rpo)} ")
         text.append("✓" if met else "✗ over", style="green" if met else "bold red")
     return text
 

@@ -7,13 +7,13 @@ stays put and little is redrawn when the run reports progress every poll.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from rich.text import Text
 from textual.widgets import DataTable
 
-from vwtui.recovery.clock import format_duration
+from vwtui import fmt
 from vwtui.recovery.state import StepState, StepStatus
 
 STATUS_SYMBOL = {
@@ -48,11 +48,6 @@ COLUMNS = (("state", 11), ("elapsed", 7), ("est.", 6), ("step", None))
 def status_cell(status: StepStatus) -> Text:
     """Symbol and word: readable without colour."""
     return Text(f"{STATUS_SYMBOL[status]} {STATUS_WORD[status]}", style=STATUS_STYLE[status])
-
-
-def _estimate(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    return f"{minutes} min" if minutes < 120 else f"{minutes / 60:g} h"
 
 
 def step_title(step: StepState) -> Text:
@@ -110,11 +105,11 @@ class StepList(DataTable[Text | str]):
             return
         for step in steps:
             if step.status in (StepStatus.RUNNING, StepStatus.WAITING):
-                elapsed = format_duration(step.elapsed(now))
+                elapsed = fmt.stopwatch(step.elapsed(now))
                 if self.get_cell(step.key, "elapsed") != elapsed:
                     self.update_cell(step.key, "elapsed", elapsed)
 
     @staticmethod
     def _cells(step: StepState, now: datetime) -> tuple[Text | str, ...]:
-        elapsed = format_duration(step.elapsed(now)) if step.started_at else "–"
-        return (status_cell(step.status), elapsed, _estimate(step.estimate), step_title(step))
+        elapsed = fmt.stopwatch(step.elapsed(now)) if step.started_at else "–"
+        return (status_cell(step.status), elapsed, fmt.estimate(step.estimate), step_title(step))
