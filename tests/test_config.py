@@ -57,7 +57,7 @@ def test_production_is_protected_even_when_not_listed() -> None:
         ("[backup]\nsize_tolerance = -0.1\n", "backup.size_tolerance is a fraction"),
         ("[backup]\nmax_age_hours = nan\n", "backup.max_age_hours must be a finite number"),
         ("[objectives]\nrpo_hours = inf\n", "objectives.rpo_hours must be a finite number"),
-        ("[aws]\nmax_attempts = 100000\n", "aws.max_attempts must be at most 10"),
+        ("[aws]\nmax_attempts = 100000\n", "aws.max_attempts must be between 1 and 10 attempts"),
         ("[aws]\nendpoint_url = \"localhost:5000\"\n",
          "aws.endpoint_url must start with http:// or https://"),
     ],
