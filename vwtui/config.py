@@ -41,8 +41,8 @@ class AwsConfig:
 class InstancesConfig:
     production: str = "video-window"
     staging: str = "video-window-staging"
-    # Never deleted, renamed or modified by vwtui, whatever is typed (production and staging
-    # are protected even when left out).
+    # Never deleted, renamed or modified by vwtui, whatever is typed (production is protected
+    # even when left out; staging only when listed, so a drill may rename and retire it).
     protected: tuple[str, ...] = ("video-window", "video-window-staging")
 
 
@@ -133,14 +133,15 @@ class Config:
     source: Path | None = field(default=None, compare=False)
 
     def protected_names(self) -> tuple[str, ...]:
-        """Every protected identifier, normalised: production, staging and `protected`."""
-        listed = (self.instances.production, self.instances.staging, *self.instances.protected)
-        return tuple(dict.fromkeys(n for n in map(names.rds_id, listed) if n))
+        """Every protected identifier, normalised: production and `protected` (staging when
+        listed there, as it is by default)."""
+        listed = (self.instances.production, *self.instances.protected)
+        return tuple(dict.fromkeys(n for n in map(names.rds_key, listed) if n))
 
     def is_protected(self, identifier: str) -> bool:
-        """Production, staging and anything listed in `protected` are never destroyed, however
-        the identifier is spelled (RDS compares identifiers case-insensitively)."""
-        wanted = names.rds_id(identifier)
+        """Production and anything listed in `protected` are never destroyed, however the
+        identifier is spelled (RDS compares identifiers case-insensitively)."""
+        wanted = names.rds_key(identifier)
         return bool(wanted) and wanted in self.protected_names()
 
     def target_name(self, source: str, time: datetime) -> str:
@@ -161,12 +162,12 @@ class Config:
         """The DNS record a recovery of `source` may repoint: production's record for
         production, the staging record for staging; None for anything else, or when unset
         (then the swap changes no DNS)."""
-        wanted = names.rds_id(source)
+        wanted = names.rds_key(source)
         if not wanted:
             return None
-        if wanted == names.rds_id(self.instances.production):
+        if wanted == names.rds_key(self.instances.production):
             return self.dns.record or None
-        if wanted == names.rds_id(self.instances.staging):
+        if wanted == names.rds_key(self.instances.staging):
             return self.dns.staging_record or None
         return None
 
@@ -402,9 +403,12 @@ def _check_target_pattern(config: Config, where_file: str) -> None:
     if not has_time:
         raise ConfigError(f"{key} must hold {{time:...}} (e.g. {{time:%Y%m%d%H%M}}), or two "
                           f"recoveries would get the same name; {example}")
-    protected = config.protected_names()
-    for source in dict.fromkeys(s for s in (config.instances.production,
-                                            config.instances.staging) if s):
+    sources = tuple(dict.fromkeys(s for s in (config.instances.production,
+                                              config.instances.staging) if s))
+    # Neither source's name (a recovery never restores over production or staging) nor any
+    # protected one.
+    avoid = dict.fromkeys((*config.protected_names(), *sources))
+    for source in sources:
         try:
             first = _render_target(pattern, source, _SAMPLE_TIME)
             later = _render_target(pattern, source, _SAMPLE_TIME + timedelta(minutes=1))
@@ -424,11 +428,14 @@ def _check_target_pattern(config: Config, where_file: str) -> None:
                _time_regex(spec or "") if field_name == "time" else
                re.escape(source) if not spec else ".*")
             for literal, field_name, spec, _ in parts)
-        for name in protected:
+        for name in avoid:
             if name == first or re.fullmatch(rf"\s*{regex}\s*", name, re.IGNORECASE):
+                whose = ("the source's own name" if name == source else
+                         "a protected instance's name" if config.is_protected(name) else
+                         "the other source's name")
                 raise ConfigError(
-                    f"{key} can give {name!r}, a protected instance's name, to a recovery of "
-                    f"{source}: a restore must never take a protected name; {example}")
+                    f"{key} can give {name!r}, {whose}, to a recovery of {source}: a restore "
+                    f"must never take it; {example}")
 
 
 def to_mapping(config: Config) -> dict[str, Any]:

@@ -26,6 +26,13 @@ def rds_id(text: str) -> str:
     return text.strip().lower()
 
 
+def rds_key(text: str) -> str:
+    """The form a guardrail compares RDS identifiers in: `rds_id` without trailing dots. A
+    dotted identifier is not valid to AWS, but a person reads `video-window.` as
+    `video-window`, so protection treats it as that name (refusing more, never less)."""
+    return rds_id(text).rstrip(".")
+
+
 def dns_name(text: str) -> str:
     """The comparable form of a Route53 name: surrounding whitespace stripped, lower case,
     without the trailing dot (`DB.Example.internal.` -> `db.example.internal`)."""
@@ -43,8 +50,8 @@ def fqdn(text: str) -> str:
 
 
 def same_rds_id(a: str, b: str) -> bool:
-    """Do `a` and `b` name the same RDS instance?"""
-    return rds_id(a) == rds_id(b)
+    """Do `a` and `b` name the same RDS instance (compared as `rds_key`)?"""
+    return rds_key(a) == rds_key(b)
 
 
 def same_dns_name(a: str, b: str) -> bool:
@@ -53,9 +60,9 @@ def same_dns_name(a: str, b: str) -> bool:
 
 
 def rds_id_in(identifier: str, names: Iterable[str]) -> bool:
-    """Is `identifier` one of `names`, as RDS compares identifiers?"""
-    wanted = rds_id(identifier)
-    return any(rds_id(name) == wanted for name in names)
+    """Is `identifier` one of `names`, as RDS compares identifiers (`rds_key`)?"""
+    wanted = rds_key(identifier)
+    return any(rds_key(name) == wanted for name in names)
 
 
 def check_rds_id(text: str) -> str | None:
@@ -66,7 +73,7 @@ def check_rds_id(text: str) -> str | None:
         return "it is empty"
     if len(name) > RDS_ID_MAX:
         return f"it has {len(name)} characters, at most {RDS_ID_MAX} are allowed"
-    if not _RDS_ID_CHARS.fullmatch(name):
+    if not text.strip().isascii() or not _RDS_ID_CHARS.fullmatch(name):
         return "it may hold only letters, digits and hyphens"
     if not name[0].isalpha():
         return "it must start with a letter"

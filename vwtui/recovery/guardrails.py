@@ -51,7 +51,9 @@ def check_record(config: Config, record: str, source: str) -> None:
 
 def check_owned(identifier: str, owned: Collection[str], action: str) -> None:
     """Only an instance this run created or renamed may be deleted."""
-    if not names.rds_id_in(identifier, owned):
+    # rds_id, not the broader rds_key: ownership lets a delete through, so only the exact
+    # name RDS stores counts.
+    if names.rds_id(identifier) not in {names.rds_id(name) for name in owned}:
         made = ", ".join(sorted(owned)) or "nothing yet"
         raise GuardrailError(
             f"Refused to {action} {identifier}: this recovery did not create or rename it "
@@ -61,7 +63,7 @@ def check_owned(identifier: str, owned: Collection[str], action: str) -> None:
 def check_confirmation(identifier: str, typed: str | None, action: str) -> None:
     """The engineer must type the identifier (RDS's spelling: case and surrounding spaces do
     not matter, as they do not to RDS)."""
-    if not typed or not names.same_rds_id(typed, identifier):
+    if not typed or names.rds_id(typed) != names.rds_id(identifier):
         shown = f"'{typed}'" if typed else "nothing"
         raise GuardrailError(
             f"Refused to {action} {identifier}: the confirmation typed ({shown}) is not its "

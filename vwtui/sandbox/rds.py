@@ -34,7 +34,7 @@ from moto.rds.models import DBInstance as MotoDBInstance
 from moto.rds.models import Event as MotoEvent
 from moto.rds.models import RDSBackend, rds_backends
 
-from vwtui.names import rds_id
+from vwtui.names import rds_key
 from vwtui.sandbox.state import SandboxState, aware, naive, stable_uuid
 from vwtui.sandbox.wire import Response, WireRequest, decode_token, encode_token, parse_time
 
@@ -130,10 +130,10 @@ def lower_identifiers(request: WireRequest, environ: dict[str, Any]) -> WireRequ
 
 
 def changed_instances(operation: str, form: dict[str, str]) -> tuple[str, ...]:
-    """The DB instances a mutating RDS call creates or changes, normalised (`rds_id`: an
-    identifier with stray spaces still counts as the one it spells)."""
+    """The DB instances a mutating RDS call creates or changes, normalised (`rds_key`: an
+    identifier with stray spaces or a dot still counts as the one it spells)."""
     params = CHANGED_BY.get(operation, ("DBInstanceIdentifier",))
-    return tuple(rds_id(form[p].rsplit(":", 1)[-1]) for p in params if form.get(p))
+    return tuple(rds_key(form[p].rsplit(":", 1)[-1]) for p in params if form.get(p))
 
 
 def rds_xml(operation: str, result: Any) -> Response:

@@ -265,13 +265,14 @@ class Sandbox:
             log = list(self._state.requests)
         return [r for r in log if mutating is None or r.mutating == mutating]
 
-    def mutations_on(self, names: Iterable[str]) -> list[SandboxRequest]:
-        """The mutating requests received that would change one of `names` (RDS identifiers
-        or Route53 names, in any spelling AWS takes for the same name)."""
+    def mutations_on(self, names: Iterable[str], since: int = 0) -> list[SandboxRequest]:
+        """The mutating requests received (from the `since`-th request of the log on: pass
+        `len(sandbox.requests())` taken before, to leave the seed out) that would change one
+        of `names`: RDS identifiers or Route53 names, in any spelling AWS reads as them."""
         from vwtui.names import dns_name
 
         wanted = {dns_name(n) for n in names}
-        return [r for r in self.requests(mutating=True) if wanted & set(r.resources)]
+        return [r for r in self.requests()[since:] if r.mutating and wanted & set(r.resources)]
 
     def set_instance_status(self, identifier: str, status: str,
                             message: str | None = None) -> None:

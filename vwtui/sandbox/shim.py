@@ -26,7 +26,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from vwtui.names import dns_name, rds_id
+from vwtui.names import dns_name, rds_key
 from vwtui.sandbox.backup import BackupShim
 from vwtui.sandbox.rds import RdsShim, changed_instances, lower_identifiers
 from vwtui.sandbox.state import PRINCIPAL_ARN, SandboxRequest, SandboxState
@@ -106,7 +106,7 @@ def resources_of(request: WireRequest) -> tuple[str, ...]:
         if request.service == "backup" and request.body:
             metadata = json.loads(request.body).get("Metadata") or {}
             target = metadata.get("DBInstanceIdentifier")
-            return (rds_id(target),) if isinstance(target, str) else ()
+            return (rds_key(target),) if isinstance(target, str) else ()
     except (ValueError, ET.ParseError, AttributeError):
         return ()
     return ()
