@@ -8,12 +8,16 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
+import string
 import tomllib
 import typing
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from vwtui import names
 from vwtui.errors import ConfigError
 
 # More attempts only make a broken call hang longer (botocore backs off exponentially).
@@ -37,7 +41,8 @@ class AwsConfig:
 class InstancesConfig:
     production: str = "video-window"
     staging: str = "video-window-staging"
-    # Never deleted, renamed or modified by vwtui, whatever is typed.
+    # Never deleted, renamed or modified by vwtui, whatever is typed (production is protected
+    # even when left out; staging only when listed, so a drill may rename and retire it).
     protected: tuple[str, ...] = ("video-window", "video-window-staging")
 
 
@@ -60,6 +65,9 @@ class RestoreConfig:
     subnet_group: str = ""
     security_groups: tuple[str, ...] = ()
     instance_class: str = ""
+    # The name a recovery instance gets: {source} is the instance recovered from, {time:...}
+    # the moment the recovery was requested (UTC, strftime codes).
+    target_pattern: str = "{source}-recovery-{time:%Y%m%d%H%M}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,9 +132,25 @@ class Config:
     # Where it was read from; None for the built-in defaults.
     source: Path | None = field(default=None, compare=False)
 
+    def protected_names(self) -> tuple[str, ...]:
+        """Every protected identifier, normalised: production and `protected` (staging when
+        listed there, as it is by default)."""
+        listed = (self.instances.production, *self.instances.protected)
+        return tuple(dict.fromkeys(n for n in map(names.rds_key, listed) if n))
+
     def is_protected(self, identifier: str) -> bool:
-        """The production source and anything listed in `protected` are never destroyed."""
-        return identifier in self.instances.protected or identifier == self.instances.production
+        """Production and anything listed in `protected` are never destroyed, however the
+        identifier is spelled (RDS compares identifiers case-insensitively)."""
+        wanted = names.rds_key(identifier)
+        return bool(wanted) and wanted in self.protected_names()
+
+    def target_name(self, source: str, time: datetime) -> str:
+        """The name of the instance a recovery of `source` requested at `time` restores into
+        (restore.target_pattern), normalised as RDS stores it."""
+        if time.tzinfo is None or time.utcoffset() is None:
+            raise ValueError("Config.target_name needs a timezone-aware time (UTC).")
+        return _render_target(self.restore.target_pattern, names.rds_id(source),
+                              time.astimezone(UTC))
 
     def with_read_only(self, read_only: bool) -> Config:
         """This config, read-only when `read_only` (--read-only); unchanged otherwise."""
@@ -138,9 +162,12 @@ class Config:
         """The DNS record a recovery of `source` may repoint: production's record for
         production, the staging record for staging; None for anything else, or when unset
         (then the swap changes no DNS)."""
-        if source == self.instances.production:
+        wanted = names.rds_key(source)
+        if not wanted:
+            return None
+        if wanted == names.rds_key(self.instances.production):
             return self.dns.record or None
-        if source == self.instances.staging:
+        if wanted == names.rds_key(self.instances.staging):
             return self.dns.staging_record or None
         return None
 
@@ -212,9 +239,48 @@ def from_mapping(data: dict[str, Any], source: Path | None = None) -> Config:
                 raise ConfigError(f"{where_file}unknown key {name}.{key}; [{name}] takes {known}")
             kwargs[key] = _coerce(item, hints[key], f"{where_file}{name}.{key}")
         sections[name] = cls(**kwargs)
-    config = Config(**sections, source=source)
+    config = _normalised(Config(**sections, source=source))
     _check_values(config, where_file)
     return config
+
+
+def _normalised(config: Config) -> Config:
+    """Names as AWS stores them, once, at load: RDS identifiers (and DB subnet group names,
+    also stored in lower case) stripped and lower-cased; Route53 names lower-cased with one
+    trailing dot, as Route53 returns them."""
+    inst, dns, restore = config.instances, config.dns, config.restore
+    return config.replace(
+        instances=dataclasses.replace(
+            inst, production=names.rds_id(inst.production), staging=names.rds_id(inst.staging),
+            protected=tuple(dict.fromkeys(names.rds_id(p) for p in inst.protected))),
+        dns=dataclasses.replace(dns, zone=names.fqdn(dns.zone), record=names.fqdn(dns.record),
+                                staging_record=names.fqdn(dns.staging_record)),
+        restore=dataclasses.replace(
+            restore, subnet_group=names.rds_id(restore.subnet_group),
+            security_groups=tuple(g.strip() for g in restore.security_groups),
+            instance_class=names.rds_id(restore.instance_class),
+            target_pattern=restore.target_pattern.strip()))
+
+
+# The allowed range of every number: (key, lowest, highest, unit, lowest excluded). A value
+# outside is a typo or a unit mistake (minutes for seconds), never a choice.
+_RANGES: tuple[tuple[str, float, float, str, bool], ...] = (
+    ("aws.max_attempts", 1, MAX_ATTEMPTS, "attempts (each attempt waits longer)", False),
+    ("backup.max_age_hours", 0, 8760, "hours (a year)", True),
+    ("backup.retention_days", 1, 36500, "days", False),
+    # RDS keeps automated backups (the PITR window) 1 to 35 days.
+    ("backup.pitr_window_days", 1, 35, "days (RDS's longest backup retention)", False),
+    ("database.port", 1, 65535, "", False),
+    ("database.statement_timeout_seconds", 1, 3600, "seconds", False),
+    # libpq reads 0 as "wait forever": a dead endpoint would hang the check.
+    ("database.connect_timeout_seconds", 1, 300, "seconds", False),
+    ("objectives.rto_hours", 0, 720, "hours (30 days)", True),
+    ("objectives.rpo_hours", 0, 720, "hours (30 days)", True),
+    # A long TTL keeps clients on the old endpoint long after a swap.
+    ("dns.ttl", 0, 86400, "seconds (a day)", False),
+    ("ui.refresh_seconds", 0, 3600, "seconds (0 = off)", False),
+    ("ui.poll_seconds", 0, 600, "seconds", True),
+)
 
 
 def _check_values(config: Config, where_file: str) -> None:
@@ -229,43 +295,147 @@ def _check_values(config: Config, where_file: str) -> None:
     for key, value in required.items():
         if not value.strip():
             raise ConfigError(f"{where_file}{key} is required and must not be empty")
-    positive = {
-        "objectives.rto_hours": config.objectives.rto_hours,
-        "objectives.rpo_hours": config.objectives.rpo_hours,
-        "backup.max_age_hours": config.backup.max_age_hours,
-        "backup.retention_days": config.backup.retention_days,
-        "backup.pitr_window_days": config.backup.pitr_window_days,
-        "database.statement_timeout_seconds": config.database.statement_timeout_seconds,
-        "aws.max_attempts": config.aws.max_attempts,
-    }
     for name in _SECTIONS:  # nan and inf are TOML floats, and no setting means them
         for key, value in dataclasses.asdict(getattr(config, name)).items():
             if isinstance(value, float) and not math.isfinite(value):
                 raise ConfigError(f"{where_file}{name}.{key} must be a finite number, got "
                                   f"{value}")
-    for key, number in positive.items():
-        if number <= 0:
-            raise ConfigError(f"{where_file}{key} must be greater than 0, got {number}")
+    for key, low, high, unit, low_excluded in _RANGES:
+        section, attribute = key.split(".")
+        number = getattr(getattr(config, section), attribute)
+        if (number <= low if low_excluded else number < low) or number > high:
+            allowed = (f"greater than {low:g} and at most {high:g}" if low_excluded
+                       else f"between {low:g} and {high:g}")
+            raise ConfigError(f"{where_file}{key} must be {allowed}{' ' if unit else ''}{unit}, "
+                              f"got {number}")
     if not 0 < config.backup.size_tolerance < 1:
         raise ConfigError(f"{where_file}backup.size_tolerance is a fraction between 0 and 1 "
                           f"(0.2 = 20 %), got {config.backup.size_tolerance}")
-    if config.aws.max_attempts > MAX_ATTEMPTS:
-        raise ConfigError(f"{where_file}aws.max_attempts must be at most {MAX_ATTEMPTS} (each "
-                          f"attempt waits longer), got {config.aws.max_attempts}")
     endpoint = config.aws.endpoint_url
     if endpoint and not endpoint.startswith(("http://", "https://")):
         raise ConfigError(f"{where_file}aws.endpoint_url must start with http:// or https://, "
                           f"got {endpoint!r}")
-    if config.ui.poll_seconds <= 0:
-        raise ConfigError(f"{where_file}ui.poll_seconds must be greater than 0")
-    if config.ui.refresh_seconds < 0:
-        raise ConfigError(f"{where_file}ui.refresh_seconds must be 0 (off) or more seconds")
     sslmodes = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
     if config.database.sslmode not in sslmodes:
         raise ConfigError(
             f"{where_file}database.sslmode must be one of {', '.join(sslmodes)}, "
             f"got {config.database.sslmode!r}"
         )
+    _check_names(config, where_file)
+    _check_target_pattern(config, where_file)
+
+
+def _check_names(config: Config, where_file: str) -> None:
+    """Instance identifiers RDS would accept, and production and staging kept apart (names
+    already normalised: compared as AWS compares them)."""
+    inst = config.instances
+    named = [("instances.production", inst.production)]
+    if inst.staging:
+        named.append(("instances.staging", inst.staging))
+    named += [("instances.protected", name) for name in inst.protected]
+    for key, name in named:
+        reason = names.check_rds_id(name)
+        if reason:
+            raise ConfigError(f"{where_file}{key} holds {name!r}, not a valid RDS instance "
+                              f"identifier: {reason}")
+    if inst.staging == inst.production:
+        raise ConfigError(
+            f"{where_file}instances.staging must not be the production instance (both name "
+            f"{inst.production}): a staging drill would restore, swap and clean up production")
+    dns = config.dns
+    if dns.staging_record and names.same_dns_name(dns.staging_record, dns.record):
+        raise ConfigError(
+            f"{where_file}dns.staging_record must not be production's dns.record (both name "
+            f"{dns.record}): a staging drill would move production's traffic")
+
+
+# A moment to render restore.target_pattern at (and one a minute later): what it gives there
+# shows whether it can be used at all.
+_SAMPLE_TIME = datetime(2025, 11, 11, 10, 30, tzinfo=UTC)
+_PATTERN_DEFAULT = RestoreConfig().target_pattern
+# strftime codes and the text each can give; any other code: any text (so a name the pattern
+# might give is never missed).
+_STRFTIME = {"Y": r"\d{4}", "y": r"\d{2}", "m": r"\d{2}", "d": r"\d{2}", "H": r"\d{2}",
+             "M": r"\d{2}", "S": r"\d{2}", "j": r"\d{3}", "f": r"\d{6}", "%": "%"}
+
+
+def _render_target(pattern: str, source: str, time: datetime) -> str:
+    return names.rds_id(pattern.format(source=source, time=time))
+
+
+def _time_regex(spec: str) -> str:
+    """A regular expression for every text `{time:spec}` can give."""
+    out: list[str] = []
+    i = 0
+    while i < len(spec):
+        if spec[i] != "%":
+            out.append(re.escape(spec[i]))
+            i += 1
+            continue
+        j = i + 1
+        while j < len(spec) and spec[j] in "-_0^#":  # glibc flags: widths change
+            j += 1
+        code = spec[j] if j < len(spec) else ""
+        out.append(_STRFTIME.get(code, ".*") if j == i + 1 else ".*")
+        i = j + 1
+    return "".join(out)
+
+
+def _check_target_pattern(config: Config, where_file: str) -> None:
+    """restore.target_pattern must give, for production and for staging, a valid RDS
+    identifier that changes every minute and can never be a protected name (the source's
+    own included), whatever the time."""
+    key = f"{where_file}restore.target_pattern"
+    pattern = config.restore.target_pattern
+    example = f"write it like {_PATTERN_DEFAULT!r}"
+    try:
+        parts = list(string.Formatter().parse(pattern))
+    except ValueError as exc:
+        raise ConfigError(f"{key} is not a valid pattern ({exc}); {example}") from None
+    has_time = False
+    for _literal, field_name, spec, conversion in parts:
+        if field_name is None:
+            continue
+        if field_name not in ("source", "time") or conversion or "{" in (spec or ""):
+            raise ConfigError(f"{key} may hold only the fields {{source}} and {{time:...}}, "
+                              f"not {{{field_name}}}; {example}")
+        has_time = has_time or field_name == "time"
+    if not has_time:
+        raise ConfigError(f"{key} must hold {{time:...}} (e.g. {{time:%Y%m%d%H%M}}), or two "
+                          f"recoveries would get the same name; {example}")
+    sources = tuple(dict.fromkeys(s for s in (config.instances.production,
+                                              config.instances.staging) if s))
+    # Neither source's name (a recovery never restores over production or staging) nor any
+    # protected one.
+    avoid = dict.fromkeys((*config.protected_names(), *sources))
+    for source in sources:
+        try:
+            first = _render_target(pattern, source, _SAMPLE_TIME)
+            later = _render_target(pattern, source, _SAMPLE_TIME + timedelta(minutes=1))
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"{key} cannot be filled in ({exc}); {example}") from None
+        if first == later:
+            raise ConfigError(f"{key} gives {first!r} a minute later too: its {{time:...}} "
+                              f"needs the minute (%M), or two recoveries would get the same "
+                              f"name; {example}")
+        reason = names.check_rds_id(first)
+        if reason:
+            raise ConfigError(f"{key} gives {first!r} for {source}, not a valid RDS instance "
+                              f"identifier: {reason}")
+        regex = "".join(
+            re.escape(literal)
+            + ("" if field_name is None else
+               _time_regex(spec or "") if field_name == "time" else
+               re.escape(source) if not spec else ".*")
+            for literal, field_name, spec, _ in parts)
+        for name in avoid:
+            if name == first or re.fullmatch(rf"\s*{regex}\s*", name, re.IGNORECASE):
+                whose = ("the source's own name" if name == source else
+                         "a protected instance's name" if config.is_protected(name) else
+                         "the other source's name")
+                raise ConfigError(
+                    f"{key} can give {name!r}, {whose}, to a recovery of {source}: a restore "
+                    f"must never take it; {example}")
 
 
 def to_mapping(config: Config) -> dict[str, Any]:

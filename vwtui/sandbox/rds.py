@@ -10,15 +10,22 @@
   restored instances stay "creating" for `restore_seconds`, then turn "available".
 - DeleteDBInstance adds its event; an instance still "creating" cannot be deleted or modified.
 - Everything moto creates is re-dated to the sandbox clock, so a fixed `now` stays consistent.
+- DB instance identifiers in a request are lower-cased before anything reads them, as RDS
+  stores them: moto 5.2.5 looks instances up case-insensitively (a CaseInsensitiveDict) but
+  keeps the key as spelled, and the shim's own handlers (events, automated backups, restore
+  listeners) compared spellings exactly; now `Video-Window` is `video-window` everywhere.
 
 Touches moto 5.2.5 internals (its RDS backend and DBInstance class), so moto is pinned.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import io
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from moto.core.serialize import QuerySerializer, XFormedAttributePicker
 from moto.core.utils import get_service_model
@@ -27,6 +34,7 @@ from moto.rds.models import DBInstance as MotoDBInstance
 from moto.rds.models import Event as MotoEvent
 from moto.rds.models import RDSBackend, rds_backends
 
+from vwtui.names import rds_key
 from vwtui.sandbox.state import SandboxState, aware, naive, stable_uuid
 from vwtui.sandbox.wire import Response, WireRequest, decode_token, encode_token, parse_time
 
@@ -84,6 +92,48 @@ class _Census:
     databases: dict[int, Any]
     snapshots: dict[int, Any]
     events: int
+
+
+# Request parameters that name a DB instance (RDS stores and compares them in lower case);
+# SourceIdentifier only names one in DescribeEvents with SourceType db-instance.
+IDENTIFIER_PARAMS = ("DBInstanceIdentifier", "TargetDBInstanceIdentifier",
+                     "SourceDBInstanceIdentifier", "NewDBInstanceIdentifier")
+# What each mutating call creates or changes (the request log's resources); any other
+# mutating call changes its DBInstanceIdentifier.
+CHANGED_BY = {
+    "RestoreDBInstanceToPointInTime": ("TargetDBInstanceIdentifier",),
+    "ModifyDBInstance": ("DBInstanceIdentifier", "NewDBInstanceIdentifier"),
+}
+
+
+def lower_identifiers(request: WireRequest, environ: dict[str, Any]) -> WireRequest:
+    """The request with its DB instance identifiers lower-cased, as RDS reads them; the
+    environ's body replaced too, so moto reads the same. ARNs are left as they are."""
+    if request.protocol != "query":
+        return request
+    pairs = parse_qsl(request.body.decode("utf-8"), keep_blank_values=True)
+    instance_events = ("SourceType", "db-instance") in pairs
+    changed = False
+    out = []
+    for key, value in pairs:
+        if (key in IDENTIFIER_PARAMS or (key == "SourceIdentifier" and instance_events)) \
+                and not value.startswith("arn:") and value != value.lower():
+            value = value.lower()
+            changed = True
+        out.append((key, value))
+    if not changed:
+        return request
+    body = urlencode(out).encode("utf-8")
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    return dataclasses.replace(request, body=body)
+
+
+def changed_instances(operation: str, form: dict[str, str]) -> tuple[str, ...]:
+    """The DB instances a mutating RDS call creates or changes, normalised (`rds_key`: an
+    identifier with stray spaces or a dot still counts as the one it spells)."""
+    params = CHANGED_BY.get(operation, ("DBInstanceIdentifier",))
+    return tuple(rds_key(form[p].rsplit(":", 1)[-1]) for p in params if form.get(p))
 
 
 def rds_xml(operation: str, result: Any) -> Response:

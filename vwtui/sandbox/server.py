@@ -18,7 +18,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
@@ -26,9 +26,9 @@ from typing import Any
 from vwtui.sandbox.scenarios import SCENARIOS
 from vwtui.sandbox.scenarios import scenario as find_scenario
 from vwtui.sandbox.seed import Fleet, Seeder
-from vwtui.sandbox.state import ACCOUNT, Clock, SandboxState
+from vwtui.sandbox.state import ACCOUNT, Clock, SandboxRequest, SandboxState
 
-__all__ = ["SCENARIOS", "Sandbox", "SandboxBusy"]
+__all__ = ["SCENARIOS", "Sandbox", "SandboxBusy", "SandboxRequest"]
 
 # moto's mock_random is seeded with this before every seed: ids moto draws (KMS keys, VPCs,
 # subnets, plans) come out the same on every run.
@@ -257,6 +257,23 @@ class Sandbox:
         return [c for c in log if fnmatch.fnmatchcase(c, operation)
                 or c.split(":", 1)[-1] == operation]
 
+    def requests(self, *, mutating: bool | None = None) -> list[SandboxRequest]:
+        """The request log: every request received so far, oldest first, with the resources
+        each mutating one would change; `mutating=True` keeps only those that change
+        something (not Describe*, List*, Get*)."""
+        with self._state.lock:
+            log = list(self._state.requests)
+        return [r for r in log if mutating is None or r.mutating == mutating]
+
+    def mutations_on(self, names: Iterable[str], since: int = 0) -> list[SandboxRequest]:
+        """The mutating requests received (from the `since`-th request of the log on: pass
+        `len(sandbox.requests())` taken before, to leave the seed out) that would change one
+        of `names`: RDS identifiers or Route53 names, in any spelling AWS reads as them."""
+        from vwtui.names import dns_name
+
+        wanted = {dns_name(n) for n in names}
+        return [r for r in self.requests()[since:] if r.mutating and wanted & set(r.resources)]
+
     def set_instance_status(self, identifier: str, status: str,
                             message: str | None = None) -> None:
         """Force an instance's status (e.g. "failed" for a restore that goes wrong), with an
@@ -267,7 +284,7 @@ class Sandbox:
             if db is None:
                 raise ValueError(f"No DB instance {identifier!r} in the sandbox.")
             db.status = status
-            rds.pending.pop(identifier, None)
+            rds.pending.pop(db.db_instance_identifier, None)
             rds.add_event(identifier, message or f"DB instance is {status}", "failure"
                           if status == "failed" else "notification")
 

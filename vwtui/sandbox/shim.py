@@ -5,9 +5,13 @@ Every request to the sandbox passes here. In order:
 1. AccessDenied for operations switched off with `Sandbox.deny` (in the request's protocol).
 2. The sandbox clock moves jobs and restores along (`advance`), so no timer thread is needed.
 3. AWS Backup jobs, recovery points, restore jobs and selections: answered by `backup.py`.
-4. RDS: `rds.py` answers the calls moto gets wrong or lacks and wraps the rest.
+4. RDS: `rds.py` answers the calls moto gets wrong or lacks and wraps the rest; DB instance
+   identifiers are lower-cased first, as RDS stores them.
 5. Anything else (CloudWatch, STS, SNS, Route53, KMS, EC2, EventBridge, Backup vaults and
    plans): moto, untouched.
+
+Every request is logged first (`SandboxState.calls`, and `requests` with the resources a
+mutating call would change), so tests count what reached the account, refused or not.
 
 Requests are handled one at a time (moto's backends are not built for concurrent writers and
 the shim's bookkeeping compares before and after a call); each takes milliseconds.
@@ -16,13 +20,16 @@ the shim's bookkeeping compares before and after a call); each takes millisecond
 from __future__ import annotations
 
 import io
+import json
 import logging
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from vwtui.names import dns_name, rds_key
 from vwtui.sandbox.backup import BackupShim
-from vwtui.sandbox.rds import RdsShim
-from vwtui.sandbox.state import PRINCIPAL_ARN, SandboxState
+from vwtui.sandbox.rds import RdsShim, changed_instances, lower_identifiers
+from vwtui.sandbox.state import PRINCIPAL_ARN, SandboxRequest, SandboxState
 from vwtui.sandbox.wire import Response, WireRequest, access_denied, error_response, read_request
 
 log = logging.getLogger(__name__)
@@ -66,8 +73,14 @@ class Shim:
         return [body]
 
     def _respond(self, request: WireRequest, environ: dict[str, Any]) -> Response:
+        if request.service == "rds":
+            request = lower_identifiers(request, environ)
         if request.operation:
             self.state.calls.append(f"{request.service}:{request.operation}")
+            logged = SandboxRequest(request.service or "", request.operation)
+            if logged.mutating:
+                logged = SandboxRequest(logged.service, logged.operation, resources_of(request))
+            self.state.requests.append(logged)
         if self.state.is_denied(request.service, request.operation):
             return access_denied(request, PRINCIPAL_ARN)
         self.backup.advance()
@@ -77,6 +90,26 @@ class Shim:
         if request.service == "rds":
             return self.rds.handle(request, lambda: call_app(self.app, environ))
         return call_app(self.app, environ)
+
+
+def resources_of(request: WireRequest) -> tuple[str, ...]:
+    """What a mutating request would create or change, named as AWS reads names (see
+    `SandboxRequest`). Never raises: a body it cannot read names nothing."""
+    try:
+        if request.service == "rds" and request.protocol == "query":
+            return changed_instances(request.operation or "", request.form())
+        if request.service == "route53" and request.body:
+            root = ET.fromstring(request.body)
+            return tuple(dns_name(child.text or "") for element in root.iter()
+                         if element.tag.rsplit("}", 1)[-1] == "ResourceRecordSet"
+                         for child in element if child.tag.rsplit("}", 1)[-1] == "Name")
+        if request.service == "backup" and request.body:
+            metadata = json.loads(request.body).get("Metadata") or {}
+            target = metadata.get("DBInstanceIdentifier")
+            return (rds_key(target),) if isinstance(target, str) else ()
+    except (ValueError, ET.ParseError, AttributeError):
+        return ()
+    return ()
 
 
 def call_app(app: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> Response:

@@ -53,6 +53,29 @@ def stable_uuid(*parts: object) -> str:
     return f"{digest[:8]}-{digest[8:12]}-4{digest[13:16]}-8{digest[17:20]}-{digest[20:32]}"
 
 
+# Operations that only read: every other operation received counts as a mutating call.
+_READ_PREFIXES = ("Describe", "List", "Get")
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxRequest:
+    """One request the sandbox received, for the request log (`Sandbox.requests`).
+
+    `resources` are what the call would create or change, as AWS reads the names: RDS
+    instance identifiers lower-cased, Route53 record names lower-cased without the trailing
+    dot (the restore's or rename's target, the instance deleted or modified, the records of
+    a change batch, an AWS Backup restore's DBInstanceIdentifier).
+    """
+
+    service: str
+    operation: str
+    resources: tuple[str, ...] = ()
+
+    @property
+    def mutating(self) -> bool:
+        return not self.operation.startswith(_READ_PREFIXES)
+
+
 @dataclass
 class SandboxState:
     """Shared by the shim's handlers; every request runs under `lock`."""
@@ -66,6 +89,8 @@ class SandboxState:
     counters: dict[str, int] = field(default_factory=dict)
     # Every request the shim received, as "service:Operation", in order (Sandbox.calls).
     calls: list[str] = field(default_factory=list)
+    # The same requests with the resources each would change (Sandbox.requests).
+    requests: list[SandboxRequest] = field(default_factory=list)
     # Called with (new instance identifier, the moment its data stands at) on every restore:
     # the demo rewinds its database there, so a restored instance holds what it should.
     restore_listeners: list[Callable[[str, datetime], None]] = field(default_factory=list)

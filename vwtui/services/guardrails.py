@@ -3,6 +3,10 @@
 `vwtui.services.recovery_ops` calls these before every mutating request, so a refusal happens
 in the service layer whatever the screen does. Each raises GuardrailError with the reason and
 what to do instead.
+
+Every comparison goes through `vwtui.names`: RDS identifiers and Route53 names are compared as
+AWS compares them (case-insensitively, with or without the trailing dot), so no spelling of a
+protected name, a record or an owned instance slips past.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
+from vwtui import names
 from vwtui.errors import GuardrailError
 
 if TYPE_CHECKING:
@@ -37,7 +42,7 @@ def check_record(config: Config, record: str, source: str) -> None:
     """A recovery repoints only the DNS record configured for its source: a drill on staging
     never moves production's traffic."""
     allowed = config.dns_record_for(source)
-    if allowed is None or record.rstrip(".") != allowed.rstrip("."):
+    if allowed is None or not names.same_dns_name(record, allowed):
         raise GuardrailError(
             f"Refused to change the DNS record {record}: a recovery of {source} may only "
             f"repoint {allowed or 'no record (none is configured for it)'}. Production's "
@@ -46,7 +51,9 @@ def check_record(config: Config, record: str, source: str) -> None:
 
 def check_owned(identifier: str, owned: Collection[str], action: str) -> None:
     """Only an instance this run created or renamed may be deleted."""
-    if identifier not in owned:
+    # rds_id, not the broader rds_key: ownership lets a delete through, so only the exact
+    # name RDS stores counts.
+    if names.rds_id(identifier) not in {names.rds_id(name) for name in owned}:
         made = ", ".join(sorted(owned)) or "nothing yet"
         raise GuardrailError(
             f"Refused to {action} {identifier}: this recovery did not create or rename it "
@@ -54,8 +61,9 @@ def check_owned(identifier: str, owned: Collection[str], action: str) -> None:
 
 
 def check_confirmation(identifier: str, typed: str | None, action: str) -> None:
-    """The engineer must type the identifier exactly."""
-    if (typed or "").strip() != identifier:
+    """The engineer must type the identifier (RDS's spelling: case and surrounding spaces do
+    not matter, as they do not to RDS)."""
+    if not typed or names.rds_id(typed) != names.rds_id(identifier):
         shown = f"'{typed}'" if typed else "nothing"
         raise GuardrailError(
             f"Refused to {action} {identifier}: the confirmation typed ({shown}) is not its "
@@ -65,7 +73,7 @@ def check_confirmation(identifier: str, typed: str | None, action: str) -> None:
 def check_not_serving(identifier: str, serving: Collection[str], action: str) -> None:
     """The instance a swap put in service (the application now uses it) is never deleted by
     the run that swapped it, not even on abort."""
-    if identifier in serving:
+    if names.rds_id_in(identifier, serving):
         raise GuardrailError(
             f"Refused to {action} {identifier}: the swap made it the database the application "
             f"uses. Swap back first (the journal keeps the old value), or delete it by hand.")
@@ -87,7 +95,7 @@ def check_rename(config: Config, identifier: str, new_identifier: str) -> None:
     """A rename: writable, the instance renamed not protected, the new name not the same."""
     check_writable(config, "rename")
     check_not_protected(config, identifier, "rename")
-    if identifier == new_identifier:
+    if names.same_rds_id(identifier, new_identifier):
         raise GuardrailError(f"Refused to rename {identifier} to itself.")
 
 
@@ -95,7 +103,8 @@ def check_create(config: Config, identifier: str, source: str | None = None) -> 
     """A restore creates a new instance: writable, and its name is neither the source's nor a
     protected one (only the rename swap gives it such a name, once verified)."""
     check_writable(config, f"create {identifier}")
-    if (source is not None and identifier == source) or config.is_protected(identifier):
+    if (source is not None and names.same_rds_id(identifier, source)) \
+            or config.is_protected(identifier):
         raise GuardrailError(
             f"Refused to restore as {identifier}: that name belongs to the source or a protected "
             f"instance. Restore under video-window-recovery-YYYYMMDDHHMM.")
