@@ -2,7 +2,8 @@
 
 Every screen reads the services and the config from the app (`self.app.aws`, `self.app.config`,
 `self.app.clock()`); nothing else is global. To add a screen: one entry in MODES (a screen
-class, or `lazy("vwtui.screens.x:XScreen")` to import it when first opened) and one Binding.
+class, or `lazy("vwtui.screens.x:XScreen")` to import it when first opened) and one Binding,
+with an id unique across the app (tests/test_bindings.py), so a keymap can move its key.
 """
 
 from __future__ import annotations
