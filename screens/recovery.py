@@ -1,7 +1,9 @@
 """Recovery: the App's side of it. `RecoveryManager` is owned by the App, so the runs and the
-tasks that drive them outlive any screen; it opens the screens (choose → plan → run), asks the
-guarding questions (typed identifier, reason, yes / no) and offers to resume an unfinished run
-found in the journal at start-up.
+tasks that drive them outlive any screen; it opens the screens (choose → plan → run; the App
+hands it the chooser's `PlanRequested` and the plan's `StartRequested`), asks the guarding
+questions (typed identifier, reason, yes / no) and offers to resume an unfinished run found in
+the journal at start-up. A chain of questions is one coroutine in an App worker that awaits
+each answer (`push_screen_wait`), not callbacks nested in callbacks.
 
 Every task of a run is an App worker (async: psycopg's connections belong to the loop that made
 them) in the run's own group; a refusal or an AWS error is told in a notification, never a
@@ -11,7 +13,7 @@ traceback.
 from __future__ import annotations
 
 import gc
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -90,12 +92,13 @@ class RecoveryManager:
         """Open the chooser (the dashboard's selected snapshot / recovery point preselected)."""
         source = getattr(self.app, "source_instance", None)
         screen = ChooseScreen(self.config, self.aws, source=source, preselect=preselect,
-                              on_plan=self.show_plan, now=self.now)
+                              now=self.now)
         self.app.push_screen(screen)
         return screen
 
     def show_plan(self, request: RecoveryRequest, context: dict[str, object]) -> PlanScreen:
-        screen = PlanScreen(self.config, self.aws, request, on_start=self.start, now=self.now)
+        """The chooser's request, planned (on top of the chooser: esc goes back to it)."""
+        screen = PlanScreen(self.config, self.aws, request, now=self.now)
         self.app.push_screen(screen)
         return screen
 
@@ -200,27 +203,34 @@ class RecoveryManager:
 
     # ---- guarded questions -------------------------------------------------------------------
 
+    def _ask(self, questions: Coroutine[Any, Any, None], name: str) -> None:
+        """Run a chain of questions as an App worker: each answer is awaited in turn."""
+        self.app.run_worker(questions, group="recovery-question", name=name)
+
     def ask_skip(self, run: RecoveryRun) -> None:
         """Skip the current step, with a reason (required, journaled)."""
+        self._ask(self._ask_skip(run), f"skip {run.run_id}")
+
+    async def _ask_skip(self, run: RecoveryRun) -> None:
         step = run.current
         if step is None:
             return
-
-        def answered(reason: str | None) -> None:
-            if not reason:
-                return
-            try:
-                run.skip(reason)
-            except VwtuiError as exc:
-                self._tell(exc)
-            self._redraw(run)
-
-        self.app.push_screen(ReasonPrompt(f"Skip “{step.title}”?",
-                                          "Say why; the journal keeps the reason."), answered)
+        reason = await self.app.push_screen_wait(ReasonPrompt(
+            f"Skip “{step.title}”?", "Say why; the journal keeps the reason."))
+        if not reason:
+            return
+        try:
+            run.skip(reason)
+        except VwtuiError as exc:
+            self._tell(exc)
+        self._redraw(run)
 
     def ask_cleanup(self, run: RecoveryRun, *, skip_final_snapshot: bool) -> None:
         """Delete the replaced instance, once its identifier is typed. Never offered for a
         protected instance or one this run did not create or rename."""
+        self._ask(self._ask_cleanup(run, skip_final_snapshot), f"cleanup {run.run_id}")
+
+    async def _ask_cleanup(self, run: RecoveryRun, skip_final_snapshot: bool) -> None:
         step = run.step("cleanup")
         if step is None or run.current is not step or step.status is not StepStatus.WAITING:
             return
@@ -232,55 +242,45 @@ class RecoveryManager:
             return
         final = ("NO final snapshot (declined)." if skip_final_snapshot
                  else "A final snapshot is taken first.")
-
-        def answered(typed: str | None) -> None:
-            if typed:
-                self.drive(run, lambda: run.confirm_cleanup(
-                    typed, skip_final_snapshot=skip_final_snapshot))
-
-        self.app.push_screen(TypedConfirm(
+        typed = await self.app.push_screen_wait(TypedConfirm(
             f"Delete {identifier}?",
             f"rds:DeleteDBInstance on {identifier}, the instance the swap replaced. {final}",
-            identifier), answered)
+            identifier))
+        if typed:
+            self.drive(run, lambda: run.confirm_cleanup(
+                typed, skip_final_snapshot=skip_final_snapshot))
 
     def ask_abort(self, run: RecoveryRun) -> None:
         """Abort: confirm, then offer to clean up what the run created (typed identifier)."""
+        self._ask(self._ask_abort(run), f"abort {run.run_id}")
+
+    async def _ask_abort(self, run: RecoveryRun) -> None:
         candidates = [] if run.dry_run else run.cleanup_candidates()
-
-        def abort_plain() -> None:
+        if not await self.app.push_screen_wait(YesNo(
+                "Abort this recovery?",
+                "The run ends here; the RTO clock stops. Nothing else runs.")):
+            return
+        if len(candidates) != 1:
+            if candidates:
+                self.app.notify(f"Left running: {', '.join(candidates)}; delete them by hand.",
+                                severity="warning", markup=False)
             self.drive(run, lambda: run.abort(False))
-
-        def cleaned(typed: str | None) -> None:
-            if typed:
-                self.drive(run, lambda: run.abort(True, typed_confirmation=typed))
-
-        def cleanup_answer(yes: bool | None) -> None:
-            if yes:
-                self.app.push_screen(TypedConfirm(
-                    f"Delete {candidates[0]}?",
-                    f"rds:DeleteDBInstance on {candidates[0]}, created by this run. A final "
-                    f"snapshot is taken first (none of a failed or incompatible instance: "
-                    f"AWS allows none).", candidates[0]), cleaned)
-            else:
-                abort_plain()
-
-        def abort_answer(yes: bool | None) -> None:
-            if not yes:
-                return
-            if len(candidates) == 1:
-                self.app.push_screen(YesNo(
-                    f"Clean up {candidates[0]}?",
-                    f"The run created {candidates[0]}. y deletes it (you type its name next); "
-                    f"n leaves it running."), cleanup_answer)
-            else:
-                if candidates:
-                    self.app.notify(f"Left running: {', '.join(candidates)}; delete them by hand.",
-                                    severity="warning", markup=False)
-                abort_plain()
-
-        self.app.push_screen(YesNo("Abort this recovery?",
-                                   "The run ends here; the RTO clock stops. Nothing else runs."),
-                             abort_answer)
+            return
+        created = candidates[0]
+        if not await self.app.push_screen_wait(YesNo(
+                f"Clean up {created}?",
+                f"The run created {created}. y deletes it (you type its name next); "
+                f"n leaves it running.")):
+            self.drive(run, lambda: run.abort(False))
+            return
+        typed = await self.app.push_screen_wait(TypedConfirm(
+            f"Delete {created}?",
+            f"rds:DeleteDBInstance on {created}, created by this run. A final "
+            f"snapshot is taken first (none of a failed or incompatible instance: "
+            f"AWS allows none).", created))
+        # Escape here leaves the run as it was: neither aborted nor cleaned up.
+        if typed:
+            self.drive(run, lambda: run.abort(True, typed_confirmation=typed))
 
     # ---- resume ------------------------------------------------------------------------------
 
@@ -295,6 +295,9 @@ class RecoveryManager:
 
     def offer_resume(self) -> None:
         """At start-up: if the journal holds an unfinished run, ask to resume it."""
+        self._ask(self._offer_resume(), "offer resume")
+
+    async def _offer_resume(self) -> None:
         found = self.unfinished()
         if not found:
             return
@@ -306,12 +309,8 @@ class RecoveryManager:
                   f"from the original start; nothing already issued is issued again.")
         if len(found) > 1:
             detail += f" ({len(found) - 1} older unfinished run(s) also in the journal.)"
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.resume(record.path)
-
-        self.app.push_screen(YesNo("Resume the unfinished recovery?", detail), answered)
+        if await self.app.push_screen_wait(YesNo("Resume the unfinished recovery?", detail)):
+            self.resume(record.path)
 
     def resume(self, path: Path) -> None:
         self.app.run_worker(self._resume(path), group="recovery-start", exit_on_error=False,

@@ -3,7 +3,8 @@
 Picked, not typed, where picking is possible: the snapshot from a list of the source's snapshots,
 the recovery point from the vault's. The PITR target is typed in UTC (ISO 8601) with the incident
 time; it is checked against the instance's restore window as it is typed, refused with the
-reason, and the RPO it implies is shown beside it.
+reason, and the RPO it implies is shown beside it. `p` (or enter) posts
+`ChooseScreen.PlanRequested`, which the App hands to its `RecoveryManager`.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
-from vwtui.screens.recovery_style import CSS_PATH
+from vwtui.screens.recovery_style import CSS_PATH, RecoveryText
 
 from vwtui import fmt
 from vwtui.errors import VwtuiError
@@ -81,14 +83,23 @@ class ChooseScreen(Screen[None]):
 
     CSS_PATH = CSS_PATH
     BINDINGS = [
-        Binding("1", "scenario(1)", "PITR", show=False),
-        Binding("2", "scenario(2)", "Snapshot", show=False),
-        Binding("3", "scenario(3)", "AWS Backup", show=False),
-        Binding("4", "scenario(4)", "Cross-region", show=False),
-        Binding("e", "switch_source", "Prod/staging"),
-        Binding("p", "plan", "Plan"),
-        Binding("escape", "back", "Back"),
+        Binding("1", "scenario(1)", "PITR", show=False, id="recovery.choose.pitr"),
+        Binding("2", "scenario(2)", "Snapshot", show=False, id="recovery.choose.snapshot"),
+        Binding("3", "scenario(3)", "AWS Backup", show=False, id="recovery.choose.aws_backup"),
+        Binding("4", "scenario(4)", "Cross-region", show=False,
+                id="recovery.choose.cross_region"),
+        Binding("e", "switch_source", "Prod/staging", id="recovery.choose.switch_source"),
+        Binding("p", "plan", "Plan", id="recovery.choose.plan"),
+        Binding("escape", "back", "Back", id="recovery.choose.back"),
     ]
+
+    class PlanRequested(Message):
+        """The inputs amount to a request the chooser accepts: show its plan."""
+
+        def __init__(self, request: RecoveryRequest, context: dict[str, object]) -> None:
+            super().__init__()
+            self.request = request
+            self.context = context
 
     @property
     def context_source(self) -> str:
@@ -97,7 +108,6 @@ class ChooseScreen(Screen[None]):
 
     def __init__(self, config: Config, aws: Any, *, source: str | None = None,
                  preselect: Preselection | None = None,
-                 on_plan: Callable[[RecoveryRequest, dict[str, object]], None] | None = None,
                  now: Callable[[], datetime] = utcnow) -> None:
         super().__init__()
         self.config = config
@@ -107,7 +117,6 @@ class ChooseScreen(Screen[None]):
         # PITR unless told otherwise: the runbook's first scenario and the smallest RPO. What the
         # dashboard had highlighted waits under the cursor of its list (2 / 3 shows it).
         self.scenario = self.preselect.scenario or Scenario.PITR
-        self.on_plan = on_plan
         self.now = now
         self.window: PitrWindow | None = None
         self.window_error: str | None = None
@@ -125,7 +134,7 @@ class ChooseScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield ContextBar()
         with Vertical(id="choose"):
-            yield Static("", id="choose-title", markup=False)
+            yield RecoveryText(id="choose-title")
             yield OptionList(*(Option(SCENARIO_SHORT[s], id=s.value) for s in SCENARIO_ORDER),
                              id="scenarios", compact=True)
             with Horizontal(classes="field-row", id="incident-row"):
@@ -146,7 +155,7 @@ class ChooseScreen(Screen[None]):
                 with Vertical(id=Scenario.CROSS_REGION.value):
                     yield Static("⟳ checking cross-region prerequisites…", id="dr",
                                  markup=False)
-            yield Static("", id="verdict", markup=False)
+            yield RecoveryText(id="verdict")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -170,13 +179,14 @@ class ChooseScreen(Screen[None]):
     def _title(self) -> Text:
         env = ("PRODUCTION" if self.source == self.config.instances.production else
                "staging" if self.source == self.config.instances.staging else "other")
-        return Text.assemble(("New recovery", "bold"), " · source ", (self.source, "bold"),
+        strong = self.query_one("#choose-title", RecoveryText).style_of("recovery--strong")
+        return Text.assemble(("New recovery", strong), " · source ", (self.source, strong),
                              f" ({env})")
 
     @work(exclusive=True, group="recovery-choose")
     async def load_source(self) -> None:
         """Read what can be restored from: PITR window, snapshots, recovery points (AWS)."""
-        self.query_one("#choose-title", Static).update(self._title())
+        self.query_one("#choose-title", RecoveryText).update(self._title())
         self.loaded = False
         source = self.source
         # Four independent reads at once: the chooser is ready after the slowest, not the sum.
@@ -437,7 +447,7 @@ class ChooseScreen(Screen[None]):
     def _check(self) -> None:
         """Re-check the inputs as they change; show the refusal or the implied RPO."""
         try:
-            verdict = self.query_one("#verdict", Static)
+            verdict = self.query_one("#verdict", RecoveryText)
         except Exception:  # not composed yet
             return
         if isinstance(self.focused, OptionList):
@@ -462,11 +472,11 @@ class ChooseScreen(Screen[None]):
         # What is restored, named whole (an ARN is longer than a line: it folds, never cut).
         if request.snapshot_id:
             line.append("from snapshot ")
-            line.append(request.snapshot_id, style="bold")
+            line.append(request.snapshot_id, style=verdict.style_of("recovery--strong"))
             line.append("\n  ")
         elif request.recovery_point_arn:
             line.append("from recovery point ")
-            line.append(request.recovery_point_arn, style="bold")
+            line.append(request.recovery_point_arn, style=verdict.style_of("recovery--strong"))
             line.append("\n  ")
         if request.restore_point is not None:
             line.append(f"restores to {fmt.utc(request.restore_point, seconds=True, zone=True)}")
@@ -475,7 +485,7 @@ class ChooseScreen(Screen[None]):
             over = rpo.total_seconds() > rpo_target * 3600
             line.append(f" · implied RPO {fmt.stopwatch(rpo)} ")
             line.append(f"{'✗ over' if over else '≤'} {fmt.in_hours(rpo_target)} target",
-                        style="bold red" if over else "")
+                        style=verdict.style_of("recovery--bad") if over else "")
         else:
             line.append(" · implied RPO unknown (type the incident time)")
         line.append(f" · new instance {request.target} · enter/p: plan")
@@ -487,15 +497,14 @@ class ChooseScreen(Screen[None]):
         try:
             request, context = self.build_request()
         except RecoveryInputError as exc:
-            verdict = self.query_one("#verdict", Static)
+            verdict = self.query_one("#verdict", RecoveryText)
             verdict.update(Text(f"✗ {exc}"))
             verdict.set_class(True, "-refused")
             self.notify(str(exc), title=exc.title, severity="error", markup=False)
             if self.scenario is not Scenario.CROSS_REGION and self._incident_missing():
                 self.query_one("#incident", Input).focus()  # where the answer goes
             return
-        if self.on_plan is not None:
-            self.on_plan(request, context)
+        self.post_message(self.PlanRequested(request, context))
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -1,7 +1,8 @@
 """Small modal questions that guard something: typed confirmation, a reason, yes / no.
 
-Each is one `ModalScreen` returning its answer through `dismiss`; pushed with a callback or
-awaited with `push_screen_wait`. Escape always means "no" (None / False), never "yes".
+Each is one `ModalScreen[T]` returning its answer through `dismiss` (bool for y / n, the typed
+text for a confirmation or a reason); the flows that ask them await it with
+`push_screen_wait` inside a worker. Escape always means "no" (None / False), never "yes".
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
-from vwtui.screens.recovery_style import CSS_PATH
+from vwtui.screens.recovery_style import CSS_PATH, RecoveryText
 
 AnswerT = TypeVar("AnswerT")
 
@@ -31,7 +32,8 @@ class _Question(ModalScreen[AnswerT]):
         self.detail = detail
 
     def heading(self) -> ComposeResult:
-        yield Label(Text(self.title_text, style="bold"), classes="modal-title")
+        # Bold from .modal-title in recovery.tcss.
+        yield Label(Text(self.title_text), classes="modal-title")
         if self.detail:
             yield Static(Text(self.detail), classes="modal-detail")
 
@@ -43,7 +45,7 @@ class TypedConfirm(_Question[str | None]):
     refused on screen and the modal stays open: nothing is returned that does not match.
     """
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="question.typed.cancel")]
 
     def __init__(self, title: str, detail: str, expected: str) -> None:
         super().__init__(title, detail)
@@ -52,10 +54,15 @@ class TypedConfirm(_Question[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="modal-box"):
             yield from self.heading()
-            yield Static(Text.assemble("Type ", (self.expected, "bold"), " to confirm:"))
+            yield RecoveryText(id="expected")
             yield Input(placeholder=self.expected, id="typed")
             yield Static("", id="refusal", classes="modal-error")
-            yield Static(Text("enter confirm · esc cancel", style="dim"))
+            yield Static(Text("enter confirm · esc cancel"), classes="modal-keys")
+
+    def on_mount(self) -> None:
+        prompt = self.query_one("#expected", RecoveryText)
+        prompt.update(Text.assemble(
+            "Type ", (self.expected, prompt.style_of("recovery--strong")), " to confirm:"))
 
     @on(Input.Submitted, "#typed")
     def submitted(self, event: Input.Submitted) -> None:
@@ -74,14 +81,14 @@ class TypedConfirm(_Question[str | None]):
 class ReasonPrompt(_Question[str | None]):
     """Ask for a short reason (e.g. why a step is skipped). Empty text is refused."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="question.reason.cancel")]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="modal-box"):
             yield from self.heading()
             yield Input(placeholder="reason", id="reason")
             yield Static("", id="refusal", classes="modal-error")
-            yield Static(Text("enter accept · esc cancel", style="dim"))
+            yield Static(Text("enter accept · esc cancel"), classes="modal-keys")
 
     @on(Input.Submitted, "#reason")
     def submitted(self, event: Input.Submitted) -> None:
@@ -100,15 +107,15 @@ class YesNo(_Question[bool]):
     """A plain question: y / n (escape is no)."""
 
     BINDINGS = [
-        Binding("y", "answer(True)", "Yes"),
-        Binding("n", "answer(False)", "No"),
-        Binding("escape", "answer(False)", "No", show=False),
+        Binding("y", "answer(True)", "Yes", id="question.yes"),
+        Binding("n", "answer(False)", "No", id="question.no"),
+        Binding("escape", "answer(False)", "No", show=False, id="question.escape"),
     ]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="modal-box"):
             yield from self.heading()
-            yield Static(Text("y yes · n no", style="dim"))
+            yield Static(Text("y yes · n no"), classes="modal-keys")
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)

@@ -1,6 +1,7 @@
 """What the run screen says about one step: progress, verdicts, checklist, failure and its
 troubleshooting, the keys that apply. Pure rendering to rich `Text` (AWS and PostgreSQL strings
-never go through markup)."""
+never go through markup); each style is named by a component class of `RecoveryText`, its
+colour set in recovery.tcss."""
 
 from __future__ import annotations
 
@@ -17,13 +18,14 @@ from vwtui.recovery.plan import (
 )
 from vwtui.recovery.state import StepState, StepStatus
 from vwtui.recovery.verify import CheckVerdict
-from vwtui.widgets.steps import STATUS_STYLE, status_cell
+from vwtui.widgets.palette import StyleOf, unstyled
+from vwtui.widgets.steps import STATUS_CLASS, status_cell
 
 if TYPE_CHECKING:
     from vwtui.orchestrator import RecoveryRun
 
-VERDICT_STYLE = {CheckVerdict.PASS: "green", CheckVerdict.WARN: "yellow",
-                 CheckVerdict.FAIL: "bold red"}
+VERDICT_CLASS = {CheckVerdict.PASS: "verdict--pass", CheckVerdict.WARN: "verdict--warn",
+                 CheckVerdict.FAIL: "verdict--fail"}
 
 
 def _t(moment: datetime | None) -> str:
@@ -38,18 +40,18 @@ def can_delete_replaced(run: RecoveryRun) -> bool:
 
 
 def render_step(run: RecoveryRun, step: StepState, now: datetime, *,
-                skip_final_snapshot: bool = False) -> Text:
+                skip_final_snapshot: bool = False, style_of: StyleOf = unstyled) -> Text:
     """The detail of one step, as the engineer needs it at this moment."""
     text = Text()
-    text.append_text(status_cell(step.status))
+    text.append_text(status_cell(step.status, style_of))
     if step.started_at:
         text.append(f" · started {_t(step.started_at)} · elapsed "
                     f"{format_duration(step.elapsed(now))}")
-    text.append(f"\n{step.title}", style="bold")
+    text.append(f"\n{step.title}", style=style_of("recovery--strong"))
     if step.status is StepStatus.SKIPPED and step.skip_reason:
         text.append(f"\nSkipped: {step.skip_reason}")
     if step.progress:
-        text.append(f"\n⟳ {step.progress}", style="cyan")
+        text.append(f"\n⟳ {step.progress}", style=style_of("step--progress"))
     # The swap's own instructions are drawn from its checklist below, not from the last answer.
     # The swap's and a refused cleanup's words are drawn below from the state, not repeated
     # from the run's last answer; verify's summary heads its verdicts.
@@ -60,39 +62,39 @@ def render_step(run: RecoveryRun, step: StepState, now: datetime, *,
     if step.detail and step.status is not StepStatus.FAILED and not stale:
         text.append(f"\n{step.detail}")
     if step.key == "verify":
-        _verification(run, text)
+        _verification(run, text, style_of)
     elif step.key == "swap":
-        _swap(run, step, text)
+        _swap(run, step, text, style_of)
     elif step.key == "cleanup":
-        _cleanup(run, step, text, skip_final_snapshot)
+        _cleanup(run, step, text, skip_final_snapshot, style_of)
     elif step.key == "prerequisites" and run.cross_region is not None:
         text.append("\n" + "\n".join(run.cross_region.lines()))
     if step.status is StepStatus.FAILED:
-        _failure(step, text)
+        _failure(step, text, style_of)
     elif step.error:
-        text.append(f"\n✗ {step.error}", style="bold red")
+        text.append(f"\n✗ {step.error}", style=style_of("recovery--bad"))
     if step.command and step.status is not StepStatus.FAILED and not refused:
         # Every line of the command carries its own mark: a read-only wait is not a "$" line.
         mark = "$ " if step.mutating else "(read-only) "
         for line in step.command.splitlines():
-            text.append(f"\n{mark}", style="bold")
-            text.append(line, style="dim")
+            text.append(f"\n{mark}", style=style_of("recovery--strong"))
+            text.append(line, style=style_of("recovery--muted"))
     return text
 
 
-def _verification(run: RecoveryRun, text: Text) -> None:
+def _verification(run: RecoveryRun, text: Text, style_of: StyleOf) -> None:
     found = run.verification
     if found is None:
         return
     text.append(f"\n{found.overall.symbol} {found.summary()}",
-                style=VERDICT_STYLE[found.overall])
+                style=style_of(VERDICT_CLASS[found.overall]))
     for check in found.checks:
         text.append(f"\n {check.verdict.symbol} {check.verdict.value:<4} ",
-                    style=VERDICT_STYLE[check.verdict])
+                    style=style_of(VERDICT_CLASS[check.verdict]))
         text.append(f"{check.title}: {check.detail}")
 
 
-def _swap(run: RecoveryRun, step: StepState, text: Text) -> None:
+def _swap(run: RecoveryRun, step: StepState, text: Text, style_of: StyleOf) -> None:
     method = run.request.swap
     if method is SwapMethod.ROUTE53 and run.swap_record is None:
         text.append(f"\nSwap by hand (chosen on the plan): no DNS record is configured for "
@@ -103,58 +105,63 @@ def _swap(run: RecoveryRun, step: StepState, text: Text) -> None:
                else "rename")
         text.append(f"\nSwap by {how} (chosen on the plan)")
     if method is SwapMethod.RENAME:
-        text.append(f"\n! {RENAME_WARNING}", style="yellow")
+        text.append(f"\n! {RENAME_WARNING}", style=style_of("recovery--caution"))
     before = {k for k, _ in SWAP_CHECKLIST_BEFORE}
     for number, item in enumerate(step.checklist, start=1):
         mark = "[x]" if item.ticked else "[ ]"
         when = f" ticked {_t(item.ticked_at)}" if item.ticked else ""
         phase = "before the swap" if item.key in before else "after the swap"
-        text.append(f"\n {number} {mark} {item.label}", style="green" if item.ticked else "")
-        text.append(f" ({phase}){when}", style="dim")
+        text.append(f"\n {number} {mark} {item.label}",
+                    style=style_of("recovery--good") if item.ticked else "")
+        text.append(f" ({phase}){when}", style=style_of("recovery--muted"))
     if step.status is StepStatus.WAITING and run.swap_result is None:
         pending = [i for i in step.checklist if i.key in before and not i.ticked]
         if pending:
             text.append("\nTick what is done before the swap (1, 2 or t), then g runs it.",
-                        style="bold yellow")
+                        style=style_of("recovery--turn"))
         else:
-            text.append("\nReady: g runs the swap.", style="bold yellow")
+            text.append("\nReady: g runs the swap.", style=style_of("recovery--turn"))
     elif step.status is StepStatus.PENDING and run.current is step:
-        text.append("\ng: start the swap step.", style="bold yellow")
+        text.append("\ng: start the swap step.", style=style_of("recovery--turn"))
 
 
-def _cleanup(run: RecoveryRun, step: StepState, text: Text, skip_final: bool) -> None:
+def _cleanup(run: RecoveryRun, step: StepState, text: Text, skip_final: bool,
+             style_of: StyleOf) -> None:
     if run.current is not step or step.status is StepStatus.DONE:
         return
     replaced = run.replaced
     if run.config.is_protected(replaced):
         text.append(f"\n{replaced} is protected: vwtui never deletes it. Skip this step "
-                    f"(s) with a reason; delete it by hand if it must go.", style="bold")
+                    f"(s) with a reason; delete it by hand if it must go.",
+                    style=style_of("recovery--strong"))
         return
     if replaced not in run.owned:
         text.append(f"\n{replaced} was not created or renamed by this run: it cannot be "
-                    f"deleted from here. Skip this step (s) with a reason.", style="bold")
+                    f"deleted from here. Skip this step (s) with a reason.",
+                    style=style_of("recovery--strong"))
         return
     if step.status is StepStatus.WAITING:
         text.append(f"\nx: delete {replaced} (you type its identifier to confirm)",
-                    style="bold yellow")
+                    style=style_of("recovery--turn"))
         text.append("\nFinal snapshot: ")
         if skip_final:
-            text.append("DECLINED", style="bold red")
+            text.append("DECLINED", style=style_of("recovery--bad"))
             text.append(" (f takes one again)")
         else:
-            text.append("taken before the delete", style="green")
+            text.append("taken before the delete", style=style_of("recovery--good"))
             text.append(" (f declines it)")
 
 
-def _failure(step: StepState, text: Text) -> None:
-    text.append(f"\n✗ {step.error or 'failed'}", style=STATUS_STYLE[StepStatus.FAILED])
+def _failure(step: StepState, text: Text, style_of: StyleOf) -> None:
+    text.append(f"\n✗ {step.error or 'failed'}", style=style_of(STATUS_CLASS[StepStatus.FAILED]))
     guide = step.troubleshooting
     if guide is not None:
         if guide.events:
             text.append("\nRDS events of the new instance:")
             for event in guide.events[:5]:
                 text.append(f"\n {_t(event.time)} {event.message}")
-        text.append(f"\nRunbook troubleshooting: {guide.title}", style="bold")
+        text.append(f"\nRunbook troubleshooting: {guide.title}",
+                    style=style_of("recovery--strong"))
         if guide.causes:
             text.append("\nCommon causes:")
             for number, cause in enumerate(guide.causes, start=1):
@@ -162,23 +169,24 @@ def _failure(step: StepState, text: Text) -> None:
         if guide.commands:
             text.append("\nDiagnosis:")
             for command in guide.commands:
-                text.append(f"\n $ {command}", style="dim")
+                text.append(f"\n $ {command}", style=style_of("recovery--muted"))
         if guide.resolution:
             text.append("\nResolution:")
             for line in guide.resolution:
                 text.append(f"\n - {line}")
     text.append("\nr retry · s skip with a reason · a abort (offers cleanup)",
-                style="bold yellow")
+                style=style_of("recovery--turn"))
 
 
-def render_outcome(run: RecoveryRun, now: datetime) -> Text:
+def render_outcome(run: RecoveryRun, now: datetime, style_of: StyleOf = unstyled) -> Text:
     """The run's end: outcome, RTO and RPO achieved, the journal."""
     clock = run.clock
     text = Text()
     outcome = run.outcome or "?"
-    text.append(f"Run {outcome}", style="bold green" if outcome == "finished" else "bold red")
+    text.append(f"Run {outcome}", style=style_of(
+        "outcome--finished" if outcome == "finished" else "outcome--ended"))
     if run.dry_run:
-        text.append(" (dry run: nothing was changed)", style="bold")
+        text.append(" (dry run: nothing was changed)", style=style_of("recovery--strong"))
     took = format_duration(clock.elapsed(now))
     # RTO and RPO are achieved only by a real run that finished: an aborted run or a dry run
     # recovered nothing, and a "✓ within 4 h" beside it would say otherwise.
@@ -187,7 +195,7 @@ def render_outcome(run: RecoveryRun, now: datetime) -> Text:
         text.append(f"\nThe dry run took {took}; no RTO or RPO was achieved.")
     elif not recovered:
         text.append(f"\nNo recovery: the run ended ({outcome}) after {took}; no RTO or RPO "
-                    f"was achieved.", style="bold")
+                    f"was achieved.", style=style_of("recovery--strong"))
     else:
         met = clock.elapsed(now) <= clock.target
         text.append(f"\nRTO achieved {took} "
@@ -200,5 +208,5 @@ def render_outcome(run: RecoveryRun, now: datetime) -> Text:
                     f"{clock.rpo_target.total_seconds() / 3600:g} h")
     if run.deleted:
         text.append(f"\nDeleted: {', '.join(run.deleted)}")
-    text.append(f"\nJournal: {run.journal_path}", style="dim")
+    text.append(f"\nJournal: {run.journal_path}", style=style_of("recovery--muted"))
     return text

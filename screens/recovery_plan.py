@@ -3,7 +3,8 @@
 Every step with the runbook's estimate; the new instance's identifier, checked not to exist; the
 subnet group and security groups discovered from the source instance (config overrides); for
 each step that changes anything, the exact `aws ...` command line. Nothing runs until the
-engineer confirms; `d` walks the whole plan as a dry run that changes nothing.
+engineer confirms; `d` walks the whole plan as a dry run that changes nothing. Either posts
+`PlanScreen.StartRequested`, which the App hands to its `RecoveryManager`.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer
 from vwtui.screens.recovery_confirm import YesNo
-from vwtui.screens.recovery_style import CSS_PATH, SCENARIO_TAG
+from vwtui.screens.recovery_style import CSS_PATH, SCENARIO_TAG, RecoveryText
 
 from vwtui.errors import VwtuiError
 from vwtui.model import utcnow
@@ -94,11 +96,18 @@ class PlanScreen(Screen[None]):
 
     CSS_PATH = CSS_PATH
     BINDINGS = [
-        Binding("c", "confirm", "Confirm & run"),
-        Binding("d", "dry_run", "Dry run"),
-        Binding("w", "toggle_swap", "Route53/rename"),
-        Binding("escape", "back", "Back"),
+        Binding("c", "confirm", "Confirm & run", id="recovery.plan.confirm"),
+        Binding("d", "dry_run", "Dry run", id="recovery.plan.dry_run"),
+        Binding("w", "toggle_swap", "Route53/rename", id="recovery.plan.toggle_swap"),
+        Binding("escape", "back", "Back", id="recovery.plan.back"),
     ]
+
+    class StartRequested(Message):
+        """The engineer confirmed the plan (y), or asked for its dry run (d): start it."""
+
+        def __init__(self, request: RecoveryRequest) -> None:
+            super().__init__()
+            self.request = request
 
     @property
     def context_source(self) -> str:
@@ -106,13 +115,11 @@ class PlanScreen(Screen[None]):
         return self.request.source
 
     def __init__(self, config: Config, aws: Any, request: RecoveryRequest, *,
-                 on_start: Callable[[RecoveryRequest], None] | None = None,
                  now: Callable[[], datetime] = utcnow) -> None:
         super().__init__()
         self.config = config
         self.aws = aws
         self.request = request
-        self.on_start = on_start
         self.now = now
         self.discovery: Discovery | None = None
         self.steps: tuple[PlannedStep, ...] = ()
@@ -120,13 +127,13 @@ class PlanScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield ContextBar()
         with Vertical(id="plan"):
-            yield Static("", id="plan-title", markup=False)
-            yield Static("⟳ reading the source instance and checking the new identifier…",
-                         id="plan-facts", markup=False)
+            yield RecoveryText(id="plan-title")
+            yield RecoveryText("⟳ reading the source instance and checking the new identifier…",
+                               id="plan-facts")
             yield DataTable(id="plan-steps", cursor_type="row")
             with VerticalScroll(id="plan-detail"):
-                yield Static("", id="plan-command", markup=False)
-            yield Static("", id="plan-warnings", markup=False)
+                yield RecoveryText(id="plan-command")
+            yield RecoveryText(id="plan-warnings")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -136,8 +143,10 @@ class PlanScreen(Screen[None]):
         table.add_column("step", key="step")
         where = self.request.source if self.request.scenario is Scenario.CROSS_REGION \
             else f"{self.request.source} → {self.request.target}"
-        self.query_one("#plan-title", Static).update(Text.assemble(
-            ("Plan · ", "bold"), (SCENARIO_TAG[self.request.scenario], "bold"), f" · {where}"))
+        heading = self.query_one("#plan-title", RecoveryText)
+        strong = heading.style_of("recovery--strong")
+        heading.update(Text.assemble(
+            ("Plan · ", strong), (SCENARIO_TAG[self.request.scenario], strong), f" · {where}"))
         self.prepare()
         table.focus()
 
@@ -165,12 +174,13 @@ class PlanScreen(Screen[None]):
         if self.steps:
             table.move_cursor(row=min(max(row, 0), len(self.steps) - 1))
         facts = Text()
+        shown = self.query_one("#plan-facts", RecoveryText)
         if request.scenario is not Scenario.CROSS_REGION:
             found = self.discovery
             free = found is not None and found.target_free
             facts.append(f"New {request.target} ")
             facts.append("✓ free" if free else "✗ taken or unchecked",
-                         style="green" if free else "bold red")
+                         style=shown.style_of("recovery--good" if free else "recovery--bad"))
             facts.append(f" · est. {format_duration(total_estimate(self.steps))}"
                          f" of the {self.config.objectives.rto_hours:g} h RTO\n")
             facts.append(f"Network ({found.network_from if found else '?'}): "
@@ -178,11 +188,11 @@ class PlanScreen(Screen[None]):
                          f"{', '.join(request.security_groups) or 'default security group'}\n")
             facts.append(f"Class ({found.class_from if found else '?'}): "
                          f"{request.instance_class or 'as the original (AWS default)'}")
-        self.query_one("#plan-facts", Static).update(facts)
+        shown.update(facts)
         warnings = list(plan_warnings(request, self.config))
         if self.discovery is not None:
             warnings = [*self.discovery.problems, *self.discovery.warnings, *warnings]
-        self.query_one("#plan-warnings", Static).update(
+        self.query_one("#plan-warnings", RecoveryText).update(
             Text("\n".join(f"! {w}" for w in warnings)))
         self.show_step()
 
@@ -193,17 +203,19 @@ class PlanScreen(Screen[None]):
         if not self.steps or table.cursor_row < 0:
             return
         step = self.steps[min(table.cursor_row, len(self.steps) - 1)]
+        shown = self.query_one("#plan-command", RecoveryText)
         text = Text()
         if step.command:
             mark = "$ " if step.mutating else "(read-only) "
             for index, line in enumerate(step.command.splitlines()):
-                text.append(f"{chr(10) if index else ''}{mark}", style="bold")
+                text.append(f"{chr(10) if index else ''}{mark}",
+                            style=shown.style_of("recovery--strong"))
                 text.append(line)
         else:
-            text.append("No AWS call.", style="dim")
+            text.append("No AWS call.", style=shown.style_of("recovery--muted"))
         for note in step.notes:
-            text.append(f"\n{note}", style="italic")
-        self.query_one("#plan-command", Static).update(text)
+            text.append(f"\n{note}", style=shown.style_of("recovery--note"))
+        shown.update(text)
 
     # ---- actions -----------------------------------------------------------------------------
 
@@ -260,18 +272,19 @@ class PlanScreen(Screen[None]):
                   f"starts the RTO clock. Every mutating step is shown before it runs."
                   if request.scenario is not Scenario.CROSS_REGION
                   else "This checks the cross-region prerequisites and changes nothing.")
+        self.start_after_yes(request, question, detail)
 
-        def answered(yes: bool | None) -> None:
-            if yes and self.on_start is not None:
-                self.on_start(request)
-
-        self.app.push_screen(YesNo(question, detail), answered)
+    @work(group="recovery-question")
+    async def start_after_yes(self, request: RecoveryRequest, question: str,
+                              detail: str) -> None:
+        """y starts the run; n (or esc) leaves the plan on screen."""
+        if await self.app.push_screen_wait(YesNo(question, detail)):
+            self.post_message(self.StartRequested(request))
 
     def action_dry_run(self) -> None:
         if not self._ready():
             return
-        if self.on_start is not None:
-            self.on_start(dataclasses.replace(self.request, dry_run=True))
+        self.post_message(self.StartRequested(dataclasses.replace(self.request, dry_run=True)))
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -19,11 +20,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from vwtui.screens.recovery_confirm import YesNo
 from vwtui.screens.recovery_detail import can_delete_replaced, render_outcome, render_step
-from vwtui.screens.recovery_style import CSS_PATH, SCENARIO_TAG
+from vwtui.screens.recovery_style import CSS_PATH, SCENARIO_TAG, RecoveryText
 
 from vwtui.recovery.plan import SWAP_CHECKLIST_AFTER, SWAP_CHECKLIST_BEFORE, Scenario
 from vwtui.recovery.state import StepState, StepStatus
 from vwtui.widgets.context_bar import ContextBar
+from vwtui.widgets.palette import StyleOf, unstyled
 from vwtui.widgets.rto_clock import RtoClockWidget
 from vwtui.widgets.steps import StepList
 
@@ -38,19 +40,21 @@ class RunScreen(Screen[None]):
 
     VIEW_NAME = "Recovery run"
     CSS_PATH = CSS_PATH
+    # Each binding has an id, so a keymap (`App.set_keymap`) can move it to another key.
     BINDINGS = [
-        Binding("g", "go", "Run next step"),
-        Binding("t", "tick_next", "Tick item"),
-        Binding("1", "tick(1)", "Tick item 1", show=False),
-        Binding("2", "tick(2)", "Tick item 2", show=False),
-        Binding("3", "tick(3)", "Tick item 3", show=False),
-        Binding("x", "cleanup", "Delete replaced"),
-        Binding("f", "toggle_final_snapshot", "Final snapshot", show=False),
-        Binding("r", "retry", "Retry"),
-        Binding("s", "skip", "Skip…"),
-        Binding("a", "abort", "Abort…"),
-        Binding("escape", "leave", "Dashboard"),
-        Binding("q", "quit_run", "Quit"),
+        Binding("g", "go", "Run next step", id="recovery.go"),
+        Binding("t", "tick_next", "Tick item", id="recovery.tick_next"),
+        Binding("1", "tick(1)", "Tick item 1", show=False, id="recovery.tick_1"),
+        Binding("2", "tick(2)", "Tick item 2", show=False, id="recovery.tick_2"),
+        Binding("3", "tick(3)", "Tick item 3", show=False, id="recovery.tick_3"),
+        Binding("x", "cleanup", "Delete replaced", id="recovery.cleanup"),
+        Binding("f", "toggle_final_snapshot", "Final snapshot", show=False,
+                id="recovery.final_snapshot"),
+        Binding("r", "retry", "Retry", id="recovery.retry"),
+        Binding("s", "skip", "Skip…", id="recovery.skip"),
+        Binding("a", "abort", "Abort…", id="recovery.abort"),
+        Binding("escape", "leave", "Dashboard", id="recovery.leave"),
+        Binding("q", "quit_run", "Quit", id="recovery.quit"),
     ]
 
     _ACTIONS = ("go", "tick", "cleanup", "retry", "skip", "abort")
@@ -75,6 +79,8 @@ class RunScreen(Screen[None]):
         self.detail_key: str | None = None
         self._detail_shown: Text | None = None
         self._hint_shown: Text | None = None
+        # The styles of the screen's text (recovery.tcss), once its widgets are mounted.
+        self.style_of: StyleOf = unstyled
 
     # ---- layout ------------------------------------------------------------------------------
 
@@ -82,21 +88,25 @@ class RunScreen(Screen[None]):
         yield ContextBar()
         yield RtoClockWidget(self.run, id="rto-clock")
         with Vertical(id="run"):
-            yield Static("", id="run-title", markup=False)
+            yield RecoveryText(id="run-title")
             yield StepList(id="run-steps", on_cursor=self._cursor_moved)
             with VerticalScroll(id="run-detail"):
-                yield Static("", id="run-detail-text", markup=False)
-            yield Static("", id="run-hint", markup=False)
+                yield RecoveryText(id="run-detail-text")
+            yield RecoveryText(id="run-hint")
         yield Footer()
 
     def on_mount(self) -> None:
         run = self.run
         where = run.request.source if run.request.scenario is Scenario.CROSS_REGION \
             else f"{run.request.source} → {run.request.target}"
-        title = Text.assemble((SCENARIO_TAG[run.request.scenario], "bold"), f" · {where}")
+        heading = self.query_one("#run-title", RecoveryText)
+        # Every RecoveryText has the same component classes: the detail's serve the hint too.
+        self.style_of = self.query_one("#run-detail-text", RecoveryText).style_of
+        title = Text.assemble((SCENARIO_TAG[run.request.scenario],
+                               heading.style_of("recovery--strong")), f" · {where}")
         if run.dry_run:
-            title.append(" · DRY RUN", style="bold reverse")
-        self.query_one("#run-title", Static).update(title)
+            title.append(" · DRY RUN", style=heading.style_of("recovery--flag"))
+        heading.update(title)
         self._unsubscribe = run.subscribe(self._run_changed)
         self.set_interval(1.0, self._tick)
         self.redraw()
@@ -180,16 +190,17 @@ class RunScreen(Screen[None]):
         now = self.manager.now()
         box = self.query_one("#run-detail")
         box.set_class(any(s.status is StepStatus.FAILED for s in run.steps), "-failed")
+        style_of = self.style_of
         if run.finished:
-            text = render_outcome(run, now)
+            text = render_outcome(run, now, style_of)
             step = self.shown_step()
             if step is not None:
                 text.append("\n\n")
-                text.append_text(render_step(run, step, now))
+                text.append_text(render_step(run, step, now, style_of=style_of))
         else:
             step = self.shown_step()
-            text = render_step(run, step, now, skip_final_snapshot=self.skip_final_snapshot) \
-                if step is not None else Text()
+            text = render_step(run, step, now, skip_final_snapshot=self.skip_final_snapshot,
+                               style_of=style_of) if step is not None else Text()
         # Unchanged text is not set again: no relayout of the detail pane for nothing.
         if text != self._detail_shown:
             self._detail_shown = text
@@ -200,7 +211,8 @@ class RunScreen(Screen[None]):
         """One line: what the engineer can do now."""
         run = self.run
         if run.finished:
-            return Text(f"Run {run.outcome}. esc: back to the dashboard.", style="bold")
+            return Text(f"Run {run.outcome}. esc: back to the dashboard.",
+                        style=self.style_of("recovery--strong"))
         current = run.current
         if self.manager.is_busy(run):
             name = current.key if current else "the run"
@@ -208,15 +220,16 @@ class RunScreen(Screen[None]):
         if current is None:
             return Text("g: finish the run")
         if current.status is StepStatus.FAILED:
-            return Text("✗ failed: r retry · s skip with a reason · a abort", style="bold red")
+            return Text("✗ failed: r retry · s skip with a reason · a abort",
+                        style=self.style_of("recovery--bad"))
         if current.key == "swap" and current.status is StepStatus.WAITING:
-            return Text(self._swap_hint(current), style="bold yellow")
+            return Text(self._swap_hint(current), style=self.style_of("recovery--turn"))
         if current.key == "cleanup" and current.status is StepStatus.WAITING:
             if can_delete_replaced(run):
                 return Text(f"cleanup: x delete {run.replaced} · f final snapshot · s skip",
-                            style="bold yellow")
+                            style=self.style_of("recovery--turn"))
             return Text("cleanup: nothing this run may delete · s skip with a reason",
-                        style="bold yellow")
+                        style=self.style_of("recovery--turn"))
         return Text(f"g: run “{current.title}” · s skip · a abort")
 
     def _swap_hint(self, swap: StepState) -> str:
@@ -295,18 +308,19 @@ class RunScreen(Screen[None]):
                 and current.status is StepStatus.WAITING and self.run.swap_result is None
                 and not self.run.dry_run):
             # The one step that moves the application's traffic: a y, not a stray g.
-            def answered(yes: bool | None) -> None:
-                if yes:
-                    self.manager.drive(self.run, self.run.run_until_blocked)
-                    self.redraw()
-
-            self.app.push_screen(YesNo(
-                "Swap now? The application moves to the new instance.",
-                f"{current.title}. The old value is kept in the journal for rollback."),
-                answered)
+            self.swap_after_yes(current.title)
             return
         self.manager.drive(self.run, self.run.run_until_blocked)
         self.redraw()
+
+    @work(group="recovery-question")
+    async def swap_after_yes(self, title: str) -> None:
+        """Ask y / n before the swap; y runs it."""
+        if await self.app.push_screen_wait(YesNo(
+                "Swap now? The application moves to the new instance.",
+                f"{title}. The old value is kept in the journal for rollback.")):
+            self.manager.drive(self.run, self.run.run_until_blocked)
+            self.redraw()
 
     def _checklist_keys(self) -> list[str]:
         return [k for k, _ in SWAP_CHECKLIST_BEFORE + SWAP_CHECKLIST_AFTER]
@@ -382,12 +396,12 @@ class RunScreen(Screen[None]):
         if self.run.finished:
             self.app.exit()
             return
+        self.quit_after_yes()
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.manager.quit()
-
-        self.app.push_screen(YesNo(
-            "Quit vwtui while this recovery is open?",
-            "The run is in the journal: start vwtui again to resume it, with its RTO clock. "
-            "What AWS is already doing goes on without vwtui."), answered)
+    @work(group="recovery-question")
+    async def quit_after_yes(self) -> None:
+        if await self.app.push_screen_wait(YesNo(
+                "Quit vwtui while this recovery is open?",
+                "The run is in the journal: start vwtui again to resume it, with its RTO "
+                "clock. What AWS is already doing goes on without vwtui.")):
+            self.manager.quit()

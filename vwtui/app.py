@@ -2,7 +2,8 @@
 
 Every screen reads the services and the config from the app (`self.app.aws`, `self.app.config`,
 `self.app.clock()`); nothing else is global. To add a screen: one entry in MODES (a screen
-class, or `lazy("vwtui.screens.x:XScreen")` to import it when first opened) and one Binding.
+class, or `lazy("vwtui.screens.x:XScreen")` to import it when first opened) and one Binding,
+with an id unique across the app (tests/test_bindings.py), so a keymap can move its key.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from textual import work
+from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -29,6 +30,8 @@ from vwtui.model import CallerIdentity, utcnow
 from vwtui.screens.dashboard import DashboardScreen
 from vwtui.screens.help import HelpScreen, declared_by_vwtui
 from vwtui.screens.recovery import RecoveryManager, preselection_from_dashboard
+from vwtui.screens.recovery_choose import ChooseScreen
+from vwtui.screens.recovery_plan import PlanScreen
 
 if TYPE_CHECKING:
     from vwtui.services.aws import AwsService
@@ -155,6 +158,16 @@ class VwtuiApp(App[int]):
         """Start a recovery; the dashboard's highlighted snapshot or recovery point is
         preselected."""
         self.recovery.new_recovery(preselection_from_dashboard(self.screen))
+
+    @on(ChooseScreen.PlanRequested)
+    def show_recovery_plan(self, message: ChooseScreen.PlanRequested) -> None:
+        """The chooser accepted its inputs: the plan goes on top of it."""
+        self.recovery.show_plan(message.request, message.context)
+
+    @on(PlanScreen.StartRequested)
+    def start_recovery(self, message: PlanScreen.StartRequested) -> None:
+        """The plan was confirmed (or dry-run): the run belongs to the App from here."""
+        self.recovery.start(message.request)
 
     def action_open_recovery(self) -> None:
         """Show the recovery run of this session (it goes on while other screens show)."""

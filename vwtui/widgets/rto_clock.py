@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from rich.text import Text
 from textual.widgets import Static
@@ -17,10 +17,12 @@ from textual.widgets import Static
 from vwtui import fmt
 from vwtui.model import utcnow
 from vwtui.recovery.clock import ClockLevel, RtoClock
+from vwtui.widgets.palette import StyleOf, component_style, unstyled
 
 _LEVEL_WORD = {ClockLevel.OK: "on time", ClockLevel.WARN: "over 75%", ClockLevel.BREACH: "BREACHED"}
-_LEVEL_STYLE = {ClockLevel.OK: "bold green", ClockLevel.WARN: "bold yellow",
-                ClockLevel.BREACH: "bold white on red"}
+# Component classes of RtoClockWidget; their colours are in recovery.tcss.
+_LEVEL_CLASS = {ClockLevel.OK: "rto--ok", ClockLevel.WARN: "rto--warn",
+                ClockLevel.BREACH: "rto--breach"}
 
 
 class ClockSource(Protocol):
@@ -36,10 +38,12 @@ class ClockSource(Protocol):
 
 
 def render_clock(clock: RtoClock, now: datetime, remaining: Iterable[timedelta],
-                 rpo: timedelta | None, *, ended: str = "finished") -> Text:
+                 rpo: timedelta | None, *, ended: str = "finished",
+                 style_of: StyleOf = unstyled) -> Text:
     """One line (two when narrow is not enough): level symbol, elapsed / target, ETA, RPO.
 
-    `ended`: how a stopped clock's run ended; only "finished" achieved an RTO and an RPO."""
+    `ended`: how a stopped clock's run ended; only "finished" achieved an RTO and an RPO.
+    `style_of`: the style of a component class (RtoClockWidget's, from recovery.tcss)."""
     level = clock.level(now)
     elapsed = clock.elapsed(now)
     left = list(remaining)
@@ -49,11 +53,12 @@ def render_clock(clock: RtoClock, now: datetime, remaining: Iterable[timedelta],
     if clock.finished_at is not None and ended != "finished":
         stopped = fmt.clock(clock.finished_at, seconds=False, zone=True)
         text.append(f" ■ RTO clock stopped at {fmt.stopwatch(elapsed)} · {ended} "
-                    f"{stopped} · no recovery", style="bold")
+                    f"{stopped} · no recovery", style=style_of("rto--stopped"))
         return text
-    text.append(f" {level.symbol} RTO {fmt.stopwatch(elapsed)}", style=_LEVEL_STYLE[level])
+    level_style = style_of(_LEVEL_CLASS[level])
+    text.append(f" {level.symbol} RTO {fmt.stopwatch(elapsed)}", style=level_style)
     text.append(f" / {fmt.duration(clock.target)} ")
-    text.append(f"{_LEVEL_WORD[level]}", style=_LEVEL_STYLE[level])
+    text.append(f"{_LEVEL_WORD[level]}", style=level_style)
     if clock.finished_at is not None:
         text.append(f" · finished {fmt.clock(eta, seconds=False, zone=True)}")
     else:
@@ -65,12 +70,17 @@ def render_clock(clock: RtoClock, now: datetime, remaining: Iterable[timedelta],
     else:
         met = rpo <= clock.rpo_target
         text.append(f" · RPO {fmt.stopwatch(rpo)} ")
-        text.append("✓" if met else "✗ over", style="green" if met else "bold red")
+        text.append("✓" if met else "✗ over",
+                    style=style_of("rto--rpo-met" if met else "rto--rpo-over"))
     return text
 
 
 class RtoClockWidget(Static):
     """The live RTO clock of one run; refreshed every second from the recorded start time."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        *_LEVEL_CLASS.values(), "rto--stopped", "rto--idle", "rto--rpo-met", "rto--rpo-over",
+    }
 
     def __init__(self, source: ClockSource | None = None, *,
                  now: Callable[[], datetime] | None = None, id: str | None = None) -> None:
@@ -78,6 +88,7 @@ class RtoClockWidget(Static):
         self.source = source
         self._now = now
         self._shown: Text | None = None
+        self.style_of = component_style(self)
 
     def on_mount(self) -> None:
         self.refresh_clock()
@@ -98,7 +109,8 @@ class RtoClockWidget(Static):
         """Recompute from `started_at` and redraw; the level becomes a CSS class too."""
         if self.source is None:
             self._shown = None
-            self.update(Text(" RTO clock: no recovery running", style="dim"))
+            self.update(Text(" RTO clock: no recovery running",
+                             style=self.style_of("rto--idle")))
             self.set_class(False, "-ok", "-warn", "-breach")
             return
         now = self.now()
@@ -110,7 +122,7 @@ class RtoClockWidget(Static):
         ended = "dry run ended" if getattr(self.source, "dry_run", False) else (
             outcome or "finished")
         text = render_clock(clock, now, self.source.remaining_estimates(now),
-                            self.source.rpo_achieved, ended=ended)
+                            self.source.rpo_achieved, ended=ended, style_of=self.style_of)
         if text != self._shown:
             self._shown = text
             self.update(text)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.widgets import DataTable
 
 from vwtui import fmt
 from vwtui.recovery.state import StepState, StepStatus
+from vwtui.widgets.palette import StyleOf, component_style, unstyled
 
 STATUS_SYMBOL = {
     StepStatus.PENDING: "·",
@@ -24,14 +25,17 @@ STATUS_SYMBOL = {
     StepStatus.FAILED: "✗",
     StepStatus.SKIPPED: "↷",
 }
-STATUS_STYLE = {
-    StepStatus.PENDING: "dim",
-    StepStatus.RUNNING: "bold cyan",
-    StepStatus.WAITING: "bold yellow",
-    StepStatus.DONE: "green",
-    StepStatus.FAILED: "bold red",
-    StepStatus.SKIPPED: "magenta",
+# The component class of each state (its colour is in recovery.tcss: `StepList > .step--done`).
+STATUS_CLASS = {
+    StepStatus.PENDING: "step--pending",
+    StepStatus.RUNNING: "step--running",
+    StepStatus.WAITING: "step--waiting",
+    StepStatus.DONE: "step--done",
+    StepStatus.FAILED: "step--failed",
+    StepStatus.SKIPPED: "step--skipped",
 }
+# Component classes a widget that draws steps declares (the step list, the run's detail).
+STEP_COMPONENT_CLASSES = frozenset({*STATUS_CLASS.values(), "step--skip-reason", "step--progress"})
 STATUS_WORD = {
     StepStatus.PENDING: "pending",
     StepStatus.RUNNING: "running",
@@ -45,23 +49,26 @@ STATUS_WORD = {
 COLUMNS = (("state", 11), ("elapsed", 7), ("est.", 6), ("step", None))
 
 
-def status_cell(status: StepStatus) -> Text:
+def status_cell(status: StepStatus, style_of: StyleOf = unstyled) -> Text:
     """Symbol and word: readable without colour."""
-    return Text(f"{STATUS_SYMBOL[status]} {STATUS_WORD[status]}", style=STATUS_STYLE[status])
+    return Text(f"{STATUS_SYMBOL[status]} {STATUS_WORD[status]}",
+                style=style_of(STATUS_CLASS[status]))
 
 
-def step_title(step: StepState) -> Text:
+def step_title(step: StepState, style_of: StyleOf = unstyled) -> Text:
     """The title, with the skip reason or the live progress after it (AWS text: no markup)."""
     title = Text(step.title)
     if step.status is StepStatus.SKIPPED and step.skip_reason:
-        title.append(f" — {step.skip_reason}", style="magenta")
+        title.append(f" — {step.skip_reason}", style=style_of("step--skip-reason"))
     elif step.progress and step.status in (StepStatus.RUNNING, StepStatus.WAITING):
-        title.append(f" — {step.progress}", style="cyan")
+        title.append(f" — {step.progress}", style=style_of("step--progress"))
     return title
 
 
 class StepList(DataTable[Text | str]):
     """The run's steps, one row each, keyed by step key."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = set(STEP_COMPONENT_CLASSES)
 
     def __init__(self, *, id: str | None = None,
                  on_cursor: Callable[[int], None] | None = None) -> None:
@@ -70,6 +77,7 @@ class StepList(DataTable[Text | str]):
         # Told the new row at once, in the same handler as the move (so the detail that
         # follows the cursor is drawn in the same frame, not one message later).
         self.on_cursor = on_cursor
+        self.style_of = component_style(self)
 
     def watch_cursor_coordinate(self, old: Any, new: Any) -> None:
         super().watch_cursor_coordinate(old, new)
@@ -109,7 +117,7 @@ class StepList(DataTable[Text | str]):
                 if self.get_cell(step.key, "elapsed") != elapsed:
                     self.update_cell(step.key, "elapsed", elapsed)
 
-    @staticmethod
-    def _cells(step: StepState, now: datetime) -> tuple[Text | str, ...]:
+    def _cells(self, step: StepState, now: datetime) -> tuple[Text | str, ...]:
         elapsed = fmt.stopwatch(step.elapsed(now)) if step.started_at else "–"
-        return (status_cell(step.status), elapsed, fmt.estimate(step.estimate), step_title(step))
+        return (status_cell(step.status, self.style_of), elapsed, fmt.estimate(step.estimate),
+                step_title(step, self.style_of))
