@@ -22,7 +22,6 @@ from textual.app import App
 from textual.screen import Screen
 from vwtui.screens.recovery_choose import ChooseScreen, Preselection
 from vwtui.screens.recovery_confirm import ReasonPrompt, TypedConfirm, YesNo
-from vwtui.screens.recovery_detail import can_delete_replaced
 from vwtui.screens.recovery_plan import PlanScreen
 from vwtui.screens.recovery_run import RunScreen
 
@@ -30,7 +29,7 @@ from vwtui.errors import VwtuiError
 from vwtui.orchestrator import DEFAULT_POLL_SECONDS, RecoveryRun
 from vwtui.recovery import journal as jr
 from vwtui.recovery.plan import RecoveryRequest, Scenario
-from vwtui.recovery.state import ChecklistItem, StepStatus
+from vwtui.recovery.state import ChecklistItem, StepKey, StepStatus
 
 if TYPE_CHECKING:
     from vwtui.services.pg import PgService
@@ -231,11 +230,11 @@ class RecoveryManager:
         self._ask(self._ask_cleanup(run, skip_final_snapshot), f"cleanup {run.run_id}")
 
     async def _ask_cleanup(self, run: RecoveryRun, skip_final_snapshot: bool) -> None:
-        step = run.step("cleanup")
+        step = run.step(StepKey.CLEANUP)
         if step is None or run.current is not step or step.status is not StepStatus.WAITING:
             return
         identifier = run.replaced
-        if not can_delete_replaced(run):
+        if not run.state.can_delete_replaced():
             self.app.notify(f"{identifier} may not be deleted from here (protected, or not "
                             f"created by this run). Skip the step with a reason.",
                             severity="error", markup=False)
@@ -322,11 +321,7 @@ class RecoveryManager:
             poll_interval=self.poll_interval, now=self.now))
         if run is None:
             return None
-        current = run.current
-        # Pick up what was under way (a wait, a restore already issued); a failed step waits
-        # for the engineer, and so do the swap and the cleanup.
-        if current is not None and current.status is not StepStatus.FAILED \
-                and current.key in ("restore", "wait", "verify", "prerequisites"):
+        if run.state.goes_on_by_itself():
             self.drive(run, run.run_until_blocked)
         return run
 

@@ -34,10 +34,11 @@ from vwtui.recovery.plan import (
     RecoveryRequest,
     Scenario,
     check_incident_time,
+    check_recovery_point,
     check_restore_time,
+    check_snapshot,
     implied_rpo,
     parse_utc,
-    target_identifier,
 )
 from vwtui.widgets.backup_panes import short_type
 from vwtui.widgets.context_bar import ContextBar
@@ -389,8 +390,8 @@ class ChooseScreen(Screen[None]):
         incident = self._incident()
         common: dict[str, Any] = {
             # One moment for every name the request derives (target, the rename's -old- name).
-            "source": self.source, "target": target_identifier(now), "requested_at": now,
-            "incident_time": incident,
+            "source": self.source, "target": self.config.target_name(self.source, now),
+            "requested_at": now, "incident_time": incident,
         }
         context: dict[str, object] = {}
         if incident is None and self.scenario is not Scenario.CROSS_REGION:
@@ -417,9 +418,7 @@ class ChooseScreen(Screen[None]):
                     f"Cannot list the snapshots of {self.source}: {self.snapshots_error}"
                     if self.snapshots_error else
                     f"Pick a snapshot of {self.source} from the list.")
-            if snap.status != "available":
-                raise RecoveryInputError(
-                    f"{snap.identifier} is {snap.status}, not available; pick another snapshot.")
+            check_snapshot(snap, self.source)
             if incident is not None and snap.created is not None:
                 check_incident_time(incident, snap.created, now)  # before the damage
             request = RecoveryRequest(Scenario.SNAPSHOT, snapshot_id=snap.identifier,
@@ -432,9 +431,7 @@ class ChooseScreen(Screen[None]):
                     f"Cannot list the recovery points of {self.source}: {self.points_error}"
                     if self.points_error else
                     f"Pick a recovery point of {self.source} from the list.")
-            if point.status != "COMPLETED":
-                raise RecoveryInputError(
-                    f"That recovery point is {point.status}, not COMPLETED; pick another.")
+            check_recovery_point(point, self.source)
             if incident is not None and point.created is not None:
                 check_incident_time(incident, point.created, now)
             request = RecoveryRequest(Scenario.AWS_BACKUP, recovery_point_arn=point.arn,

@@ -13,10 +13,9 @@ from rich.text import Text
 from vwtui.recovery.clock import format_duration
 from vwtui.recovery.plan import (
     RENAME_WARNING,
-    SWAP_CHECKLIST_BEFORE,
     SwapMethod,
 )
-from vwtui.recovery.state import StepState, StepStatus
+from vwtui.recovery.state import StepKey, StepState, StepStatus
 from vwtui.recovery.verify import CheckVerdict
 from vwtui.widgets.palette import StyleOf, unstyled
 from vwtui.widgets.steps import STATUS_CLASS, status_cell
@@ -30,13 +29,6 @@ VERDICT_CLASS = {CheckVerdict.PASS: "verdict--pass", CheckVerdict.WARN: "verdict
 
 def _t(moment: datetime | None) -> str:
     return "—" if moment is None else f"{moment.astimezone(UTC):%H:%M:%S} UTC"
-
-
-def can_delete_replaced(run: RecoveryRun) -> bool:
-    """May the cleanup offer to delete the replaced instance? Never a protected one, never one
-    this run did not create or rename (the service layer refuses them too)."""
-    replaced = run.replaced
-    return not run.config.is_protected(replaced) and replaced in run.owned
 
 
 def render_step(run: RecoveryRun, step: StepState, now: datetime, *,
@@ -55,19 +47,19 @@ def render_step(run: RecoveryRun, step: StepState, now: datetime, *,
     # The swap's own instructions are drawn from its checklist below, not from the last answer.
     # The swap's and a refused cleanup's words are drawn below from the state, not repeated
     # from the run's last answer; verify's summary heads its verdicts.
-    refused = step.key == "cleanup" and not can_delete_replaced(run)
-    stale = (step.key == "swap" and run.swap_result is None) or (
-        step.key == "verify" and run.verification is not None) or (
+    refused = step.key == StepKey.CLEANUP and not run.state.can_delete_replaced()
+    stale = (step.key == StepKey.SWAP and run.swap_result is None) or (
+        step.key == StepKey.VERIFY and run.verification is not None) or (
         refused and step.status is StepStatus.WAITING)
     if step.detail and step.status is not StepStatus.FAILED and not stale:
         text.append(f"\n{step.detail}")
-    if step.key == "verify":
+    if step.key == StepKey.VERIFY:
         _verification(run, text, style_of)
-    elif step.key == "swap":
+    elif step.key == StepKey.SWAP:
         _swap(run, step, text, style_of)
-    elif step.key == "cleanup":
+    elif step.key == StepKey.CLEANUP:
         _cleanup(run, step, text, skip_final_snapshot, style_of)
-    elif step.key == "prerequisites" and run.cross_region is not None:
+    elif step.key == StepKey.PREREQUISITES and run.cross_region is not None:
         text.append("\n" + "\n".join(run.cross_region.lines()))
     if step.status is StepStatus.FAILED:
         _failure(step, text, style_of)
@@ -106,17 +98,16 @@ def _swap(run: RecoveryRun, step: StepState, text: Text, style_of: StyleOf) -> N
         text.append(f"\nSwap by {how} (chosen on the plan)")
     if method is SwapMethod.RENAME:
         text.append(f"\n! {RENAME_WARNING}", style=style_of("recovery--caution"))
-    before = {k for k, _ in SWAP_CHECKLIST_BEFORE}
     for number, item in enumerate(step.checklist, start=1):
         mark = "[x]" if item.ticked else "[ ]"
         when = f" ticked {_t(item.ticked_at)}" if item.ticked else ""
-        phase = "before the swap" if item.key in before else "after the swap"
+        phase = "before the swap" if item.before_swap else "after the swap"
         text.append(f"\n {number} {mark} {item.label}",
                     style=style_of("recovery--good") if item.ticked else "")
         text.append(f" ({phase}){when}", style=style_of("recovery--muted"))
-    if step.status is StepStatus.WAITING and run.swap_result is None:
-        pending = [i for i in step.checklist if i.key in before and not i.ticked]
-        if pending:
+    gate = run.state.swap_gate()
+    if step.status is StepStatus.WAITING and gate is not None and not gate.ran:
+        if gate.pending_before:
             text.append("\nTick what is done before the swap (1, 2 or t), then g runs it.",
                         style=style_of("recovery--turn"))
         else:
@@ -130,12 +121,13 @@ def _cleanup(run: RecoveryRun, step: StepState, text: Text, skip_final: bool,
     if run.current is not step or step.status is StepStatus.DONE:
         return
     replaced = run.replaced
-    if run.config.is_protected(replaced):
+    block = run.state.delete_block()
+    if block == "protected":
         text.append(f"\n{replaced} is protected: vwtui never deletes it. Skip this step "
                     f"(s) with a reason; delete it by hand if it must go.",
                     style=style_of("recovery--strong"))
         return
-    if replaced not in run.owned:
+    if block == "not-owned":
         text.append(f"\n{replaced} was not created or renamed by this run: it cannot be "
                     f"deleted from here. Skip this step (s) with a reason.",
                     style=style_of("recovery--strong"))

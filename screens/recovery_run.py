@@ -19,11 +19,11 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 from vwtui.screens.recovery_confirm import YesNo
-from vwtui.screens.recovery_detail import can_delete_replaced, render_outcome, render_step
+from vwtui.screens.recovery_detail import render_outcome, render_step
 from vwtui.screens.recovery_style import CSS_PATH, SCENARIO_TAG, RecoveryText
 
-from vwtui.recovery.plan import SWAP_CHECKLIST_AFTER, SWAP_CHECKLIST_BEFORE, Scenario
-from vwtui.recovery.state import StepState, StepStatus
+from vwtui.recovery.plan import Scenario
+from vwtui.recovery.state import CHECKLIST_KEYS, Action, StepState, StepStatus, Tone
 from vwtui.widgets.context_bar import ContextBar
 from vwtui.widgets.palette import StyleOf, unstyled
 from vwtui.widgets.rto_clock import RtoClockWidget
@@ -33,6 +33,15 @@ if TYPE_CHECKING:
     from vwtui.screens.recovery import RecoveryManager
 
     from vwtui.orchestrator import RecoveryRun, RunUpdate
+
+
+# The run screen's actions, as the run's state names them (leave and quit always apply).
+ACTION_OF = {"go": Action.GO, "tick": Action.TICK, "tick_next": Action.TICK,
+             "cleanup": Action.CLEANUP, "toggle_final_snapshot": Action.CLEANUP,
+             "retry": Action.RETRY, "skip": Action.SKIP, "abort": Action.ABORT}
+# How loud a hint is, as a component class of recovery.tcss.
+TONE_CLASS = {Tone.DONE: "recovery--strong", Tone.ERROR: "recovery--bad",
+              Tone.WARN: "recovery--turn"}
 
 
 class RunScreen(Screen[None]):
@@ -208,106 +217,35 @@ class RunScreen(Screen[None]):
         self.detail_key = step.key if step is not None else None
 
     def hint(self) -> Text:
-        """One line: what the engineer can do now."""
-        run = self.run
-        if run.finished:
-            return Text(f"Run {run.outcome}. esc: back to the dashboard.",
-                        style=self.style_of("recovery--strong"))
-        current = run.current
-        if self.manager.is_busy(run):
-            name = current.key if current else "the run"
-            return Text(f"⟳ {name} in progress · esc: dashboard, the run goes on")
-        if current is None:
-            return Text("g: finish the run")
-        if current.status is StepStatus.FAILED:
-            return Text("✗ failed: r retry · s skip with a reason · a abort",
-                        style=self.style_of("recovery--bad"))
-        if current.key == "swap" and current.status is StepStatus.WAITING:
-            return Text(self._swap_hint(current), style=self.style_of("recovery--turn"))
-        if current.key == "cleanup" and current.status is StepStatus.WAITING:
-            if can_delete_replaced(run):
-                return Text(f"cleanup: x delete {run.replaced} · f final snapshot · s skip",
-                            style=self.style_of("recovery--turn"))
-            return Text("cleanup: nothing this run may delete · s skip with a reason",
-                        style=self.style_of("recovery--turn"))
-        return Text(f"g: run “{current.title}” · s skip · a abort")
-
-    def _swap_hint(self, swap: StepState) -> str:
-        """What the swap waits for: the ticks before it, g, or (once it ran) the resume tick."""
-        numbers = {key: n for n, key in enumerate(self._checklist_keys(), start=1)}
-        pending = [numbers[i.key] for i in swap.checklist if not i.ticked]
-        if self.run.swap_result is not None:
-            if not pending:
-                return "swap done · g goes on to cleanup"
-            items = "/".join(str(n) for n in pending)
-            return f"swap done: tick {items} (or t) once the application is back · then cleanup"
-        before = [n for n in pending if n <= len(SWAP_CHECKLIST_BEFORE)]
-        if before:
-            items = "/".join(str(n) for n in before)
-            return f"swap: tick {items} (or t) · then g runs the swap · s skip · a abort"
-        return "swap: g runs the swap · s skip · a abort"
-
-    def _swap_not_ready(self) -> str | None:
-        """Why g would do nothing at the swap (a tick is missing), or None."""
-        current = self.run.current
-        if current is None or current.key != "swap" or current.status is not StepStatus.WAITING:
-            return None
-        numbers = {key: n for n, key in enumerate(self._checklist_keys(), start=1)}
-        after = {k for k, _ in SWAP_CHECKLIST_AFTER}
-        if self.run.swap_result is not None:
-            left = [f"{numbers[i.key]} {i.label}" for i in current.checklist if not i.ticked]
-            if not left:
-                return None
-            return (f"The swap has run. Tick {', '.join(left)} once the application is back; "
-                    f"the run then goes on to cleanup.")
-        left = [f"{numbers[i.key]} {i.label}" for i in current.checklist
-                if not i.ticked and i.key not in after]
-        if left:
-            return f"Tick first: {', '.join(left)}. Then g runs the swap."
-        return None
+        """One line: what the engineer can do now (the run's state decides)."""
+        hint = self.run.state.hint(self.manager.is_busy(self.run))
+        return Text(hint.text, style=self.style_of(TONE_CLASS[hint.tone])
+                    if hint.tone in TONE_CLASS else "")
 
     # ---- which keys apply now ----------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        run = self.run
-        current = run.current
-        busy = self.manager.is_busy(run)
         if action in ("leave", "quit_run"):
             return True
-        if run.finished:
-            return False
-        failed = current is not None and current.status is StepStatus.FAILED
-        if action == "go":
-            return not busy and not failed and not (
-                current is not None and current.key == "cleanup"
-                and current.status is StepStatus.WAITING)
-        if action in ("tick", "tick_next"):
-            return (not busy and current is not None and current.key == "swap"
-                    and current.status is StepStatus.WAITING)
-        if action in ("cleanup", "toggle_final_snapshot"):
-            return (not busy and current is not None and current.key == "cleanup"
-                    and current.status is StepStatus.WAITING and can_delete_replaced(run))
-        if action == "retry":
-            return failed and not busy
-        if action in ("skip", "abort"):
-            return not busy and current is not None
-        return True
+        allowed = self.run.state.allowed_actions(self.manager.is_busy(self.run))
+        wanted = ACTION_OF.get(action)
+        return True if wanted is None else wanted in allowed
 
     # ---- actions -----------------------------------------------------------------------------
 
     def action_go(self) -> None:
         """Run the current step and the ones after it until one needs the engineer."""
         self._follow = True
-        not_ready = self._swap_not_ready()
+        state = self.run.state
+        not_ready = state.go_refusal()
         if not_ready is not None:
             self.notify(not_ready, severity="warning", markup=False)
             self.redraw()
             return
-        current = self.run.current
-        if (current is not None and current.key == "swap" and current.command
-                and current.status is StepStatus.WAITING and self.run.swap_result is None
-                and not self.run.dry_run):
+        if state.swap_needs_confirmation():
             # The one step that moves the application's traffic: a y, not a stray g.
+            current = state.current
+            assert current is not None
             self.swap_after_yes(current.title)
             return
         self.manager.drive(self.run, self.run.run_until_blocked)
@@ -322,40 +260,23 @@ class RunScreen(Screen[None]):
             self.manager.drive(self.run, self.run.run_until_blocked)
             self.redraw()
 
-    def _checklist_keys(self) -> list[str]:
-        return [k for k, _ in SWAP_CHECKLIST_BEFORE + SWAP_CHECKLIST_AFTER]
-
     def action_tick(self, number: int) -> None:
-        keys = self._checklist_keys()
-        if not 1 <= number <= len(keys):
+        if not 1 <= number <= len(CHECKLIST_KEYS):
             return
-        self._tick_item(keys[number - 1])
+        self._tick_item(CHECKLIST_KEYS[number - 1])
 
     def action_tick_next(self) -> None:
-        swap = self.run.step("swap")
-        if swap is None:
-            return
-        after = {k for k, _ in SWAP_CHECKLIST_AFTER}
-        for item in swap.checklist:
-            if item.ticked:
-                continue
-            if item.key in after and self.run.swap_result is None:
-                self.notify("Run the swap (g) before resuming the application.",
-                            severity="warning")
-                return
-            self._tick_item(item.key)
-            return
+        key, refusal = self.run.state.next_tick()
+        if refusal is not None:
+            self.notify(refusal, severity="warning")
+        elif key is not None:
+            self._tick_item(key)
 
     def _tick_item(self, key: str) -> None:
         self._follow = True
         if self.manager.tick(self.run, key) is None:
             return
-        swap = self.run.step("swap")
-        after = {k for k, _ in SWAP_CHECKLIST_AFTER}
-        # Once the application is resumed after the swap, finishing the swap step changes
-        # nothing in AWS: carry on to the cleanup, which waits for a typed confirmation.
-        if (swap is not None and self.run.swap_result is not None and key in after
-                and all(i.ticked for i in swap.checklist)):
+        if self.run.state.resumes_after_tick(key):
             self.manager.drive(self.run, self.run.run_until_blocked)
         self.redraw()
 

@@ -14,14 +14,14 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from vwtui import fmt
+from vwtui import fmt, names
 from vwtui.errors import VwtuiError
 from vwtui.services import calls
 from vwtui.services.calls import RUN_ID_PLACEHOLDER, retired_identifier
 
 if TYPE_CHECKING:
     from vwtui.config import Config
-    from vwtui.model import PitrWindow
+    from vwtui.model import PitrWindow, RecoveryPoint, Snapshot
 
 
 class RecoveryInputError(VwtuiError):
@@ -47,6 +47,17 @@ _SCENARIO_LABELS = {
     Scenario.AWS_BACKUP: "Scenario 3: AWS Backup restore",
     Scenario.CROSS_REGION: "Scenario 4: cross-region disaster recovery",
 }
+
+
+class StepKey(StrEnum):
+    """The runbook's steps of a recovery (scenario 4 has only its prerequisites)."""
+
+    PREREQUISITES = "prerequisites"
+    RESTORE = "restore"
+    WAIT = "wait"
+    VERIFY = "verify"
+    SWAP = "swap"
+    CLEANUP = "cleanup"
 
 
 class SwapMethod(StrEnum):
@@ -133,7 +144,7 @@ class RecoveryRequest:
 class PlannedStep:
     """One step of a plan. `command` is the `aws ...` line it amounts to (None: no AWS call)."""
 
-    key: str
+    key: StepKey
     title: str
     estimate: timedelta
     mutating: bool
@@ -144,20 +155,21 @@ class PlannedStep:
 # The runbook's estimates. Scenario 1 takes 1-2 h, scenario 2 1.5-3 h, scenario 3 2-4 h; the
 # monthly test gives preparation 5 min, validation 30 min, connection test 15 min, cleanup 10 min;
 # scenario 1 says the wait for `available` takes 10-20 minutes. The wait absorbs the difference.
-STEP_ESTIMATES: dict[Scenario, dict[str, timedelta]] = {
-    Scenario.PITR: {"restore": timedelta(minutes=5), "wait": timedelta(minutes=20),
-                    "verify": timedelta(minutes=30), "swap": timedelta(minutes=15),
-                    "cleanup": timedelta(minutes=10)},
-    Scenario.SNAPSHOT: {"restore": timedelta(minutes=5), "wait": timedelta(minutes=60),
-                        "verify": timedelta(minutes=30), "swap": timedelta(minutes=15),
-                        "cleanup": timedelta(minutes=10)},
-    Scenario.AWS_BACKUP: {"restore": timedelta(minutes=5), "wait": timedelta(minutes=90),
-                          "verify": timedelta(minutes=30), "swap": timedelta(minutes=15),
-                          "cleanup": timedelta(minutes=10)},
-    Scenario.CROSS_REGION: {"prerequisites": timedelta(minutes=5)},
+def _minutes(restore: int, wait: int, verify: int, swap: int,
+             cleanup: int) -> dict[StepKey, timedelta]:
+    return {StepKey.RESTORE: timedelta(minutes=restore), StepKey.WAIT: timedelta(minutes=wait),
+            StepKey.VERIFY: timedelta(minutes=verify), StepKey.SWAP: timedelta(minutes=swap),
+            StepKey.CLEANUP: timedelta(minutes=cleanup)}
+
+
+STEP_ESTIMATES: dict[Scenario, dict[StepKey, timedelta]] = {
+    Scenario.PITR: _minutes(5, 20, 30, 15, 10),
+    Scenario.SNAPSHOT: _minutes(5, 60, 30, 15, 10),
+    Scenario.AWS_BACKUP: _minutes(5, 90, 30, 15, 10),
+    Scenario.CROSS_REGION: {StepKey.PREREQUISITES: timedelta(minutes=5)},
 }
 
-STEP_KEYS = ("restore", "wait", "verify", "swap", "cleanup")
+STEP_KEYS = (StepKey.RESTORE, StepKey.WAIT, StepKey.VERIFY, StepKey.SWAP, StepKey.CLEANUP)
 
 # The manual items of the runbook's swap ("minimal downtime approach"), ticked by the engineer.
 # Those before the swap action must be ticked before it runs; "resume" after it.
@@ -178,10 +190,15 @@ RENAME_WARNING = ("Renaming changes the instance's endpoint; DNS takes minutes t
 
 # ---- inputs --------------------------------------------------------------------------------
 
-def target_identifier(now: datetime) -> str:
-    """The runbook's name for a recovery instance: video-window-recovery-YYYYMMDDHHMM (UTC)."""
+def target_identifier(now: datetime, config: Config | None = None,
+                      source: str | None = None) -> str:
+    """The name of a recovery instance (restore.target_pattern), of `source` (default the
+    configured production), at `now` (UTC): by default <source>-recovery-YYYYMMDDHHMM."""
+    from vwtui.config import Config
+
     _require_aware(now, "now")
-    return f"video-window-recovery-{now.astimezone(UTC):%Y%m%d%H%M}"
+    config = config or Config()
+    return config.target_name(source or config.instances.production, now)
 
 
 def parse_utc(text: str) -> datetime:
@@ -245,6 +262,30 @@ def check_incident_time(incident_time: datetime, restore_time: datetime | None,
     return moment
 
 
+def check_snapshot(snapshot: Snapshot, source: str) -> None:
+    """A snapshot may restore `source` only if it is one of `source`'s, and available (the
+    chooser and the restore step both ask this, in these words)."""
+    if not names.same_rds_id(snapshot.instance_identifier or "", source):
+        raise RecoveryInputError(f"Snapshot {snapshot.identifier} is of "
+                                 f"{snapshot.instance_identifier}, not of {source}; pick one "
+                                 f"of {source}.")
+    if snapshot.status != "available":
+        raise RecoveryInputError(f"Snapshot {snapshot.identifier} is {snapshot.status}, not "
+                                 f"available; pick another one.")
+
+
+def check_recovery_point(point: RecoveryPoint, source: str) -> None:
+    """A recovery point may restore `source` only if it is of `source`'s instance, and
+    COMPLETED."""
+    owner = point.resource_arn.rsplit(":db:", 1)[-1] if ":db:" in point.resource_arn else ""
+    if not names.same_rds_id(owner, source):
+        raise RecoveryInputError(f"Recovery point {point.arn} is of {point.resource_arn}, not "
+                                 f"of {source}; pick one of {source}.")
+    if point.status != "COMPLETED":
+        raise RecoveryInputError(f"Recovery point {point.arn} is {point.status}, not "
+                                 f"COMPLETED; pick another one.")
+
+
 def implied_rpo(incident_time: datetime, restore_time: datetime) -> timedelta:
     """The data lost by restoring to `restore_time`: incident time minus restore time (>= 0)."""
     _require_aware(incident_time, "The incident time")
@@ -260,10 +301,10 @@ def check_request(request: RecoveryRequest) -> None:
         return
     if not request.target.strip():
         raise RecoveryInputError("The new instance needs an identifier.")
-    if request.target == request.source:
+    if names.same_rds_id(request.target, request.source):
         raise RecoveryInputError(
             f"The new instance cannot be named {request.source}: that is the source. Use "
-            f"video-window-recovery-YYYYMMDDHHMM.")
+            f"{request.source}-recovery-YYYYMMDDHHMM.")
     if request.scenario is Scenario.PITR and request.restore_time is None:
         raise RecoveryInputError("Type the restore time (UTC, ISO 8601) for a PITR restore.")
     if request.scenario is Scenario.SNAPSHOT and not request.snapshot_id:
@@ -400,7 +441,8 @@ def build_plan(request: RecoveryRequest, config: Config, *, zone_id: str | None 
     estimates = STEP_ESTIMATES[request.scenario]
     if request.scenario is Scenario.CROSS_REGION:
         return (PlannedStep(
-            "prerequisites", "Check cross-region prerequisites", estimates["prerequisites"],
+            StepKey.PREREQUISITES, "Check cross-region prerequisites",
+            estimates[StepKey.PREREQUISITES],
             mutating=False, command=None,
             notes=(("Cross-region snapshot copies and a read replica in a second region; the "
                    "runbook's steps for scenario 4 are still to be written."),)),)
@@ -410,15 +452,16 @@ def build_plan(request: RecoveryRequest, config: Config, *, zone_id: str | None 
     if request.scenario is Scenario.PITR:
         restore_time = request.restore_time or datetime(1970, 1, 1, tzinfo=UTC)
         restore = PlannedStep(
-            "restore", f"Restore {request.source} to {_fmt(restore_time)} as {target}",
-            estimates["restore"], True,
+            StepKey.RESTORE, f"Restore {request.source} to {_fmt(restore_time)} as {target}",
+            estimates[StepKey.RESTORE], True,
             cli_restore_pitr(config, request.source, target, restore_time, subnet, groups,
                              request.instance_class, run_id))
         wait_cmd = cli_wait_available(config, target)
     elif request.scenario is Scenario.SNAPSHOT:
         snapshot = request.snapshot_id or "<snapshot-id>"
         restore = PlannedStep(
-            "restore", f"Restore snapshot {snapshot} as {target}", estimates["restore"], True,
+            StepKey.RESTORE, f"Restore snapshot {snapshot} as {target}",
+            estimates[StepKey.RESTORE], True,
             cli_restore_snapshot(config, snapshot, target, subnet, groups,
                                  request.instance_class, run_id))
         wait_cmd = cli_wait_available(config, target)
@@ -426,32 +469,36 @@ def build_plan(request: RecoveryRequest, config: Config, *, zone_id: str | None 
         point = request.recovery_point_arn or "<recovery-point-arn>"
         metadata = restore_job_metadata(target, request.instance_class, subnet, groups)
         restore = PlannedStep(
-            "restore", f"Start an AWS Backup restore job of {_short_arn(point)} as {target}",
-            estimates["restore"], True,
+            StepKey.RESTORE,
+            f"Start an AWS Backup restore job of {_short_arn(point)} as {target}",
+            estimates[StepKey.RESTORE], True,
             cli_start_restore_job(config, point, config.backup.restore_role_arn, metadata))
         wait_cmd = (cli_describe_restore_job(config, restore_job_id or "<restore-job-id>") + "\n"
                     + cli_wait_available(config, target))
-    wait = PlannedStep("wait", f"Wait until {target} is available", estimates["wait"], False,
+    wait = PlannedStep(StepKey.WAIT, f"Wait until {target} is available",
+                       estimates[StepKey.WAIT], False,
                        wait_cmd)
     verify_notes = ["Row counts, newest created_at against the restore point, orphaned "
                     "records, indexes."]
     if config.database.host:
         verify_notes.append(host_override_note(config, target))
     verify = PlannedStep(
-        "verify", f"Verify the data of {target} (validation queries)", estimates["verify"],
+        StepKey.VERIFY, f"Verify the data of {target} (validation queries)",
+        estimates[StepKey.VERIFY],
         False, None, notes=tuple(verify_notes))
-    swap = _swap_step(request, config, estimates["swap"], zone_id, new_endpoint, now)
+    swap = _swap_step(request, config, estimates[StepKey.SWAP], zone_id, new_endpoint, now)
     old = replaced or _replaced(request, now)
     if config.is_protected(old):
         # Never a delete command for a protected instance, not even as a preview.
         cleanup = PlannedStep(
-            "cleanup", f"Cleanup: {old} is protected, never deleted here",
-            estimates["cleanup"], False, None,
+            StepKey.CLEANUP, f"Cleanup: {old} is protected, never deleted here",
+            estimates[StepKey.CLEANUP], False, None,
             notes=(f"Skip this step with a reason; delete {old} by hand once it is no longer "
                    f"needed.",))
     else:
         cleanup = PlannedStep(
-            "cleanup", f"Delete the replaced instance {old}", estimates["cleanup"], True,
+            StepKey.CLEANUP, f"Delete the replaced instance {old}",
+            estimates[StepKey.CLEANUP], True,
             cli_delete_instance(config, old, now=now or datetime.now(UTC)),
             notes=(("Only an instance this recovery created or renamed; type its identifier "
                    "to confirm; a final snapshot unless declined."),))
@@ -466,7 +513,7 @@ def _swap_step(request: RecoveryRequest, config: Config, estimate: timedelta,
     if request.swap is SwapMethod.ROUTE53 and record is None:
         # No record of this source's own (a staging drill, by default): no DNS call at all.
         title = f"Swap: point the application at {request.target} by hand (no DNS record)"
-        return PlannedStep("swap", title, estimate, False, None,
+        return PlannedStep(StepKey.SWAP, title, estimate, False, None,
                            notes=(no_record_note(request.source),
                                   "Manual: " + "; ".join(manual) + "."))
     if request.swap is SwapMethod.ROUTE53:
@@ -484,7 +531,7 @@ def _swap_step(request: RecoveryRequest, config: Config, estimate: timedelta,
                    + cli_rename_instance(config, request.target, request.source))
         title = f"Swap: rename {request.source} to {retired}, {request.target} to {request.source}"
         notes = ("Manual: " + "; ".join(manual) + ".", RENAME_WARNING)
-    return PlannedStep("swap", title, estimate, True, command, notes=notes)
+    return PlannedStep(StepKey.SWAP, title, estimate, True, command, notes=notes)
 
 
 def _replaced(request: RecoveryRequest, now: datetime | None) -> str:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
 
+from vwtui import names
 from vwtui.errors import VwtuiError
 from vwtui.model import Instance, RdsEvent
 from vwtui.recovery.clock import RtoClock
@@ -24,6 +25,7 @@ from vwtui.recovery.plan import (
     PlannedStep,
     RecoveryRequest,
     Scenario,
+    StepKey,
     SwapMethod,
     name_stamp,
     retired_identifier,
@@ -33,17 +35,6 @@ from vwtui.recovery.verify import Verification
 if TYPE_CHECKING:
     from vwtui.config import Config
     from vwtui.recovery.journal import RunRecord
-
-
-class StepKey(StrEnum):
-    """The runbook's steps of a recovery (scenario 4 has only its prerequisites)."""
-
-    PREREQUISITES = "prerequisites"
-    RESTORE = "restore"
-    WAIT = "wait"
-    VERIFY = "verify"
-    SWAP = "swap"
-    CLEANUP = "cleanup"
 
 
 class StepStatus(StrEnum):
@@ -406,11 +397,19 @@ class RunState:
     def eta(self, now: datetime) -> datetime:
         return self.clock.eta(now, self.remaining_estimates(now))
 
-    def can_delete_replaced(self) -> bool:
-        """May the cleanup offer to delete the replaced instance? Never a protected one, never
-        one this run did not create or rename (the service layer refuses them too)."""
+    def delete_block(self) -> Literal["protected", "not-owned"] | None:
+        """Why the cleanup may not delete the replaced instance: it is protected, or this run
+        did not create or rename it (the service layer refuses both too); None: it may."""
         replaced = self.replaced
-        return not self.config.is_protected(replaced) and replaced in self.owned
+        if self.config.is_protected(replaced):
+            return "protected"
+        if not names.rds_id_in(replaced, self.owned):
+            return "not-owned"
+        return None
+
+    def can_delete_replaced(self) -> bool:
+        """May the cleanup offer to delete the replaced instance?"""
+        return self.delete_block() is None
 
     def cleanup_candidates(self) -> list[str]:
         """What an abort with cleanup would delete: instances this run created that exist
@@ -469,6 +468,15 @@ class RunState:
                 return None, "Run the swap (g) before resuming the application."
             return gate.pending_after[0][1].key, None
         return None, None
+
+    def goes_on_by_itself(self) -> bool:
+        """After a resume: pick up what was under way (a restore already issued, the wait,
+        verify); a failed step waits for the engineer, and so do the swap and the cleanup."""
+        current = self.current
+        return (not self.finished and current is not None
+                and current.status is not StepStatus.FAILED
+                and current.key in (StepKey.RESTORE, StepKey.WAIT, StepKey.VERIFY,
+                                    StepKey.PREREQUISITES))
 
     def allowed_actions(self, busy: bool) -> frozenset[Action]:
         """What the engineer may do now; `busy` while a step runs."""

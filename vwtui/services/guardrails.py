@@ -107,4 +107,5 @@ def check_create(config: Config, identifier: str, source: str | None = None) -> 
             or config.is_protected(identifier):
         raise GuardrailError(
             f"Refused to restore as {identifier}: that name belongs to the source or a protected "
-            f"instance. Restore under video-window-recovery-YYYYMMDDHHMM.")
+            f"instance. Restore under a new name (restore.target_pattern, e.g. "
+            f"{config.restore.target_pattern}).")

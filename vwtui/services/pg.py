@@ -230,7 +230,8 @@ def query_error(exc: Exception, name: str, timeout_seconds: int) -> str:
     if isinstance(exc, pe.ReadOnlySqlTransaction):
         return f"{name}: refused, the validation transaction is read-only ({reason})."
     if isinstance(exc, pe.UndefinedTable):
-        return (f"{name}: {reason}; is this the serverpod database, fully restored?")
+        return (f"{name}: {reason}; is this the right database (database.name), fully "
+                f"restored?")
     if isinstance(exc, pe.InsufficientPrivilege):
         return f"{name}: {reason}; grant SELECT to the database user or use another user."
     return f"{name}: {reason}"

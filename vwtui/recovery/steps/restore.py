@@ -5,18 +5,21 @@ asked for is adopted, after a restart or a lost answer)."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from vwtui.errors import AwsError, InvalidParameter, VwtuiError
 from vwtui.recovery import troubleshooting as ts
 from vwtui.recovery.plan import (
+    RecoveryInputError,
     RecoveryRequest,
     Scenario,
     build_plan,
+    check_recovery_point,
     check_restore_time,
+    check_snapshot,
     restore_job_metadata,
 )
 from vwtui.recovery.state import StepFailed, StepKey, StepState, StepStatus
@@ -27,6 +30,9 @@ if TYPE_CHECKING:
     from vwtui.config import Config
     from vwtui.model import Instance, PitrWindow, RecoveryPoint, RestoreJob, Snapshot
 
+
+
+T = TypeVar("T")
 
 
 class SourceReads(Protocol):
@@ -184,13 +190,7 @@ class RestoreStep:
         elif req.scenario is Scenario.SNAPSHOT:
             assert req.snapshot_id is not None
             snapshot = await self.reads.snapshot(req.snapshot_id)
-            if snapshot.instance_identifier != req.source:
-                raise StepFailed(f"Snapshot {snapshot.identifier} is of "
-                                 f"{snapshot.instance_identifier}, not of {req.source}; pick "
-                                 f"one of {req.source}.")
-            if snapshot.status != "available":
-                raise StepFailed(f"Snapshot {snapshot.identifier} is {snapshot.status}, not "
-                                 f"available; pick another one.")
+            _as_step_failure(check_snapshot, snapshot, req.source)
             state.restore_point = state.restore_point or snapshot.created
         elif req.scenario is Scenario.AWS_BACKUP:
             vault = ctx.config.backup.vault
@@ -200,12 +200,7 @@ class RestoreStep:
                 raise StepFailed(f"Recovery point {req.recovery_point_arn} was not found in "
                                  f"{vault} (deleted, expired, or in another vault); pick "
                                  f"another one.")
-            if not point.resource_arn.endswith(f":db:{req.source}"):
-                raise StepFailed(f"Recovery point {point.arn} is of {point.resource_arn}, not "
-                                 f"of {req.source}; pick one of {req.source}.")
-            if point.status != "COMPLETED":
-                raise StepFailed(f"Recovery point {point.arn} is {point.status}, not "
-                                 f"COMPLETED; pick another one.")
+            _as_step_failure(check_recovery_point, point, req.source)
             state.restore_point = state.restore_point or point.created
         # An AWS Backup job's instance carries no tag of ours: after an attempt, the job
         # finder decides whether it is this run's.
@@ -282,6 +277,13 @@ class RestoreStep:
                 f"({ids}); vwtui cannot tell which is this run's. Stop the extra ones in AWS "
                 f"Backup, then retry; or skip this step naming the job to follow.")
         return ours[0].job_id if ours else None
+
+
+def _as_step_failure(check: Callable[[T, str], None], item: T, source: str) -> None:
+    try:
+        check(item, source)
+    except RecoveryInputError as exc:
+        raise StepFailed(exc.message) from None
 
 
 def is_ours(ctx: StepContext, instance: Instance) -> bool:
