@@ -17,12 +17,10 @@ already under way in AWS instead of issuing it again.
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import logging
 import os
 import socket
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,9 +28,10 @@ from typing import TYPE_CHECKING, Any
 from vwtui.errors import AwsError, DatabaseError, GuardrailError, VwtuiError
 from vwtui.model import CallerIdentity, RdsEvent, utcnow
 from vwtui.recovery import journal as jr
+from vwtui.recovery import ownership
 from vwtui.recovery import troubleshooting as ts
 from vwtui.recovery.clock import RtoClock
-from vwtui.recovery.lock import RunLock, holder_of
+from vwtui.recovery.lock import RunLock
 from vwtui.recovery.plan import (
     PlannedStep,
     RecoveryRequest,
@@ -151,8 +150,8 @@ class RecoveryRun:
         folder = jr.runs_dir(state_base)
         # Two sessions starting at once: one at a time checks for a run of the same target
         # and creates its journal and lock.
-        with _starting(folder):
-            _check_no_other_run(folder, request)
+        with ownership.starting(folder):
+            ownership.check_no_other_run(folder, request)
             started = now()
             run_id = jr.new_run_id(started, request.target or request.source)
             journal = jr.Journal.create(run_id, folder)
@@ -178,17 +177,17 @@ class RecoveryRun:
         """Rebuild an unfinished run from its journal: the clock keeps its original start,
         finished steps stay finished, and what AWS was already doing is picked up (a restore
         already issued is polled, a known restore job described), never issued twice."""
-        record = load_run_plainly(journal_path)
+        record = ownership.load_run_plainly(journal_path)
         if record.finished:
             raise RecoveryStateError(
                 f"Run {record.run_id} already ended ({record.outcome}); nothing to resume.")
         identity = await _identity(aws)
-        _check_same_place(record, identity, _region(aws, config))
+        ownership.check_same_place(record, identity, _region(aws, config))
         lock = RunLock.acquire(journal_path, record.run_id,
                                f"recovery of {record.request.source} (resumed)", jr.os_user())
         try:
             # Read again under the lock: the previous driver may have written to the end.
-            record = load_run_plainly(journal_path)
+            record = ownership.load_run_plainly(journal_path)
             if record.finished:
                 raise RecoveryStateError(
                     f"Run {record.run_id} already ended ({record.outcome}); nothing to resume.")
@@ -592,61 +591,3 @@ async def _identity(aws: AwsService) -> CallerIdentity | None:
 
 def _region(aws: AwsService, config: Config) -> str:
     return aws.region or config.aws.region
-
-
-def load_run_plainly(path: Path) -> jr.RunRecord:
-    """A run's journal, or a JournalError naming the file and what is wrong with it (never a
-    raw KeyError or ValueError from a damaged record)."""
-    try:
-        return jr.load_run(path)
-    except jr.JournalError:
-        raise
-    except (KeyError, ValueError, TypeError, AttributeError) as exc:
-        raise jr.JournalError(f"{path} is damaged ({type(exc).__name__}: {exc}); it is "
-                              f"shown read-only, never resumed.") from None
-
-
-def _check_same_place(record: jr.RunRecord, identity: CallerIdentity | None,
-                      region: str) -> None:
-    """A run belongs to the account and region it started in."""
-    first = record.records[0] if record.records else {}
-    account, started_region = first.get("account"), first.get("region")
-    here = identity.account if identity else None
-    if started_region and started_region != region:
-        raise GuardrailError(
-            f"Run {record.run_id} was started in region {started_region}; this session is in "
-            f"{region}. Resume it with --region {started_region}; nothing was changed.")
-    if account and account != here:
-        raise GuardrailError(
-            f"Run {record.run_id} was started in AWS account {account}; this session is "
-            f"{'in account ' + here if here else 'unable to tell its account (STS)'}. Resume "
-            f"it with that account's credentials; nothing was changed.")
-
-
-@contextmanager
-def _starting(folder: Path) -> Iterator[None]:
-    """One session at a time between "is anyone restoring this?" and its journal on disk."""
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(folder / ".start.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
-                 | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
-
-
-def _check_no_other_run(folder: Path, request: RecoveryRequest) -> None:
-    """Two runs never restore under one name: another unfinished run of the same target (a
-    colleague's in the same minute, or one that died and is to be resumed) stops this one."""
-    wanted = request.target.strip().lower()
-    for other in jr.unfinished_runs(folder.parent):
-        if other.request.target.strip().lower() != wanted or other.dry_run:
-            continue
-        holder = holder_of(other.path)
-        who = holder.sentence(other.run_id) if holder is not None else (
-            f"Run {other.run_id} (started {other.started_at:%Y-%m-%d %H:%M} UTC by "
-            f"{other.os_user or '?'}) restores {request.target} and is not finished: resume "
-            f"it instead, or abort it.")
-        raise RecoveryStateError(f"Another recovery already restores as {request.target}. "
-                                 f"{who}")

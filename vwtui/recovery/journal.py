@@ -25,6 +25,27 @@ from vwtui.errors import UnsafePathError, VwtuiError
 from vwtui.model import utcnow
 from vwtui.recovery.plan import RecoveryRequest, parse_utc
 
+# Record kinds: the run's state produces the records; re-exported here for the readers.
+from vwtui.recovery.step_state import (
+    DELETE_ISSUED,
+    RENAMED,
+    RESTORE_ISSUED,
+    RUN_END,
+    RUN_RESUME,
+    RUN_START,
+    STEP_END,
+    STEP_PROGRESS,
+    STEP_START,
+    SWAP_DONE,
+    SWAP_INTENT,
+    TICK,
+)
+
+__all__ = ["DELETE_ISSUED", "RENAMED", "RESTORE_ISSUED", "RUN_END", "RUN_RESUME", "RUN_START",
+           "STEP_END", "STEP_PROGRESS", "STEP_START", "SWAP_DONE", "SWAP_INTENT", "TICK",
+           "Journal", "JournalError", "RunRecord", "StepRecord", "load_run", "new_run_id",
+           "os_user", "runs_dir", "start_record_fields", "state_dir", "unfinished_runs"]
+
 
 class JournalError(VwtuiError):
     title = "Recovery journal"
@@ -33,19 +54,6 @@ class JournalError(VwtuiError):
 # Field names that must never reach the journal.
 _SECRET = re.compile(r"pass(word)?|secret|token|credential|private", re.IGNORECASE)
 
-# Record kinds.
-RUN_START = "run-start"
-RUN_RESUME = "run-resume"
-STEP_START = "step-start"
-STEP_END = "step-end"
-STEP_PROGRESS = "step-progress"
-RESTORE_ISSUED = "restore-issued"
-TICK = "tick"
-SWAP_INTENT = "swap-intent"
-SWAP_DONE = "swap-done"
-RENAMED = "renamed"
-DELETE_ISSUED = "delete-issued"
-RUN_END = "run-end"
 
 
 def state_dir() -> Path:

@@ -12,106 +12,33 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from moto.backup.models import BackupBackend, backup_backends
 
+from vwtui.sandbox.backup_model import (
+    BackupJob,
+    RecoveryPoint,
+    RestoreJob,
+    Selection,
+    SourceInstance,
+    _instance_kwargs,
+    _page,
+    _Refused,
+    _snake,
+    security_group_ids,
+    source_of,
+)
 from vwtui.sandbox.rds import RdsShim
 from vwtui.sandbox.state import SandboxState, aware
 from vwtui.sandbox.wire import (
     Response,
     WireRequest,
-    decode_token,
-    encode_token,
     error_response,
     json_response,
     parse_time,
 )
-
-
-@dataclass
-class SourceInstance:
-    """What a recovery point remembers of the instance it was taken from (to restore it)."""
-
-    identifier: str
-    instance_class: str
-    engine: str
-    engine_version: str
-    allocated_storage: int
-    kms_key_id: str | None
-    subnet_group: str | None
-    security_groups: list[str]
-    port: int
-    master_username: str
-    backup_retention: int
-    tags: list[dict[str, str]] = field(default_factory=list)
-
-
-@dataclass
-class RecoveryPoint:
-    arn: str
-    vault: str
-    resource_arn: str
-    source: SourceInstance
-    created: datetime
-    completed: datetime | None
-    status: str
-    size_bytes: int
-    encrypted: bool
-    encryption_key_arn: str | None
-    iam_role_arn: str
-    delete_after_days: int | None
-    created_by: dict[str, str] | None = None
-
-
-@dataclass
-class BackupJob:
-    job_id: str
-    vault: str
-    resource_arn: str
-    created: datetime
-    state: str
-    iam_role_arn: str
-    completed: datetime | None = None
-    recovery_point_arn: str | None = None
-    status_message: str | None = None
-    size_bytes: int = 0
-    created_by: dict[str, str] | None = None
-    # For jobs started in the sandbox: when they finish, and the lifecycle to give the point.
-    finishes: datetime | None = None
-    delete_after_days: int | None = None
-
-
-@dataclass
-class RestoreJob:
-    job_id: str
-    recovery_point_arn: str
-    metadata: dict[str, str]
-    iam_role_arn: str | None
-    created: datetime
-    finishes: datetime
-    status: str = "PENDING"
-    status_message: str | None = None
-    created_resource_arn: str | None = None
-    completed: datetime | None = None
-    idempotency_token: str | None = None
-
-
-@dataclass
-class Selection:
-    selection_id: str
-    plan_id: str
-    body: dict[str, Any]
-    created: datetime
-    creator_request_id: str | None
-
-
-class _Refused(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
 
 
 class BackupShim:
@@ -573,79 +500,5 @@ class BackupShim:
         return point
 
 
-def source_of(db: Any) -> SourceInstance:
-    """Capture a moto DB instance's settings at backup time."""
-    return SourceInstance(
-        identifier=db.db_instance_identifier, instance_class=db.db_instance_class,
-        engine=db.engine, engine_version=db.engine_version,
-        allocated_storage=int(db.allocated_storage), kms_key_id=db.kms_key_id,
-        subnet_group=getattr(db, "_db_subnet_group_name", None),
-        security_groups=list(db.vpc_security_group_ids), port=int(db.port),
-        master_username=db.master_username or "postgres",
-        backup_retention=int(db.backup_retention_period), tags=list(db.tags))
-
-
-def _instance_kwargs(point: RecoveryPoint, metadata: dict[str, str]) -> dict[str, Any]:
-    """moto create_db_instance arguments for restoring `point` with the job's metadata."""
-    src = point.source
-    groups = security_group_ids(metadata.get("VpcSecurityGroupIds") or "[]")
-    kwargs: dict[str, Any] = {
-        "db_instance_identifier": metadata["DBInstanceIdentifier"].lower(),
-        "db_instance_class": metadata.get("DBInstanceClass") or src.instance_class,
-        "engine": metadata.get("Engine") or src.engine,
-        "engine_version": src.engine_version,
-        "allocated_storage": max(src.allocated_storage,
-                                 int(metadata.get("AllocatedStorage") or 0)),
-        "storage_type": "gp3",
-        "storage_encrypted": bool(point.encrypted and src.kms_key_id),
-        "kms_key_id": src.kms_key_id,
-        "db_subnet_group_name": metadata.get("DBSubnetGroupName") or src.subnet_group,
-        "vpc_security_group_ids": groups or list(src.security_groups),
-        "port": int(metadata.get("Port") or src.port),
-        "master_username": src.master_username,
-        "multi_az": metadata.get("MultiAZ", "false").lower() == "true",
-        "backup_retention_period": src.backup_retention,
-        "preferred_backup_window": "03:00-04:00",
-        "preferred_maintenance_window": "sun:04:30-sun:05:00",
-        "tags": list(src.tags),
-    }
-    return kwargs
-
-
-def security_group_ids(value: str) -> list[str]:
-    """The restore metadata's VpcSecurityGroupIds. AWS Backup's metadata is a map of strings,
-    so a list is a JSON-array-encoded string, '["sg-1","sg-2"]' (AWS Backup developer guide:
-    "Restore testing inferred metadata", format for list-typed values; what
-    GetRecoveryPointRestoreMetadata answers). Anything else is refused."""
-    try:
-        groups = json.loads(value)
-    except ValueError:
-        groups = None
-    if not isinstance(groups, list) or not all(isinstance(g, str) and g for g in groups):
-        raise _Refused(400, "InvalidParameterValueException",
-                       f"VpcSecurityGroupIds in the restore metadata must be a JSON array of "
-                       f"security group ids, e.g. [\"sg-1\",\"sg-2\"]; got {value!r}.")
-    return groups
-
-
-def _page(items: list[Any], request: WireRequest) -> tuple[list[Any], str | None]:
-    raw = request.param("maxResults")
-    try:
-        size = int(raw) if raw else 100
-    except ValueError:
-        size = 0
-    if not 1 <= size <= 1000:
-        raise _Refused(400, "InvalidParameterValueException",
-                       f"MaxResults must be between 1 and 1000, got {raw}.")
-    offset = decode_token(request.param("nextToken"))
-    if offset is None:
-        raise _Refused(400, "InvalidParameterValueException",
-                       "The NextToken is not valid: pass the NextToken of the previous page.")
-    page = items[offset:offset + size]
-    return page, encode_token(offset + size) if offset + size < len(items) else None
-
-
-def _snake(operation: str) -> str:
-    from botocore import xform_name
-
-    return xform_name(operation)
+__all__ = ["BackupJob", "BackupShim", "RecoveryPoint", "RestoreJob", "Selection",
+           "SourceInstance", "security_group_ids", "source_of"]
