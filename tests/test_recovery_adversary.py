@@ -6,6 +6,7 @@ These are the failure classes of issue 9; each test fails on the code before it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import shutil
@@ -23,7 +24,7 @@ from test_recovery_resume import CHILD, journal_events, wait_for
 from test_recovery_run import fresh_snapshot
 
 from vwtui.config import AwsConfig
-from vwtui.errors import GuardrailError
+from vwtui.errors import GuardrailError, VwtuiError
 from vwtui.model import utcnow
 from vwtui.orchestrator import RecoveryRun
 from vwtui.recovery import journal as jr
@@ -38,6 +39,13 @@ MUTATING = ("rds:RestoreDBInstance*", "backup:StartRestoreJob", "rds:ModifyDBIns
 
 def mutating_calls(env: Env) -> list[str]:
     return [c for pattern in MUTATING for c in env.calls(pattern)]
+
+
+def protected_mutations(env: Env) -> list[Any]:
+    """Mutating requests on production or staging since the seed, in any spelling."""
+    return env.sandbox.mutations_on([env.config.instances.production,
+                                     env.config.instances.staging, env.config.dns.record],
+                                    since=env.seeded)
 
 
 def lose_next_answer(aws: AwsService, service: str, operation: str) -> list[int]:
@@ -335,3 +343,39 @@ async def test_full_disk_stops_every_mutating_call_and_resumes_once_space_is_bac
     assert step is not None and step.status is StepStatus.WAITING, step
     assert len(env.calls("route53:ChangeResourceRecordSets")) == 1
     assert jr.load_run(run.journal_path).swap is not None
+
+
+# ---- 2. names as AWS compares them, through the journal and typed input --------------------
+
+SPELLINGS = ["VIDEO-WINDOW", " video-window ", "Video-Window.", "video-window."]
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS)
+async def test_a_target_spelled_as_production_is_refused_before_anything(env: Env,
+                                                                         spelling: str) -> None:
+    request = dataclasses.replace(await env.pitr_request(), target=spelling)
+    before = mutating_calls(env)
+    with pytest.raises(VwtuiError):
+        run = await env.start(request)
+        await run.run_until_blocked()
+    assert protected_mutations(env) == []
+    assert mutating_calls(env) == before
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS)
+async def test_a_journal_naming_production_as_created_never_deletes_it(env: Env,
+                                                                        spelling: str) -> None:
+    """A journal edited (or written by a bug) to say the run created production, in any
+    spelling: abort with cleanup, typed in any spelling, deletes nothing protected."""
+    request = await env.pitr_request()
+    run = await env.start(request)
+    run.close()
+    run.journal.append(jr.RESTORE_ISSUED, step="restore", created=[spelling])
+    resumed = await env.resume(run.journal_path)
+    before = mutating_calls(env)
+    for typed in (spelling, "video-window", "VIDEO-WINDOW"):
+        with pytest.raises(GuardrailError, match="protected"):
+            await resumed.abort(True, typed_confirmation=typed)
+    assert not resumed.finished
+    assert protected_mutations(env) == []
+    assert mutating_calls(env) == before
