@@ -12,7 +12,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ReadTimeoutError
 from recovery_env import UNPROTECTED_STAGING, Env, env_fixture, slow_env_fixture  # noqa: F401
-from test_recovery_resume import CHILD, journal_events, wait_for
+from test_recovery_resume import journal_events, spawn_driver, wait_for
 from test_recovery_run import fresh_snapshot
 
 from vwtui.config import AwsConfig
@@ -30,7 +29,7 @@ from vwtui.orchestrator import RecoveryRun
 from vwtui.recovery import journal as jr
 from vwtui.recovery.lock import RunLocked, holder_of
 from vwtui.recovery.plan import RecoveryRequest, Scenario, SwapMethod, target_identifier
-from vwtui.recovery.state import RecoveryStateError, StepStatus
+from vwtui.recovery.state import RecoveryStateError, StepState, StepStatus
 from vwtui.services.aws import AwsService
 
 MUTATING = ("rds:RestoreDBInstance*", "backup:StartRestoreJob", "rds:ModifyDBInstance",
@@ -62,20 +61,21 @@ def lose_next_answer(aws: AwsService, service: str, operation: str) -> list[int]
     return lost
 
 
+async def fails_then_retries(run: RecoveryRun, lost: list[int]) -> StepState:
+    """The step fails on the lost answer; the engineer's retry finishes it."""
+    step = await run.run_step()
+    assert lost and step is not None and step.status is StepStatus.FAILED, step
+    step = await run.retry()
+    assert step is not None and step.status is not StepStatus.FAILED, step
+    return step
+
+
 # ---- 1. one driver per run ----------------------------------------------------------------
 
 async def test_a_second_process_cannot_drive_a_run_until_the_first_dies(slow_env: Env) -> None:
     env = slow_env
     request = await env.pitr_request()
-    db = env.config.database
-    args = {"region": env.config.aws.region, "endpoint_url": env.config.aws.endpoint_url,
-            "database": {"host": db.host, "port": db.port, "user": db.user, "name": db.name,
-                         "sslmode": db.sslmode},
-            "target": request.target, "restore_time": request.restore_time.isoformat(),  # type: ignore[union-attr]
-            "state_base": str(env.state_base)}
-    child = await asyncio.create_subprocess_exec(
-        sys.executable, str(CHILD), json.dumps(args), stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, env=os.environ.copy())
+    child = await spawn_driver(env, request)
     try:
         assert child.stdout is not None
         started = json.loads(await asyncio.wait_for(child.stdout.readline(), 60))
@@ -184,12 +184,9 @@ async def test_a_damaged_journal_is_one_sentence_never_a_raw_key_error(env: Env)
 
 async def test_lost_answer_to_the_pitr_restore_is_adopted_not_reissued(env: Env) -> None:
     run = await env.start(await env.pitr_request())
-    lost = lose_next_answer(env.aws, "rds", "RestoreDBInstanceToPointInTime")
-    step = await run.run_step()
-    assert lost and step is not None and step.status is StepStatus.FAILED
-    step = await run.retry()
-    assert step is not None and step.status is StepStatus.DONE, step
-    assert "not issued again" in step.detail
+    step = await fails_then_retries(
+        run, lose_next_answer(env.aws, "rds", "RestoreDBInstanceToPointInTime"))
+    assert step.status is StepStatus.DONE and "not issued again" in step.detail
     assert len(env.calls("rds:RestoreDBInstanceToPointInTime")) == 1
     assert run.created == [run.request.target]
 
@@ -200,11 +197,9 @@ async def test_lost_answer_to_the_snapshot_restore_is_adopted_not_reissued(env: 
     snapshot = await fresh_snapshot(env, source)
     run = await env.start(RecoveryRequest(Scenario.SNAPSHOT, source, target_identifier(utcnow()),
                                           snapshot_id=snapshot))
-    lost = lose_next_answer(env.aws, "rds", "RestoreDBInstanceFromDBSnapshot")
-    step = await run.run_step()
-    assert lost and step is not None and step.status is StepStatus.FAILED
-    step = await run.retry()
-    assert step is not None and step.status is StepStatus.DONE, step
+    step = await fails_then_retries(
+        run, lose_next_answer(env.aws, "rds", "RestoreDBInstanceFromDBSnapshot"))
+    assert step.status is StepStatus.DONE
     assert len(env.calls("rds:RestoreDBInstanceFromDBSnapshot")) == 1
 
 
@@ -215,12 +210,8 @@ async def test_lost_answer_to_start_restore_job_finds_the_job(env: Env) -> None:
     run = await env.start(RecoveryRequest(Scenario.AWS_BACKUP, "video-window",
                                           target_identifier(utcnow()),
                                           recovery_point_arn=point.arn))
-    lost = lose_next_answer(env.aws, "backup", "StartRestoreJob")
-    step = await run.run_step()
-    assert lost and step is not None and step.status is StepStatus.FAILED
-    step = await run.retry()
-    assert step is not None and step.status is StepStatus.DONE, step
-    assert "not started again" in step.detail
+    step = await fails_then_retries(run, lose_next_answer(env.aws, "backup", "StartRestoreJob"))
+    assert step.status is StepStatus.DONE and "not started again" in step.detail
     assert len(env.calls("backup:StartRestoreJob")) == 1
 
 
@@ -234,11 +225,9 @@ async def _to_swap(run: RecoveryRun) -> None:
 async def test_lost_answer_to_the_route53_upsert_is_not_sent_twice(env: Env) -> None:
     run = await env.start(await env.pitr_request())
     await _to_swap(run)
-    lost = lose_next_answer(env.aws, "route53", "ChangeResourceRecordSets")
-    step = await run.run_step()
-    assert lost and step is not None and step.status is StepStatus.FAILED
-    step = await run.retry()
-    assert step is not None and step.status is StepStatus.WAITING, step  # the resume tick
+    step = await fails_then_retries(
+        run, lose_next_answer(env.aws, "route53", "ChangeResourceRecordSets"))
+    assert step.status is StepStatus.WAITING  # the resume tick
     assert run.swap_result is not None and run.swap_result.replaced == "video-window"
     assert len(env.calls("route53:ChangeResourceRecordSets")) == 1
 
@@ -261,10 +250,8 @@ async def test_lost_answer_to_either_rename_is_found_not_sent_twice(env: Env, wh
             raise ReadTimeoutError(endpoint_url="sandbox")
 
     env.aws.client("rds").meta.events.register("after-call.rds.ModifyDBInstance", drop)
-    step = await run.run_step()
-    assert lost and step is not None and step.status is StepStatus.FAILED
-    step = await run.retry()
-    assert step is not None and step.status is StepStatus.WAITING, step
+    step = await fails_then_retries(run, lost)
+    assert step.status is StepStatus.WAITING
     assert len(env.calls("rds:ModifyDBInstance")) == 2  # one per half, never a third
     assert run.renamed == {source: run.replaced, run.request.target: source}
     assert await env.aws.instance_exists(source) and await env.aws.instance_exists(run.replaced)

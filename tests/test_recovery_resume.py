@@ -44,18 +44,25 @@ def journal_events(path: Path) -> list[tuple[str, str | None]]:
             (json.loads(line) for line in path.read_text().splitlines() if line.endswith("}"))]
 
 
-async def test_run_killed_mid_wait_resumes_without_a_second_restore(slow_env: Env) -> None:
-    env = slow_env
-    request = await env.pitr_request()
+async def spawn_driver(env: Env, request: RecoveryRequest) -> asyncio.subprocess.Process:
+    """Another vwtui process that starts `request` and drives it into the wait (the child
+    half of recovery_env.py); its first stdout line says its journal and start time."""
     db = env.config.database
+    assert request.restore_time is not None
     args = {"region": env.config.aws.region, "endpoint_url": env.config.aws.endpoint_url,
             "database": {"host": db.host, "port": db.port, "user": db.user, "name": db.name,
                          "sslmode": db.sslmode},
-            "target": request.target, "restore_time": request.restore_time.isoformat(),  # type: ignore[union-attr]
+            "target": request.target, "restore_time": request.restore_time.isoformat(),
             "state_base": str(env.state_base)}
-    child = await asyncio.create_subprocess_exec(
+    return await asyncio.create_subprocess_exec(
         sys.executable, str(CHILD), json.dumps(args), stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE, env=os.environ.copy())
+
+
+async def test_run_killed_mid_wait_resumes_without_a_second_restore(slow_env: Env) -> None:
+    env = slow_env
+    request = await env.pitr_request()
+    child = await spawn_driver(env, request)
     try:
         assert child.stdout is not None
         started = json.loads(await asyncio.wait_for(child.stdout.readline(), 60))

@@ -148,10 +148,10 @@ class RenameSwap:
                 await self.ops.rename_instance(req.source, retired)
                 ctx.record(state.renamed_to(req.source, retired))
         if req.target not in state.renamed:
-            await self._wait_name_free(ctx, step, req.source, retired)
             if await self._took_effect(req.target, req.source, tag=state.run_id):
                 ctx.record(state.renamed_to(req.target, req.source))
             else:
+                await self._wait_name_free(ctx, step, req.source, retired)
                 ctx.note(jr.STEP_PROGRESS, step=step.key,
                          command=self.ops.cli_command("rename_instance", req.target,
                                                       req.source))
