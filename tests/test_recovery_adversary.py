@@ -266,8 +266,8 @@ async def test_lost_answer_to_the_delete_counts_as_done(env: Env) -> None:
     await _to_swap(run)
     await run.run_step()
     run.tick("resume")
-    cleanup = await run.run_step()
-    assert cleanup is not None and cleanup.key == "cleanup"
+    cleanup = await run.run_until_blocked()
+    assert cleanup is not None and cleanup.key == "cleanup", cleanup
     retired = run.replaced
     lost = lose_next_answer(env.aws, "rds", "DeleteDBInstance")
     step = await run.confirm_cleanup(retired)
@@ -300,13 +300,14 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
 
 def fill(disk: Path) -> Path:
     filler = disk / "filler"
-    with filler.open("wb") as handle:
-        try:
-            while True:
-                handle.write(b"\0" * 4096)
-                handle.flush()
-        except OSError:
-            pass
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
     return filler
 
 

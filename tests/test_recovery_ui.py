@@ -700,7 +700,8 @@ async def test_rename_stamp_and_target_stamp_come_from_one_moment(recovery_env: 
     async with app.run_test(size=SIZE) as pilot:
         plan = await pitr_plan(pilot, env, "video-window-staging")
         stamp = f"{start:%Y%m%d%H%M}"
-        assert plan.request.target == f"video-window-recovery-{stamp}"
+        # restore.target_pattern's default names the recovery after its own source.
+        assert plan.request.target == f"video-window-staging-recovery-{stamp}"
         offset[0] = timedelta(seconds=61)  # the engineer reads the plan for a minute
         await pilot.press("w")
         await pilot.pause()
