@@ -73,6 +73,13 @@ class AwsUnavailable(AwsError):
     title = "AWS unavailable"
 
 
+class AwsSettingError(SessionError, ConfigError):
+    """aws.region or aws.endpoint_url (or --region) is not even well formed: a config error,
+    and one every AWS call of the session shares."""
+
+    title = "Configuration error"
+
+
 class GuardrailError(VwtuiError):
     """A mutating call refused before it reached AWS (read-only session, protected instance)."""
 

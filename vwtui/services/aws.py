@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from vwtui.errors import (
     AwsError,
-    ConfigError,
+    AwsSettingError,
     NotFound,
 )
 from vwtui.model import (
@@ -110,17 +110,18 @@ class AwsService:
         return translate(exc, service, operation, place=self.place)
 
     def _make_client(self, service: str, kwargs: dict[str, Any]) -> Any:
-        """session.client(), a bad region or endpoint said as the setting it comes from."""
+        """session.client(), a bad region or endpoint said as the setting it comes from (a
+        config error that every call of the session shares)."""
         from botocore.exceptions import InvalidRegionError
 
         try:
             return self._session.client(service, **kwargs)
         except InvalidRegionError:
-            raise ConfigError(f"AWS region {self.region!r} is not valid (aws.region or "
+            raise AwsSettingError(f"AWS region {self.region!r} is not valid (aws.region or "
                               f"--region); write it like eu-west-1.") from None
         except ValueError as exc:  # botocore: "Invalid endpoint: ..."
             url = self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
-            raise ConfigError(f"AWS endpoint URL {url!r} is not valid "
+            raise AwsSettingError(f"AWS endpoint URL {url!r} is not valid "
                               f"(aws.endpoint_url or AWS_ENDPOINT_URL): {exc}; write it with "
                               f"its scheme, e.g. https://rds.eu-west-1.amazonaws.com.") from None
 
