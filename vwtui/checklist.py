@@ -141,15 +141,16 @@ def session_problem(readings: Readings) -> str | None:
 def pointing_at_banner(readings: Readings) -> Readings:
     """The readings with each session failure's reason replaced by SEE_BANNER: the screen shows
     the sentence once in its banner, and the items only point at it."""
-    def point(value: object) -> object:
+    def point(value: Any) -> Any:  # a field of any type: only Unreadables change
         if isinstance(value, Unreadable) and value.credentials:
             return replace(value, reason=SEE_BANNER)
         if isinstance(value, dict):
             return {key: point(item) for key, item in value.items()}
         return value
 
-    return replace(readings, **{f.name: point(getattr(readings, f.name))
-                                for f in fields(readings)})
+    changes: dict[str, Any] = {f.name: point(getattr(readings, f.name))
+                               for f in fields(readings)}
+    return replace(readings, **changes)
 
 
 async def check_for_screen(service: AwsService, config: Config, now: datetime | None = None

@@ -24,7 +24,6 @@ from vwtui import fmt
 from vwtui.errors import SessionError, VwtuiError
 from vwtui.fmt import Level
 
-
 # A pane's row for a session error: the sentence itself is in the screen's banner, once.
 SEE_BANNER = "see the banner above"
 
