@@ -292,9 +292,24 @@ async def test_r_retries_and_the_banner_goes_when_aws_answers(
         assert banner.problem and f"AWS profile '{PROFILE}' is not in" in banner.problem
         assert app.identity is None
 
+        checklist = await _open_checklist(pilot)
+        (checklist_banner,) = banners(app)
+
         aws_config.write_text(f"[profile {PROFILE}]\nregion = {sandbox.region}\n")
         credentials.write_text(f"[{PROFILE}]\naws_access_key_id = testing\n"
                                f"aws_secret_access_key = testing\n")
+        await pilot.press("r")  # on the checklist
+        for _ in range(600):
+            if checklist.loads_completed >= 2:
+                break
+            await pilot.pause(0.05)
+        assert checklist.loads_completed >= 2
+        assert banners(app) == [] and checklist_banner.problem is None
+        assert {r.verdict.value for r in checklist.results} == {"pass"}
+
+        await pilot.press("d")  # back to the dashboard: its banner stays until r
+        await pilot.pause()
+        assert banners(app) == [banner]
         await pilot.press("r")
         await wait_for_polls(pilot, 2)
         for _ in range(200):  # the context bar's identity is asked again beside the panes
@@ -362,3 +377,62 @@ def test_checklist_session_banner_80x24(broken: Callable[[str], Broken], snap_co
     session = broken("no-credentials")
     session.apply(monkeypatch)
     assert snap_compare(session.app(), terminal_size=SIZE, run_before=_checklist_loaded)
+
+
+# ---- which errors are the session's (translate, without a network) ------------------------
+
+def _client_error(code: str, message: str = "m", status: int = 400) -> Any:
+    from botocore.exceptions import ClientError
+
+    return ClientError({"Error": {"Code": code, "Message": message},
+                        "ResponseMetadata": {"HTTPStatusCode": status}}, "ListBackupJobs")
+
+
+def _unresolved(host: str) -> Any:
+    from botocore.exceptions import EndpointConnectionError
+
+    return EndpointConnectionError(endpoint_url=f"https://{host}/", error=OSError(
+        f"Failed to resolve '{host}' ([Errno -2] Name or service not known)"))
+
+
+@pytest.mark.parametrize(("raised", "place", "kind", "says"), [
+    (lambda: _unresolved("backup.xx-nowhere-1.amazonaws.com"), {"region": "xx-nowhere-1"},
+     "EndpointUnreachable", "'xx-nowhere-1' is not a region botocore knows"),
+    (lambda: _unresolved("backup.eu-west-1.amazonaws.com"), {"region": "eu-west-1"},
+     "EndpointUnreachable", "Cannot reach AWS in region eu-west-1: its name does not resolve"),
+    (lambda: _client_error("404", "<!DOCTYPE HTML><html>Not found</html>", 404),
+     {"region": "eu-west-1"}, "EndpointUnreachable", "AWS in region eu-west-1 answered with a "
+                                                     "web page"),
+    (lambda: _client_error("502", "Bad gateway", 502), {"endpoint_url": "http://proxy:3128"},
+     "EndpointUnreachable", "answered with HTTP 502 and no AWS error code"),
+    (lambda: _client_error("InvalidClientTokenId"), {"profile": "ops"}, "CredentialsError",
+     "AWS refused the credentials of profile 'ops' (InvalidClientTokenId)"),
+    (lambda: _client_error("ExpiredToken"), {}, "CredentialsError", "have expired"),
+    (lambda: _client_error("AccessDeniedException"), {}, "AccessDenied",
+     "backup:ListBackupJobs was denied"),
+    (lambda: _client_error("ThrottlingException"), {}, "AwsUnavailable", "try again"),
+])
+def test_the_session_errors_are_told_apart_from_one_calls(
+        raised: Callable[[], BaseException], place: dict[str, str], kind: str,
+        says: str) -> None:
+    from vwtui.errors import SessionError
+    from vwtui.services.aws_errors import Place, translate
+
+    error = translate(raised(), "backup", "ListBackupJobs", place=Place(**place))
+    assert type(error).__name__ == kind
+    assert says in str(error)
+    # A session error names no call: the same sentence whichever pane met it first.
+    assert isinstance(error, SessionError) == (kind in ("EndpointUnreachable",
+                                                        "CredentialsError"))
+    if isinstance(error, SessionError):
+        assert "ListBackupJobs" not in str(error)
+
+
+def test_a_bad_region_setting_is_a_config_error_and_the_sessions() -> None:
+    from vwtui.errors import ConfigError, SessionError
+
+    aws = AwsService(Config(aws=AwsConfig(region="eu west 1")))
+    with pytest.raises(ConfigError) as raised:
+        aws.prepare(["rds"])
+    assert isinstance(raised.value, SessionError)
+    assert "aws.region or --region" in str(raised.value)
