@@ -3,7 +3,8 @@
 One worker reads AWS once (all calls at once, `vwtui.checklist.run_checks`) and the table shows
 a verdict per item; the evidence of the highlighted item shows below it. `t` (or Enter) on an
 item that is not passing opens its troubleshooting; `s` signs the review off (name and notes,
-kept in the sign-off log); the last sign-off is always shown and flagged past 7 days.
+kept in the sign-off log); the last sign-off is always shown and flagged past 7 days. When the
+session cannot reach AWS at all, the banner says why once and the items point at it.
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 from vwtui.screens.troubleshoot import CSS_PATH, TroubleshootScreen
 
 from vwtui import checks
-from vwtui.checklist import run_checks, signoff_line
+from vwtui.checklist import check_for_screen, signoff_line
 from vwtui.checks import GROUP_TITLES, Readings
 from vwtui.diagnosis import diagnose
 from vwtui.errors import VwtuiError
 from vwtui.model import CheckResult, Verdict, utcnow
 from vwtui.signoff import SignOff, SignOffLog, is_overdue
 from vwtui.widgets.context_bar import ContextBar
+from vwtui.widgets.session_banner import SessionBanner
 
 if TYPE_CHECKING:
     from vwtui.app import VwtuiApp
@@ -147,6 +149,7 @@ class ChecklistScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield ContextBar()
+        yield SessionBanner()
         yield Static("Checklist · ⟳ reading AWS…", id="checklist-status", markup=False)
         yield Static("", id="checklist-signoff", markup=False)
         table: DataTable[Text | str] = DataTable(id="checklist-table", cursor_type="row",
@@ -174,20 +177,24 @@ class ChecklistScreen(Screen[None]):
 
     @work(exclusive=True, group="checklist")
     async def load(self) -> None:
+        banner = self.query_one(SessionBanner)
         try:
-            readings, results = await run_checks(self.service, self.config, self.clock())
+            readings, results, problem = await check_for_screen(self.service, self.config,
+                                                                self.clock())
         except VwtuiError as exc:
             self._status(f"Checklist · ✖ {exc.title}: {exc}", "-error")
             return
         self.readings, self.results = readings, results
         self._draw_results()
-        problem = next((u for u in readings.unreadable() if u.credentials), None)
+        counts = checks.summary(results)
+        status = (f"Checklist · read {readings.now:%H:%M} UTC: {counts['pass']} pass, "
+                  f"{counts['fail']} fail, {counts['unknown']} unknown")
         if problem is not None:
-            self._status(f"Checklist · ✖ AWS credentials: {problem.reason}", "-error")
+            banner.show_problem(problem)
+            self._status(f"{status} (AWS not reached)", "-error")
         else:
-            counts = checks.summary(results)
-            self._status(f"Checklist · read {readings.now:%H:%M} UTC: {counts['pass']} pass, "
-                         f"{counts['fail']} fail, {counts['unknown']} unknown", "")
+            banner.clear()
+            self._status(status, "")
         self._draw_signoff()
         self.loads_completed += 1
 

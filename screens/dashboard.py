@@ -8,6 +8,10 @@ every pane at once in a grid.
 
 Polling: fetch every pane, draw, and only then schedule the next poll (`set_timer`), so a slow
 poll never overlaps the next one.
+
+When the session cannot reach AWS at all (a `SessionError`: credentials, profile, endpoint,
+region), the banner above the panes says so once and each pane that met it points there; the
+banner goes when a poll completes with no such error (`r` retries at once).
 """
 
 from __future__ import annotations
@@ -26,12 +30,14 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Tab, Tabs
 
+from vwtui.errors import SessionError
 from vwtui.fmt import Level
 from vwtui.widgets.activity_panes import AlarmsPane, EventsPane
 from vwtui.widgets.backup_panes import RecoveryPointsPane, SnapshotsPane
 from vwtui.widgets.context_bar import ContextBar
 from vwtui.widgets.instance_pane import InstancePane
 from vwtui.widgets.pane import Pane, RestorableTable
+from vwtui.widgets.session_banner import SessionBanner
 
 if TYPE_CHECKING:
     from vwtui.app import VwtuiApp
@@ -88,6 +94,8 @@ class DashboardScreen(Screen[None]):
         self._pending: set[str] = set()
         self._poll_timer: Timer | None = None
         self.polls_completed = 0
+        # The first session error of the current poll (None: none yet).
+        self._session_error: SessionError | None = None
 
     @property
     def vwtui(self) -> VwtuiApp:
@@ -95,6 +103,7 @@ class DashboardScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield ContextBar()
+        yield SessionBanner()
         with Container(id="dashboard"):
             yield InstancePane()
             yield Tabs(*(Tab(f"{i} {label}", id=f"tab-{name}")
@@ -195,7 +204,11 @@ class DashboardScreen(Screen[None]):
             self._poll_timer = None
         self._generation += 1
         self._pending = set(PANES)
+        self._session_error = None  # the banner stays up until this poll says otherwise
         generation = self._generation
+        if self.vwtui.identity is None:
+            # The context bar's account failed with the panes: ask again with them.
+            self.vwtui.load_identity()
         for name in PANES:
             self.pane(name).show_loading()
         self.load_instance(generation)
@@ -204,6 +217,15 @@ class DashboardScreen(Screen[None]):
         self.load_alarms(generation)
         self.load_events(generation)
 
+    def _note(self, errors: list[BaseException], generation: int) -> None:
+        """A pane's errors of this poll: the first session error goes up on the banner."""
+        if generation != self._generation or self._session_error is not None:
+            return
+        found = next((e for e in errors if isinstance(e, SessionError)), None)
+        if found is not None:
+            self._session_error = found
+            self.query_one(SessionBanner).show_problem(str(found))
+
     def _done(self, name: str, generation: int) -> None:
         if generation != self._generation:
             return  # a newer refresh replaced this one
@@ -211,6 +233,8 @@ class DashboardScreen(Screen[None]):
         self._pending.discard(name)
         if self._pending:
             return
+        if self._session_error is None:
+            self.query_one(SessionBanner).clear()
         self.polls_completed += 1
         if self.polls_completed == 1:
             self.vwtui.record_timing("all_loaded")
@@ -242,6 +266,7 @@ class DashboardScreen(Screen[None]):
         try:
             (instance, window), errors = await settle(app.aws.instance(source),
                                                       app.aws.pitr_window(source))
+            self._note(errors, generation)
             cast(InstancePane, self.pane("instance")).show(
                 instance, window, errors, now=app.clock(),
                 rpo_target_hours=app.config.objectives.rpo_hours)
@@ -253,6 +278,7 @@ class DashboardScreen(Screen[None]):
         app = self.vwtui
         try:
             (snapshots,), errors = await settle(app.aws.snapshots(app.source_instance))
+            self._note(errors, generation)
             cast(SnapshotsPane, self.pane("snapshots")).show(
                 snapshots, errors, now=app.clock(),
                 max_age_hours=app.config.backup.max_age_hours)
@@ -265,6 +291,7 @@ class DashboardScreen(Screen[None]):
         vault = app.config.backup.vault
         try:
             (points,), errors = await settle(app.aws.recovery_points(vault))
+            self._note(errors, generation)
             cast(RecoveryPointsPane, self.pane("recovery-points")).show(
                 points, errors, now=app.clock(), vault=vault, instance=app.source_instance,
                 max_age_hours=app.config.backup.max_age_hours)
@@ -277,6 +304,7 @@ class DashboardScreen(Screen[None]):
         names = [app.config.alarms.backup_age, app.config.alarms.backup_failure]
         try:
             (alarms,), errors = await settle(app.aws.alarms(names))
+            self._note(errors, generation)
             cast(AlarmsPane, self.pane("alarms")).show(alarms, errors, now=app.clock())
         finally:
             self._done("alarms", generation)
@@ -290,6 +318,7 @@ class DashboardScreen(Screen[None]):
                 app.aws.rds_events(app.source_instance, hours=24 * FAILED_JOBS_DAYS),
                 app.aws.backup_jobs(state="FAILED",
                                     created_after=now - timedelta(days=FAILED_JOBS_DAYS)))
+            self._note(errors, generation)
             cast(EventsPane, self.pane("events")).show(events, jobs, errors, now=app.clock(),
                                                        days=FAILED_JOBS_DAYS)
         finally:

@@ -303,7 +303,7 @@ BACKUP_URL = "https://backup.eu-west-1.amazonaws.com"
     (lambda: _client_error("UnrecognizedClientException"), "CredentialsError", "expired"),
     (lambda: _client_error("TooManyRequestsException"), "AwsUnavailable", "try again"),
     (lambda: _client_error("ServiceUnavailableException"), "AwsUnavailable", "try again"),
-    (lambda: ConnectTimeoutError(endpoint_url=BACKUP_URL), "AwsUnavailable", "timed out"),
+    (lambda: ConnectTimeoutError(endpoint_url=BACKUP_URL), "EndpointUnreachable", "timed out"),
     (lambda: ReadTimeoutError(endpoint_url=BACKUP_URL), "AwsUnavailable", "timed out"),
     (lambda: SSOTokenLoadError(error_msg="no cached token"), "CredentialsError",
      "aws sso login"),

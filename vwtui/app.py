@@ -25,7 +25,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from vwtui.config import Config
-from vwtui.errors import VwtuiError
+from vwtui.errors import SessionError, VwtuiError
 from vwtui.model import CallerIdentity, utcnow
 from vwtui.screens.dashboard import DashboardScreen
 from vwtui.screens.help import HelpScreen, declared_by_vwtui
@@ -147,12 +147,17 @@ class VwtuiApp(App[int]):
 
     @work(exclusive=True, group="identity", exit_on_error=False)
     async def load_identity(self) -> None:
-        """sts:GetCallerIdentity for the context bar; a failure is told once, not fatal."""
+        """sts:GetCallerIdentity for the context bar; a failure is told once, not fatal (a
+        session error, AWS not reachable at all, is told by the screen's banner instead)."""
         try:
             self.identity = await self.aws.caller_identity()
         except VwtuiError as exc:
             self.identity_error = str(exc)
-            self.notify(str(exc), title=exc.title, severity="error", timeout=15, markup=False)
+            if not isinstance(exc, SessionError):
+                self.notify(str(exc), title=exc.title, severity="error", timeout=15,
+                            markup=False)
+        else:
+            self.identity_error = None
 
     def action_new_recovery(self) -> None:
         """Start a recovery; the dashboard's highlighted snapshot or recovery point is

@@ -3,7 +3,9 @@
 `read_all` makes every AWS call the checks need at the same time (asyncio.gather); a call that
 fails becomes an `Unreadable` so the checks that needed it answer unknown while the rest still
 answer. The renderers turn results into a table for people, JSON for machines and Markdown for
-tickets. Exit status: 0 all pass, 1 any fail or unknown, 2 config or credentials error.
+tickets. Exit status: 0 all pass, 1 any fail or unknown, 2 config error or a session that cannot
+reach AWS at all (no credentials, unknown profile, endpoint or region unreachable, an answer that
+is not AWS's): then one sentence on stderr, not one per item.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ import sys
 import textwrap
 from collections.abc import Awaitable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import fields, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from vwtui import checks, fmt
 from vwtui.checks import GROUP_TITLES, GROUPS, Readings, Unreadable
-from vwtui.errors import AwsError, CredentialsError, VwtuiError
+from vwtui.errors import AwsError, SessionError, VwtuiError
 from vwtui.model import CheckResult, Instance, Snapshot, Verdict, utcnow
 from vwtui.signoff import SignOff, SignOffLog, is_overdue
 
@@ -38,10 +41,16 @@ SERVICES = ("rds", "backup", "cloudwatch", "sns", "events")
 HISTORY = timedelta(days=7)
 
 
+# What an item the session could not read says on the checklist screen, where the banner above
+# carries the sentence once.
+SEE_BANNER = "AWS could not be reached (see the banner above)"
+
+
 async def _read(source: str, call: Awaitable[T]) -> T | Unreadable:
     try:
         return await call
-    except CredentialsError as exc:
+    except SessionError as exc:
+        # `credentials` marks a failure of the session, not of this one call.
         return Unreadable(source, str(exc), credentials=True)
     except AwsError as exc:
         return Unreadable(source, str(exc))
@@ -108,7 +117,12 @@ async def _dr_snapshots(service: AwsService, config: Config,
         return None
     other = type(service)(config, profile=service.profile, region=dr_region,
                           endpoint_url=service.endpoint_url)
-    return await other.snapshots(config.instances.production)
+    try:
+        return await other.snapshots(config.instances.production)
+    except SessionError as exc:
+        # The DR region unreachable is one item's trouble, not the session's: the main region
+        # may answer everything else.
+        raise AwsError(str(exc), code=exc.code, operation=exc.operation) from exc
 
 
 async def run_checks(service: AwsService, config: Config,
@@ -118,9 +132,36 @@ async def run_checks(service: AwsService, config: Config,
     return readings, checks.evaluate(readings, config)
 
 
-def credentials_problem(readings: Readings) -> str | None:
-    """The message of a credentials failure, if any reading failed for that reason."""
+def session_problem(readings: Readings) -> str | None:
+    """The sentence of a session failure (the session cannot reach AWS at all), if any reading
+    failed for that reason; the first one, as every call meets the same trouble."""
     return next((u.reason for u in readings.unreadable() if u.credentials), None)
+
+
+def pointing_at_banner(readings: Readings) -> Readings:
+    """The readings with each session failure's reason replaced by SEE_BANNER: the screen shows
+    the sentence once in its banner, and the items only point at it."""
+    def point(value: Any) -> Any:  # a field of any type: only Unreadables change
+        if isinstance(value, Unreadable) and value.credentials:
+            return replace(value, reason=SEE_BANNER)
+        if isinstance(value, dict):
+            return {key: point(item) for key, item in value.items()}
+        return value
+
+    changes: dict[str, Any] = {f.name: point(getattr(readings, f.name))
+                               for f in fields(readings)}
+    return replace(readings, **changes)
+
+
+async def check_for_screen(service: AwsService, config: Config, now: datetime | None = None
+                           ) -> tuple[Readings, list[CheckResult], str | None]:
+    """As `run_checks`, for a screen with a banner: the session failure's sentence apart (None
+    when AWS answered), and the items that met it pointing at the banner."""
+    readings = await read_all(service, config, now)
+    problem = session_problem(readings)
+    if problem is not None:
+        readings = pointing_at_banner(readings)
+    return readings, checks.evaluate(readings, config), problem
 
 
 # ---- the command ------------------------------------------------------------------------------
@@ -134,12 +175,13 @@ def run_checklist(config: Config, args: argparse.Namespace) -> int:
     try:
         service.prepare(SERVICES)
         readings, results = asyncio.run(_run(service, config))
-    except CredentialsError as exc:
-        print(f"vwtui: {exc.title}: {exc}", file=sys.stderr)
+    except SessionError as exc:
+        print(f"vwtui: {exc}", file=sys.stderr)
         return 2
-    problem = credentials_problem(readings)
+    problem = session_problem(readings)
     if problem:
-        print(f"vwtui: AWS credentials: {problem}", file=sys.stderr)
+        # Once, not once per item: every call met the same trouble.
+        print(f"vwtui: {problem}", file=sys.stderr)
         return 2
     last, log_problem = _last_signoff()
     if getattr(args, "json", False):

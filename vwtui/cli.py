@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from vwtui import __version__
-from vwtui.errors import ConfigError, VwtuiError
+from vwtui.errors import ConfigError, SessionError, VwtuiError
 
 
 def _common(parser: argparse.ArgumentParser, *, sub: bool = True) -> None:
@@ -69,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     checklist = sub.add_parser(
         "checklist", help="run the daily checks, the weekly checklist and compliance once and "
                           "print the verdicts (exit 0 all pass, 1 any fail or unknown, 2 config "
-                          "or credentials error)")
+                          "error, or AWS not reachable at all: credentials, profile, endpoint, "
+                          "region)")
     _common(checklist)
     output = checklist.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print JSON (for machines)")
@@ -96,7 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return _dispatch(args)
-    except ConfigError as exc:
+    except (ConfigError, SessionError) as exc:
+        # Nothing can work until the config, the credentials or the endpoint is fixed.
         print(f"vwtui: {exc}", file=sys.stderr)
         return 2
     except VwtuiError as exc:

@@ -35,8 +35,27 @@ class AccessDenied(AwsError):
     title = "Access denied"
 
 
-class CredentialsError(AwsError):
+class SessionError(AwsError):
+    """The session cannot reach AWS at all, whatever the call: every call fails the same way,
+    so the UI says it once (a banner, one line on stderr), not once per pane or item.
+
+    The message names what to fix: the endpoint, the region or the profile.
+    """
+
+    title = "AWS unreachable"
+
+
+class CredentialsError(SessionError):
+    """No credentials, an unknown profile, or credentials AWS refuses (expired, wrong)."""
+
     title = "AWS credentials"
+
+
+class EndpointUnreachable(SessionError):
+    """The endpoint cannot be reached (refused, name not resolved, timed out, no region), or
+    what answers is not AWS (a web page, a proxy's or captive portal's reply)."""
+
+    title = "AWS unreachable"
 
 
 class InvalidParameter(AwsError):
@@ -48,7 +67,17 @@ class NotFound(AwsError):
 
 
 class AwsUnavailable(AwsError):
-    title = "AWS unreachable"
+    """AWS answered but asked to slow down, failed inside, or one call timed out: worth a retry
+    of that call; the session itself is fine."""
+
+    title = "AWS unavailable"
+
+
+class AwsSettingError(SessionError, ConfigError):
+    """aws.region or aws.endpoint_url (or --region) is not even well formed: a config error,
+    and one every AWS call of the session shares."""
+
+    title = "Configuration error"
 
 
 class GuardrailError(VwtuiError):

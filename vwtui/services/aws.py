@@ -17,8 +17,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from vwtui.errors import (
-    ConfigError,
-    CredentialsError,
+    AwsError,
+    AwsSettingError,
     NotFound,
 )
 from vwtui.model import (
@@ -41,7 +41,7 @@ from vwtui.model import (
 
 # The error translation and the response parsers live beside this facade (aws_errors,
 # aws_parse); their names stay importable from here, as other modules and tests use them.
-from vwtui.services.aws_errors import translate
+from vwtui.services.aws_errors import NotAwsAnswer, Place, looks_like_html, translate
 from vwtui.services.aws_parse import (
     _aware,
     _newest_key,
@@ -94,21 +94,34 @@ class AwsService:
                 kwargs: dict[str, Any] = {"config": boto_config}
                 if self.endpoint_url:
                     kwargs["endpoint_url"] = self.endpoint_url
-                self._clients[service] = self._make_client(service, kwargs)
+                client = self._make_client(service, kwargs)
+                client.meta.events.register("before-parse", _refuse_web_pages)
+                self._clients[service] = client
             return self._clients[service]
 
+    @property
+    def place(self) -> Place:
+        """Region, endpoint and profile, as a session error names them."""
+        return Place(region=self.region,
+                     endpoint_url=self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL"),
+                     profile=self.profile)
+
+    def _translate(self, exc: BaseException, service: str, operation: str) -> AwsError:
+        return translate(exc, service, operation, place=self.place)
+
     def _make_client(self, service: str, kwargs: dict[str, Any]) -> Any:
-        """session.client(), a bad region or endpoint said as the setting it comes from."""
+        """session.client(), a bad region or endpoint said as the setting it comes from (a
+        config error that every call of the session shares)."""
         from botocore.exceptions import InvalidRegionError
 
         try:
             return self._session.client(service, **kwargs)
         except InvalidRegionError:
-            raise ConfigError(f"AWS region {self.region!r} is not valid (aws.region or "
+            raise AwsSettingError(f"AWS region {self.region!r} is not valid (aws.region or "
                               f"--region); write it like eu-west-1.") from None
         except ValueError as exc:  # botocore: "Invalid endpoint: ..."
             url = self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
-            raise ConfigError(f"AWS endpoint URL {url!r} is not valid "
+            raise AwsSettingError(f"AWS endpoint URL {url!r} is not valid "
                               f"(aws.endpoint_url or AWS_ENDPOINT_URL): {exc}; write it with "
                               f"its scheme, e.g. https://rds.eu-west-1.amazonaws.com.") from None
 
@@ -117,13 +130,11 @@ class AwsService:
         return await asyncio.to_thread(self._call_sync, service, operation, params)
 
     def _call_sync(self, service: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         try:
             method = getattr(self.client(service), _snake(operation))
             return method(**params)
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc, service, operation) from exc
+        except _botocore_errors() as exc:
+            raise self._translate(exc, service, operation) from exc
 
     async def paginate(self, service: str, operation: str, key: str,
                        **params: Any) -> list[dict[str, Any]]:
@@ -132,16 +143,14 @@ class AwsService:
 
     def _paginate_sync(self, service: str, operation: str, key: str,
                        params: dict[str, Any]) -> list[dict[str, Any]]:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         try:
             paginator = self.client(service).get_paginator(_snake(operation))
             items: list[dict[str, Any]] = []
             for page in paginator.paginate(**params):
                 items.extend(page.get(key, []))
             return items
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc, service, operation) from exc
+        except _botocore_errors() as exc:
+            raise self._translate(exc, service, operation) from exc
 
     # ---- identity -------------------------------------------------------------------------
 
@@ -293,19 +302,13 @@ class AwsService:
         """Make the session and the clients for `services` now, before any call (no AWS call
         is made), so concurrent calls do not queue on client creation; an unknown profile
         becomes CredentialsError here rather than one error per call."""
-        from botocore.exceptions import BotoCoreError, ProfileNotFound
+        from botocore.exceptions import BotoCoreError
 
         for name in services:
             try:
                 self.client(name)
-            except ProfileNotFound as exc:
-                profile = exc.kwargs.get("profile", self.profile)
-                raise CredentialsError(
-                    f"AWS profile {profile!r} is not in ~/.aws/config or "
-                    f"~/.aws/credentials. Pass an existing --profile or run aws configure sso.",
-                    operation="CreateClient") from None
             except BotoCoreError as exc:
-                raise translate(exc, name, "CreateClient") from exc
+                raise self._translate(exc, name, "CreateClient") from None
 
     async def backup_plan(self, name: str) -> BackupPlan | None:
         """backup:ListBackupPlans (paginated) to find the plan by name, then backup:GetBackupPlan.
@@ -370,16 +373,32 @@ class AwsService:
     async def rds_auth_token(self, host: str, port: int, user: str) -> str:
         """rds:GenerateDBAuthToken (signed locally, no request): a 15-minute IAM password for
         `user` at the RDS endpoint `host`:`port`. Keep it in memory only."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
         def sign() -> str:
             try:
                 return str(self.client("rds").generate_db_auth_token(
                     DBHostname=host, Port=port, DBUsername=user, Region=self.region))
-            except (ClientError, BotoCoreError) as exc:
-                raise translate(exc, "rds", "GenerateDBAuthToken") from exc
+            except _botocore_errors() as exc:
+                raise self._translate(exc, "rds", "GenerateDBAuthToken") from exc
 
         return await asyncio.to_thread(sign)
+
+
+def _botocore_errors() -> tuple[type[Exception], ...]:
+    """What a boto3 call raises that `translate` turns into the project's errors: botocore's
+    own, a reply it could not parse, and a web page refused before parsing."""
+    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.parsers import ResponseParserError
+
+    return ClientError, BotoCoreError, ResponseParserError, NotAwsAnswer
+
+
+def _refuse_web_pages(response_dict: dict[str, Any], **_: Any) -> None:
+    """botocore's before-parse hook: a web page where an AWS answer should be (a proxy's login
+    page, a web server at the endpoint's address) is refused, not parsed: parsed, a 200 page
+    reads as an empty list to the JSON services and a KeyError to the XML ones."""
+    body = response_dict.get("body")
+    if isinstance(body, bytes) and looks_like_html(body):
+        raise NotAwsAnswer(int(response_dict.get("status_code") or 0))
 
 
 def _snake(operation: str) -> str:

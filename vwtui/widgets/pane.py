@@ -21,12 +21,18 @@ from textual.widgets import DataTable, Static
 from textual.widgets.data_table import RowKey
 
 from vwtui import fmt
-from vwtui.errors import VwtuiError
+from vwtui.errors import SessionError, VwtuiError
 from vwtui.fmt import Level
+
+# A pane's row for a session error: the sentence itself is in the screen's banner, once.
+SEE_BANNER = "see the banner above"
 
 
 def describe_error(exc: BaseException) -> str:
-    """A project exception as "Title: message"; anything else named by its type."""
+    """A project exception as "Title: message"; anything else named by its type. A session
+    error (AWS cannot be reached at all) only points at the banner that says it."""
+    if isinstance(exc, SessionError):
+        return f"{exc.title}: {SEE_BANNER}"
     if isinstance(exc, VwtuiError):
         return f"{exc.title}: {exc}"
     return f"Unexpected error ({type(exc).__name__}): {exc}"
@@ -69,7 +75,8 @@ class Pane(Vertical):
 
     def set_errors(self, errors: Sequence[BaseException]) -> None:
         """Show the pane's error row (empty: hide it)."""
-        self.errors = tuple(describe_error(e) for e in errors)
+        # dict.fromkeys: two calls that met the same session error point at the banner once.
+        self.errors = tuple(dict.fromkeys(describe_error(e) for e in errors))
         row = self.query_one(".pane-error", Static)
         text = Text()
         for i, line in enumerate(self.errors):
