@@ -17,7 +17,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import ScrollableContainer, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -134,7 +134,6 @@ class Notice(_Question[None]):
 
     DEFAULT_CSS = """
     Notice { align: center middle; }
-    Notice .modal-box { border: thick $warning; }
     Notice .modal-scroll { height: auto; max-height: 14; }
     """
     BINDINGS = [
@@ -160,7 +159,7 @@ class DamagedJournals(_Question[Path | None]):
 
     DEFAULT_CSS = """
     DamagedJournals { align: center middle; }
-    DamagedJournals OptionList { height: auto; max-height: 10; }
+    DamagedJournals OptionList { height: auto; max-height: 12; }
     """
     BINDINGS = [Binding("escape", "close", "Go on", id="question.damaged.close")]
 
@@ -168,15 +167,16 @@ class DamagedJournals(_Question[Path | None]):
         count = len(damaged)
         super().__init__(
             f"{count} damaged recovery journal{'s' if count > 1 else ''}",
-            "vwtui cannot read these back, so their runs cannot be resumed from here; nothing "
-            "was changed. Open one to read it as it is on disk.")
+            "vwtui cannot read these back: their runs cannot be resumed. Nothing was changed; "
+            "open one to read it as it is on disk.")
         self.damaged = tuple(damaged)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="modal-box"):
             yield from self.heading()
             yield OptionList(*(Option(Text(d.sentence()), id=str(i))
-                               for i, d in enumerate(self.damaged)), id="damaged")
+                               for i, d in enumerate(self.damaged)), id="damaged",
+                             compact=True)
             yield Static(Text("enter open read-only · esc go on"), classes="modal-keys")
 
     @on(OptionList.OptionSelected, "#damaged")
@@ -221,9 +221,10 @@ class JournalView(ModalScreen[None]):
     CSS_PATH = CSS_PATH
     DEFAULT_CSS = """
     JournalView { align: center middle; }
-    JournalView .modal-box { width: 100%; height: 100%; max-height: 100%;
-                             border: thick $primary; }
-    JournalView #journal-lines { height: 1fr; }
+    JournalView .journal-box { width: 100%; height: 100%; border: thick $primary;
+                               background: $surface; padding: 0 1; }
+    JournalView #journal-lines { height: 1fr; overflow: auto auto; }
+    JournalView #journal-text { width: auto; text-wrap: nowrap; }
     """
     BINDINGS = [
         Binding("escape", "close", "Close", id="question.journal.close"),
@@ -241,16 +242,16 @@ class JournalView(ModalScreen[None]):
         numbered = "\n".join(
             f"{'»' if n == self.line else ' '}{n:>{width}} {text}"
             for n, text in enumerate(self.lines, start=1))
-        with Vertical(classes="modal-box"):
-            yield Label(Text(f"{self.path} (read-only)"), classes="modal-title")
-            with VerticalScroll(id="journal-lines"):
+        with Vertical(classes="journal-box"):
+            yield Static(Text(f"{self.path} (read-only)"), classes="modal-title")
+            with ScrollableContainer(id="journal-lines"):
                 yield Static(numbered or "(empty file)", markup=False, id="journal-text")
             if self.note:
                 yield Static(Text(self.note), classes="modal-error")
-            yield Static(Text("↑↓ scroll · esc close"), classes="modal-keys")
+            yield Static(Text("↑↓←→ scroll · esc close"), classes="modal-keys")
 
     def on_mount(self) -> None:
-        scroll = self.query_one("#journal-lines", VerticalScroll)
+        scroll = self.query_one("#journal-lines", ScrollableContainer)
         scroll.focus()
         if self.line:
             scroll.scroll_to(y=max(0, self.line - 3), animate=False)

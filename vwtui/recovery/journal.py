@@ -457,7 +457,7 @@ def diagnose_journal(path: Path) -> DamagedJournal:
                                   f"line {number} is not a journal record (not a JSON object)")
         numbered.append((number, record))
     if not numbered:
-        return DamagedJournal(path, None, "is empty: its run never recorded its start",
+        return DamagedJournal(path, None, "the file is empty: its run never recorded its start",
                               empty=True)
     number, first = numbered[0]
     if first.get("event") != RUN_START:
