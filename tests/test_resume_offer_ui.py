@@ -33,7 +33,6 @@ from recovery_ui_env import (  # noqa: F401
     wait_until,
 )
 from test_recovery_ui import start_pitr
-from textual.widgets import Static
 from vwtui.screens.dashboard import DashboardScreen
 from vwtui.screens.recovery_confirm import DamagedJournals, JournalView, Notice, YesNo
 from vwtui.screens.recovery_run import RunScreen
