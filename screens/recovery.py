@@ -21,13 +21,21 @@ from typing import TYPE_CHECKING, Any
 from textual.app import App
 from textual.screen import Screen
 from vwtui.screens.recovery_choose import ChooseScreen, Preselection
-from vwtui.screens.recovery_confirm import ReasonPrompt, TypedConfirm, YesNo
+from vwtui.screens.recovery_confirm import (
+    DamagedJournals,
+    JournalView,
+    Notice,
+    ReasonPrompt,
+    TypedConfirm,
+    YesNo,
+)
 from vwtui.screens.recovery_plan import PlanScreen
 from vwtui.screens.recovery_run import RunScreen
 
 from vwtui.errors import VwtuiError
 from vwtui.orchestrator import DEFAULT_POLL_SECONDS, RecoveryRun
 from vwtui.recovery import journal as jr
+from vwtui.recovery.lock import holder_of
 from vwtui.recovery.plan import RecoveryRequest, Scenario
 from vwtui.recovery.state import ChecklistItem, StepKey, StepStatus
 
@@ -71,6 +79,11 @@ class RecoveryManager:
             self._pg = PgService(self.config, token_provider=aws.rds_auth_token
                                  if aws is not None else None)
         return self._pg
+
+    @property
+    def demo(self) -> bool:
+        """`vwtui demo`: the sandbox and the state dir go when it quits, and its runs too."""
+        return bool(getattr(self.app, "demo", False))
 
     def now(self) -> datetime:
         clock = getattr(self.app, "clock", None)
@@ -123,10 +136,13 @@ class RecoveryManager:
         except VwtuiError as exc:
             self._tell(exc)
             return None
+        self._keep(run)
+        return run
+
+    def _keep(self, run: RecoveryRun) -> None:
         self.runs.append(run)
         _freeze_heap()
         self.open(run)
-        return run
 
     def open(self, run: RecoveryRun) -> RunScreen:
         """Show the run: the chooser and plan are done with, the run screen replaces them."""
@@ -149,11 +165,13 @@ class RecoveryManager:
     def quit(self) -> None:
         """Quit vwtui at once: every run's task is cancelled now (a poll asleep between two
         AWS calls is not waited for) and journals its step as interrupted by the quit; the
-        next start offers to resume it."""
+        next start offers to resume it (not in the demo, whose state goes with it)."""
+        reason = ("vwtui demo was quit while the step ran; the demo's run ended with it"
+                  if self.demo else
+                  "vwtui was quit while the step ran; start vwtui again to resume it")
         for run in self.runs:
             if not run.finished:
-                run.interrupt_reason = ("vwtui was quit while the step ran; start vwtui again "
-                                        "to resume it")
+                run.interrupt_reason = reason
             self.app.workers.cancel_group(self.app, f"recovery-{run.run_id}")
             run.close()  # another session may now resume it
         self.app.exit()
@@ -283,44 +301,93 @@ class RecoveryManager:
 
     # ---- resume ------------------------------------------------------------------------------
 
+    def survey(self) -> jr.RunsSurvey:
+        """The runs dir: runs that never ended (not this session's own) and damaged journals
+        (never dropped in silence)."""
+        found = jr.survey_runs(self.state_base)
+        known = {r.run_id for r in self.runs}
+        return jr.RunsSurvey(tuple(r for r in found.unfinished if r.run_id not in known),
+                             found.damaged)
+
     def unfinished(self) -> list[jr.RunRecord]:
         """Runs in the journal directory that never ended (newest first)."""
-        known = {r.run_id for r in self.runs}
         try:
-            found = jr.unfinished_runs(self.state_base)
+            return list(self.survey().unfinished)
         except OSError:
             return []
-        return [r for r in found if r.run_id not in known]
 
     def offer_resume(self) -> None:
         """At start-up: if the journal holds an unfinished run, ask to resume it."""
         self._ask(self._offer_resume(), "offer resume")
 
     async def _offer_resume(self) -> None:
-        found = self.unfinished()
-        if not found:
+        """Damaged journals first (listed, each can be opened read-only), then the newest run
+        no live process drives is offered; a run another session drives is never offered: who
+        drives it is said instead."""
+        try:
+            survey = self.survey()
+        except OSError as exc:
+            self.app.notify(f"Cannot read the recovery journals in "
+                            f"{jr.runs_dir(self.state_base)} ({exc.strerror}); no unfinished "
+                            f"run can be offered.", title="Recovery journal",
+                            severity="error", timeout=12, markup=False)
             return
-        record = found[0]
+        # The kernel says who holds each run's lock: a dead holder's lock is free.
+        held = [(r, h) for r in survey.unfinished if (h := holder_of(r.path)) is not None]
+        driven = {r.run_id for r, _ in held}
+        free = [r for r in survey.unfinished if r.run_id not in driven]
+        # An empty journal whose lock is held: another session is starting that run now.
+        damaged = [d for d in survey.damaged if not (d.empty and holder_of(d.path))]
+        if damaged:
+            await self._show_damaged(damaged)
+        elsewhere = " ".join(h.sentence(r.run_id) for r, h in held[:3])
+        if len(held) > 3:
+            elsewhere += f" {len(held) - 3} more are driven by other sessions."
+        if not free:
+            if held:
+                await self.app.push_screen_wait(Notice(
+                    "Recovery driven by another session" if len(held) == 1 else
+                    f"{len(held)} recoveries driven by other sessions", elsewhere))
+            return
+        record = free[0]
         current = record.current_step or "the end"
         detail = (f"{record.request.scenario.label}, {record.request.source} → "
                   f"{record.request.target}; started {record.started_at:%Y-%m-%d %H:%M:%S} UTC "
                   f"by {record.os_user or '?'}; next step: {current}. The RTO clock continues "
                   f"from the original start; nothing already issued is issued again.")
-        if len(found) > 1:
-            detail += f" ({len(found) - 1} older unfinished run(s) also in the journal.)"
+        older = len(free) - 1
+        if older:
+            detail += f" ({older} older unfinished run(s) also in the journal.)"
+        if held:
+            detail += (f" {len(held)} other unfinished run{'s are' if len(held) > 1 else ' is'} "
+                       f"driven by another session, not offered here: {elsewhere}")
         if await self.app.push_screen_wait(YesNo("Resume the unfinished recovery?", detail)):
             self.resume(record.path)
+
+    async def _show_damaged(self, damaged: list[jr.DamagedJournal]) -> None:
+        """List the damaged journals; open one read-only, as often as asked, then go on."""
+        lines = {d.path: d.line for d in damaged}
+        while True:
+            path = await self.app.push_screen_wait(DamagedJournals(damaged))
+            if path is None:
+                return
+            await self.app.push_screen_wait(JournalView(path, lines.get(path)))
 
     def resume(self, path: Path) -> None:
         self.app.run_worker(self._resume(path), group="recovery-start", exit_on_error=False,
                             name=f"resume {path.name}")
 
     async def _resume(self, path: Path) -> RecoveryRun | None:
-        run = await self._adopt(RecoveryRun.resume(
-            path, self.config, self.aws, self.pg, state_base=self.state_base,
-            poll_interval=self.poll_interval, now=self.now))
-        if run is None:
+        """Resume a run; a refusal (another account or region, another live session drives it,
+        a damaged journal) is said in a notice and changes nothing."""
+        try:
+            run = await RecoveryRun.resume(
+                path, self.config, self.aws, self.pg, state_base=self.state_base,
+                poll_interval=self.poll_interval, now=self.now)
+        except VwtuiError as exc:
+            await self.app.push_screen_wait(Notice(f"Not resumed: {exc.title}", str(exc)))
             return None
+        self._keep(run)
         if run.state.goes_on_by_itself():
             self.drive(run, run.run_until_blocked)
         return run

@@ -321,8 +321,12 @@ class RunScreen(Screen[None]):
 
     @work(group="recovery-question")
     async def quit_after_yes(self) -> None:
+        # The demo's sandbox account and state dir are temporary: nothing is left to resume.
+        detail = ("This is vwtui demo: its sandbox account and its journal are removed when "
+                  "it quits, so this run ends with it and cannot be resumed."
+                  if self.manager.demo else
+                  "The run is in the journal: start vwtui again to resume it, with its RTO "
+                  "clock. What AWS is already doing goes on without vwtui.")
         if await self.app.push_screen_wait(YesNo(
-                "Quit vwtui while this recovery is open?",
-                "The run is in the journal: start vwtui again to resume it, with its RTO "
-                "clock. What AWS is already doing goes on without vwtui.")):
+                "Quit vwtui while this recovery is open?", detail)):
             self.manager.quit()

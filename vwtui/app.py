@@ -108,7 +108,7 @@ class VwtuiApp(App[int]):
 
     def __init__(self, config: Config, aws: AwsService, pg: PgService | None = None, *,
                  clock: Callable[[], datetime] = utcnow,
-                 environment: Environment = "production") -> None:
+                 environment: Environment = "production", demo: bool = False) -> None:
         if environment not in ("production", "staging"):
             raise ValueError(f"environment must be 'production' or 'staging', not {environment!r}")
         super().__init__()
@@ -117,6 +117,8 @@ class VwtuiApp(App[int]):
         self.pg = pg
         self.clock = clock
         self.environment: Environment = environment
+        # `vwtui demo`: its sandbox and state dir are temporary (a run cannot outlive it).
+        self.demo = demo
         # Recoveries belong to the App: they outlive any screen.
         self.recovery = RecoveryManager(self, poll_interval=config.ui.poll_seconds)
 

@@ -31,6 +31,7 @@ def run_console(config: Config, args: argparse.Namespace) -> int:
                      region=getattr(args, "region", None))
     staging = bool(getattr(args, "staging", False))
     app = VwtuiApp(config, aws, _pg_service(config, aws),
-                   environment="staging" if staging else "production")
+                   environment="staging" if staging else "production",
+                   demo=bool(getattr(args, "demo", False)))
     result = app.run()
     return result if isinstance(result, int) else (app.return_code or 0)

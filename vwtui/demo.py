@@ -141,7 +141,8 @@ def run_demo(args: argparse.Namespace) -> int:
             sandbox_environment(args.scenario, args.restore_seconds, say) as config:
         # The sandbox's own config and credentials; --staging and --read-only are the user's.
         read_only = bool(getattr(args, "read_only", False))
+        # demo: the screens say that a run ends with the demo (its state dir is temporary).
         console_args = argparse.Namespace(profile=None, region=None, config=None,
                                           staging=getattr(args, "staging", False),
-                                          read_only=read_only)
+                                          read_only=read_only, demo=True)
         return run_console(config.with_read_only(read_only), console_args)

@@ -23,7 +23,7 @@ from typing import Any
 from vwtui import fmt, safefile
 from vwtui.errors import UnsafePathError, VwtuiError
 from vwtui.model import utcnow
-from vwtui.recovery.plan import RecoveryRequest, parse_utc
+from vwtui.recovery.plan import RecoveryRequest, Scenario, parse_utc
 
 # Record kinds: the run's state produces the records; re-exported here for the readers.
 from vwtui.recovery.step_state import (
@@ -303,7 +303,15 @@ def load_run(path: Path) -> RunRecord:
             raise JournalError(f"{path}, line {number}: not a journal record.") from None
     if not records or records[0].get("event") != RUN_START:
         raise JournalError(f"{path} does not start with a run-start record; not a vwtui run.")
-    first = records[0]
+    run = _run_from_start(path, records[0])
+    for record in records:
+        _apply(run, record)
+    run.records = records
+    return run
+
+
+def _run_from_start(path: Path, first: Mapping[str, Any]) -> RunRecord:
+    """The run as its run-start record describes it (no step has a result yet)."""
     run = RunRecord(
         path=path, run_id=str(first["run_id"]),
         request=RecoveryRequest.from_json(first["request"]),
@@ -314,9 +322,6 @@ def load_run(path: Path) -> RunRecord:
         step_order=tuple(step["key"] for step in first.get("plan", [])),
     )
     run.steps = {key: StepRecord(key) for key in run.step_order}
-    for record in records:
-        _apply(run, record)
-    run.records = records
     return run
 
 
@@ -383,6 +388,126 @@ def unfinished_runs(base: Path | None = None) -> list[RunRecord]:
         if not run.finished:
             found.append(run)
     return sorted(found, key=lambda r: r.started_at, reverse=True)
+
+
+@dataclass(frozen=True, slots=True)
+class DamagedJournal:
+    """A journal vwtui cannot read back: where (the file, the line when known) and why, in
+    words a person can act on (never an exception's text)."""
+
+    path: Path
+    line: int | None
+    reason: str
+    # Nothing in it yet: a session may be creating it this very moment (start writes the
+    # run-start record just after it takes the run's lock).
+    empty: bool = False
+
+    def sentence(self) -> str:
+        where = f"{self.path}, line {self.line}" if self.line else str(self.path)
+        return f"{where}: {self.reason}."
+
+
+@dataclass(frozen=True, slots=True)
+class RunsSurvey:
+    """What the runs directory holds: runs that never ended (newest first) and journals that
+    cannot be read (by file name). Nothing is left out: a damaged journal may be the run that
+    matters."""
+
+    unfinished: tuple[RunRecord, ...] = ()
+    damaged: tuple[DamagedJournal, ...] = ()
+
+
+def survey_runs(base: Path | None = None) -> RunsSurvey:
+    """Every journal of the runs dir, read back: the unfinished runs, and the damaged journals
+    with the line and the reason. OSError when the directory itself cannot be listed."""
+    folder = runs_dir(base)
+    if not folder.is_dir():
+        return RunsSurvey()
+    unfinished: list[RunRecord] = []
+    damaged: list[DamagedJournal] = []
+    for path in sorted(folder.glob("*.jsonl")):
+        try:
+            run = load_run(path)
+        except (VwtuiError, KeyError, ValueError, TypeError, AttributeError):
+            damaged.append(diagnose_journal(path))
+            continue
+        if not run.finished:
+            unfinished.append(run)
+    unfinished.sort(key=lambda r: r.started_at, reverse=True)
+    return RunsSurvey(tuple(unfinished), tuple(damaged))
+
+
+def diagnose_journal(path: Path) -> DamagedJournal:
+    """Why `load_run(path)` fails, and on which line: read as `load_run` reads it, one record
+    at a time."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return DamagedJournal(path, None, f"cannot be read ({exc.strerror or 'I/O error'})")
+    try:
+        lines = data.decode("utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        number = data.count(b"\n", 0, exc.start) + 1
+        return DamagedJournal(path, number, f"line {number} is not UTF-8 text")
+    numbered: list[tuple[int, dict[str, Any]]] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            if number == len(lines):
+                break  # a torn last line (a kill mid-write): load_run ignores it too
+            return DamagedJournal(path, number,
+                                  f"line {number} is not a journal record (not JSON)")
+        if not isinstance(record, dict):
+            return DamagedJournal(path, number,
+                                  f"line {number} is not a journal record (not a JSON object)")
+        numbered.append((number, record))
+    if not numbered:
+        return DamagedJournal(path, None, "the file is empty: its run never recorded its start",
+                              empty=True)
+    number, first = numbered[0]
+    if first.get("event") != RUN_START:
+        return DamagedJournal(path, number, f"the first record is {_kind(first)}, not "
+                                            f"run-start: this is not a vwtui run's journal")
+    unknown = _unknown_scenario(first)
+    if unknown is not None:
+        return DamagedJournal(path, number,
+                              f"the run-start record names an unknown scenario {unknown!r}")
+    try:
+        run = _run_from_start(path, first)
+    except Exception as exc:  # whatever is wrong, it is said in words below
+        return DamagedJournal(path, number, _why(first, exc))
+    for number, record in numbered:
+        try:
+            _apply(run, record)
+        except Exception as exc:
+            return DamagedJournal(path, number, _why(record, exc))
+    return DamagedJournal(path, None, "cannot be read back as a vwtui run")
+
+
+def _kind(record: Mapping[str, Any]) -> str:
+    event = record.get("event")
+    return f"a {event} record" if isinstance(event, str) and event else "a record without an event"
+
+
+def _unknown_scenario(first: Mapping[str, Any]) -> str | None:
+    request = first.get("request")
+    if not isinstance(request, Mapping) or "scenario" not in request:
+        return None
+    named = str(request["scenario"])
+    return None if named in {s.value for s in Scenario} else named
+
+
+def _why(record: Mapping[str, Any], exc: Exception) -> str:
+    """One record's fault, in words: the field it lacks, or the value that cannot be read."""
+    kind = _kind(record).removeprefix("a ")
+    if isinstance(exc, KeyError) and exc.args:
+        return f"the {kind} lacks its {str(exc.args[0])!r} field"
+    if isinstance(exc, VwtuiError):
+        return f"the {kind} holds a time that cannot be read"
+    return f"the {kind} holds a value of the wrong kind"
 
 
 def start_record_fields(request: RecoveryRequest, plan: list[dict[str, Any]],
