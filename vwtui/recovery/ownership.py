@@ -28,9 +28,10 @@ def load_run_plainly(path: Path) -> jr.RunRecord:
         return jr.load_run(path)
     except jr.JournalError:
         raise
-    except (KeyError, ValueError, TypeError, AttributeError) as exc:
-        raise jr.JournalError(f"{path} is damaged ({type(exc).__name__}: {exc}); it is "
-                              f"shown read-only, never resumed.") from None
+    except (KeyError, ValueError, TypeError, AttributeError):
+        damage = jr.diagnose_journal(path).sentence()
+        raise jr.JournalError(f"The journal is damaged: {damage} It can be opened read-only; "
+                              f"it is never resumed.") from None
 
 
 def check_same_place(record: jr.RunRecord, identity: CallerIdentity | None,
