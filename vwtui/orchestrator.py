@@ -90,10 +90,7 @@ class _Reads:
         self.instance_or_none = ops.instance_or_none
         self.restore_job = ops.restore_job
         self.cross_region_prerequisites = ops.cross_region_prerequisites
-        self._aws = aws
-
-    async def recovery_points(self, vault: str) -> Any:
-        return await self._aws.recovery_points(vault)
+        self.recovery_points = aws.recovery_points
 
 
 class RecoveryRun:

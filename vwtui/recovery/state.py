@@ -395,15 +395,6 @@ class RunState:
             return f"swap: tick {items} (or t) · then g runs the swap · s skip · a abort"
         return "swap: g runs the swap · s skip · a abort"
 
-    def swap_waiting_detail(self) -> str:
-        """The swap step's answer while its checklist holds it (journaled with its end)."""
-        gate = self.swap_gate()
-        assert gate is not None
-        if gate.pending_before:
-            pending = ", ".join(i.label for _, i in gate.pending_before)
-            return f"Tick first: {pending}. Then run the swap."
-        return ", ".join(i.label for _, i in gate.pending_after)
-
     # ---- transitions -----------------------------------------------------------------------
 
     def check_may_run(self, busy: bool) -> StepState | None:
