@@ -15,6 +15,7 @@ from vwtui.errors import GuardrailError, NotFound
 from vwtui.model import utcnow
 from vwtui.orchestrator import RecoveryRun, RunUpdate, restore_settings
 from vwtui.recovery import journal as jr
+from vwtui.recovery.history import read_history
 from vwtui.recovery.plan import RecoveryRequest, Scenario, SwapMethod, target_identifier
 from vwtui.recovery.state import StepStatus
 from vwtui.recovery.verify import CheckVerdict, ReferenceKind
@@ -115,6 +116,16 @@ async def test_pitr_recovery_end_to_end_with_route53_swap(env: Env) -> None:
     assert set(record.ticks) == {"maintenance", "stop-connections", "resume"}
     assert record.steps["cleanup"].skip_reason == "old production kept for the incident review"
     assert jr.unfinished_runs(env.state_base) == []
+
+    # The run went into the recovery test log: one record, and the runbook's plain lines.
+    logged = read_history(env.state_base)
+    assert [r.run_id for r in logged.records] == [run.run_id] and not logged.problems
+    entry = logged.records[0]
+    assert (entry.kind, entry.outcome, entry.method) == ("recovery", "finished", "pitr")
+    assert entry.rto_met and entry.rpo_seconds == 600
+    assert entry.verify_overall == "pass" and entry.caller_arn
+    assert {s.key: s.status for s in entry.steps}["cleanup"] == "skipped"
+    assert "RTO achieved: 0.00 hours" in (env.state_base / "recovery-test-log.txt").read_text()
 
 
 async def test_snapshot_recovery_end_to_end_with_rename_and_cleanup(env: Env) -> None:

@@ -25,12 +25,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vwtui.errors import AwsError, DatabaseError, GuardrailError, VwtuiError
+from vwtui.errors import AwsError, DatabaseError, GuardrailError, UnsafePathError, VwtuiError
 from vwtui.model import CallerIdentity, RdsEvent, utcnow
+from vwtui.recovery import history, ownership
 from vwtui.recovery import journal as jr
-from vwtui.recovery import ownership
 from vwtui.recovery import troubleshooting as ts
 from vwtui.recovery.clock import RtoClock
+from vwtui.recovery.history import RunKind
 from vwtui.recovery.lock import RunLock
 from vwtui.recovery.plan import (
     PlannedStep,
@@ -118,6 +119,10 @@ class RecoveryRun:
         self.lock: RunLock | None = None
         # Set when the journal could not be written: no mutating call until it can.
         self.journal_problem: str | None = None
+        # What the recovery test log records of this run when it ends (vwtui.recovery.history).
+        self.kind: RunKind = "recovery"
+        self.history_fields: dict[str, Any] = {}
+        self.history_problem: str | None = None
         reads = _Reads(aws, self.ops)
         self._cleanup = CleanupStep(self.ops)
         self._executors: dict[str, Any] = {
@@ -521,10 +526,29 @@ class RecoveryRun:
         self._ended()
 
     def _ended(self) -> None:
-        """The run is over: its lock is released (an observer may now read it as ended)."""
+        """The run is over: it goes into the recovery test log, and its lock is released (an
+        observer may now read it as ended)."""
+        self._log_history()
         if self.lock is not None:
             self.lock.release()
         self._notify("finished", None, f"Run {self.outcome}")
+
+    def _log_history(self) -> None:
+        """Append the run to the history file and the runbook's test log. A dry run is not a
+        test; a failed write is said (history_problem), never raised: the run has ended and
+        its journal already holds everything the record is made from."""
+        if self.dry_run:
+            return
+        record = history.record_from_state(
+            self.state, kind=self.kind, caller_arn=self.journal.caller_arn,
+            os_user=jr.os_user(), now=self._now(), **self.history_fields)
+        try:
+            history.append_record(record, self.state_base)
+        except (OSError, UnsafePathError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.history_problem = (f"The run ended but could not be added to the recovery "
+                                    f"test log in {self.state_base} ({reason}).")
+            log.warning("%s", self.history_problem)
 
     def close(self) -> None:
         """This process stops driving the run (quit): another session may resume it."""
