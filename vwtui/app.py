@@ -94,6 +94,7 @@ class VwtuiApp(App[int]):
     MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
         "dashboard": DashboardScreen,
         "checklist": lazy("vwtui.screens.checklist:ChecklistScreen"),
+        "health": lazy("vwtui.screens.health:HealthScreen"),
     }
     DEFAULT_MODE = "dashboard"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -101,6 +102,7 @@ class VwtuiApp(App[int]):
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("d", "switch_mode('dashboard')", "Dashboard", show=False, id="app.dashboard"),
         Binding("c", "switch_mode('checklist')", "Checklist", id="app.checklist"),
+        Binding("h", "switch_mode('health')", "Backup health", show=False, id="app.health"),
     ]
 
     identity: reactive[CallerIdentity | None] = reactive(None)

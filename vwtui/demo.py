@@ -93,6 +93,7 @@ def sandbox_environment(scenario: str, restore_seconds: float,
             config = demo_config(sandbox.endpoint_url, sandbox.region, database.host,
                                  database.port, database.user)
             _record_baselines(config)
+            seed_restore_history(config)
             yield config
         finally:
             os.environ.clear()
@@ -112,6 +113,19 @@ def _record_baselines(config: Config) -> None:
     report = asyncio.run(PgService(config).validate())
     save_baselines(jr.state_dir(), report,
                    (config.instances.production, config.instances.staging))
+
+
+def seed_restore_history(config: Config) -> None:
+    """A few restore tests in the demo's state dir, so the health view has results to show;
+    left alone when something (a drill of the demo) already wrote the history file."""
+    from vwtui.model import utcnow
+    from vwtui.recovery.history import append_record, history_path
+    from vwtui.sandbox.seed import demo_restore_history
+
+    if history_path().exists():
+        return
+    for record in demo_restore_history(utcnow(), config):
+        append_record(record)
 
 
 def run_demo(args: argparse.Namespace) -> int:

@@ -104,6 +104,7 @@ class Seeder:
         self.alarms()
         self.dns()
         self.rds_events()
+        self.aborted_backup_jobs()
         return self.fleet
 
     # ---- network and encryption ------------------------------------------------------------
@@ -370,6 +371,19 @@ class Seeder:
         self.backup_shim.add_backup_job(job)
         return job
 
+    def aborted_backup_jobs(self) -> None:
+        """Two on-demand backups of production that an operator stopped, 9 and 20 days ago:
+        the health view's 30-day success rate has failures to show, while the checks' 25-hour
+        and 7-day spans and the FAILED/EXPIRED jobs other tests count stay as they were.
+        Made last, so every other job keeps its id."""
+        db = self.rds_shim.backend.databases[self.production]
+        for days_ago, (hour, minute) in ((9, (11, 42)), (20, (14, 7))):
+            start = (self.now - days_ago * DAY).replace(hour=hour, minute=minute, second=0,
+                                                       microsecond=0)
+            self._job(db.arn, start, "ABORTED", None,
+                      completed=start + timedelta(minutes=38),
+                      message="Backup job was stopped by user.")
+
     # ---- notifications, alarms, DNS --------------------------------------------------------
 
     def notifications(self) -> None:
@@ -491,6 +505,37 @@ class Seeder:
                 "ResourceRecords": [{"Value": address}]}})
         route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={
             "Comment": "database endpoints", "Changes": changes})
+
+
+def demo_restore_history(now: datetime, config: Config) -> list[Any]:
+    """Five months of the demo's restore tests, oldest first, as `vwtui.recovery.history`
+    records: monthly staging drills rotating the method (one over the RTO target, one aborted)
+    and one real recovery. For `vwtui demo`'s state dir only, and only while nothing has
+    written a history there (see demo.seed_restore_history)."""
+    from vwtui.recovery.history import HistoryRecord
+
+    target = config.objectives.rto_hours * 3600
+    staging, production = config.instances.staging, config.instances.production
+    plan = [  # days ago, kind, method, source, minutes, outcome, verify
+        (152, "drill", "pitr", staging, 74, "finished", "pass"),
+        (124, "drill", "snapshot", staging, 96, "finished", "pass"),
+        (96, "drill", "aws-backup", staging, 262, "finished", "pass"),
+        (68, "drill", "pitr", staging, 31, "aborted", None),
+        (47, "recovery", "pitr", production, 83, "finished", "pass"),
+        (33, "drill", "snapshot", staging, 88, "finished", "pass"),
+        (5, "drill", "aws-backup", staging, 117, "finished", "pass"),
+    ]
+    records = []
+    for n, (days_ago, kind, method, source, minutes, outcome, verify) in enumerate(plan):
+        started = (now - days_ago * DAY).replace(hour=9, minute=30, second=0, microsecond=0)
+        finished = started + timedelta(minutes=minutes)
+        records.append(HistoryRecord(
+            run_id=f"demo-{kind}-{started:%Y%m%d}-{n}", kind=kind, outcome=outcome,
+            method=method, source=source, target=f"{source}-recovery-{started:%Y%m%d%H%M}",
+            started_at=started, finished_at=finished, rto_seconds=minutes * 60.0,
+            rto_target_seconds=target, verify_overall=verify, os_user="oncall",
+            notes="seeded by vwtui demo"))
+    return records
 
 
 def _last_daily(now: datetime, hour: int, minute: int, settle: timedelta) -> datetime:
