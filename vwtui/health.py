@@ -352,6 +352,7 @@ class RestoreTest:
     rto_target: timedelta
     verdict: str  # "pass", "RTO missed", "verify failed", "smoke failed", "failed", "aborted"
     level: Level
+    rto_met: bool  # finished inside its target (an aborted or failed run never meets it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,7 +389,7 @@ def restore_test(record: HistoryRecord) -> RestoreTest:
     return RestoreTest(finished_at=record.finished_at, kind=record.kind, method=record.method,
                        rto=timedelta(seconds=record.rto_seconds),
                        rto_target=timedelta(seconds=record.rto_target_seconds),
-                       verdict=verdict, level=level)
+                       verdict=verdict, level=level, rto_met=record.rto_met)
 
 
 def restore_tests(history: HistoryRead | str, rows: int = RESTORE_ROWS) -> RestoreTests:
@@ -405,7 +406,6 @@ def restore_tests(history: HistoryRead | str, rows: int = RESTORE_ROWS) -> Resto
         return RestoreTests((), history.problems, level, f"no restore test recorded ({where})")
     passed = sum(1 for t in tests if t.level is Level.OK)
     newest = tests[0]
-    summary = (f"{passed} of {len(tests)} passed; newest {fmt.utc(newest.finished_at)} "
-               f"{newest.verdict}")
+    summary = f"{passed} of {len(tests)} passed, newest: {newest.verdict}"
     level = newest.level if not history.problems else fmt.worst([newest.level, Level.WARN])
     return RestoreTests(tests[:rows], history.problems, level, summary)

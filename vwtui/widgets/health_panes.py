@@ -213,7 +213,7 @@ class RestoreTestsPane(HealthPane):
         if results.tests:
             body.append_text(_label("RTO trend"))
             body.append(results.trend)
-            met = sum(1 for t in results.tests if t.rto <= t.rto_target)
+            met = sum(1 for t in results.tests if t.rto_met)
             body.append_text(self.muted(f"  oldest → newest; RTO met {met} of "
                                         f"{len(results.tests)}"))
             body.append("\n")
@@ -227,6 +227,6 @@ class RestoreTestsPane(HealthPane):
     def _line(self, test: RestoreTest) -> Text:
         text = self.leveled(f"{test.level.symbol} ", test.level)
         rto = f"{fmt.age(test.rto)} / {fmt.age(test.rto_target)}"
-        text.append(f"{fmt.utc(test.finished_at):<17}{test.kind:<9}{test.method:<10}{rto:<17}")
+        text.append(f"{fmt.utc(test.finished_at):<17}{test.kind:<9}{test.method:<12}{rto:<17}")
         text.append_text(self.leveled(test.verdict, test.level))
         return text
