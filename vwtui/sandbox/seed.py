@@ -512,11 +512,12 @@ def demo_restore_history(now: datetime, config: Config) -> list[Any]:
     records: monthly staging drills rotating the method (one over the RTO target, one aborted)
     and one real recovery. For `vwtui demo`'s state dir only, and only while nothing has
     written a history there (see demo.seed_restore_history)."""
-    from vwtui.recovery.history import HistoryRecord
+    from vwtui.recovery.history import HistoryRecord, RunKind
 
     target = config.objectives.rto_hours * 3600
     staging, production = config.instances.staging, config.instances.production
-    plan = [  # days ago, kind, method, source, minutes, outcome, verify
+    plan: list[tuple[int, RunKind, str, str, int, str, str | None]] = [
+        # days ago, kind, method, source, minutes, outcome, verify
         (152, "drill", "pitr", staging, 74, "finished", "pass"),
         (124, "drill", "snapshot", staging, 96, "finished", "pass"),
         (96, "drill", "aws-backup", staging, 262, "finished", "pass"),

@@ -217,7 +217,7 @@ class RestoreTestsPane(HealthPane):
             body.append_text(self.muted(f"  oldest → newest; RTO met {met} of "
                                         f"{len(results.tests)}"))
             body.append("\n")
-            body.append_text(Text(f"  {'finished (UTC)':<17}{'kind':<9}{'method':<10}"
+            body.append_text(Text(f"  {'finished (UTC)':<17}{'kind':<9}{'method':<12}"
                                   f"{'RTO / target':<17}verdict", style="bold"))
             for test in results.tests:
                 body.append("\n")
