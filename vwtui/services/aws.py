@@ -76,6 +76,7 @@ class AwsService:
         # DB instance ARNs by lower-cased identifier (an ARN never changes for a name): the
         # server-side ByResourceArn filters need them.
         self._arns: dict[str, str] = {}
+        self._arn_prefix: str | None = None
 
     # ---- plumbing -------------------------------------------------------------------------
 
@@ -204,6 +205,28 @@ class AwsService:
             self._arns[instance.identifier.lower()] = instance.arn
         return instance
 
+    async def _arns_of(self, instances: Iterable[str]) -> list[str]:
+        """The ARNs of these DB instances, for the ByResourceArn filters: as an instance read
+        gave them, else spelled from the caller's account and partition (sts:GetCallerIdentity,
+        once; it needs no permission), so neither rds:DescribeDBInstances nor the instance
+        itself is needed: a deleted instance's backups keep its ARN."""
+        names = list(dict.fromkeys(n.lower() for n in instances if n))
+        if any(n not in self._arns for n in names):
+            prefix = await self._rds_arn_prefix()
+            for name in names:
+                self._arns.setdefault(name, f"{prefix}:db:{name}")
+        return [self._arns[n] for n in names]
+
+    async def _rds_arn_prefix(self) -> str:
+        """arn:PARTITION:rds:REGION:ACCOUNT of this session."""
+        if self._arn_prefix is None:
+            identity = await self.caller_identity()
+            parts = identity.arn.split(":")
+            partition = parts[1] if len(parts) > 1 and parts[0] == "arn" else "aws"
+            region = await asyncio.to_thread(lambda: self.client("rds").meta.region_name)
+            self._arn_prefix = f"arn:{partition}:rds:{region}:{identity.account}"
+        return self._arn_prefix
+
     async def instance_arn(self, identifier: str) -> str:
         """The instance's ARN: rds:DescribeDBInstances the first time, then remembered."""
         known = self._arns.get(identifier.lower())
@@ -319,8 +342,7 @@ class AwsService:
         backup:ListRecoveryPointsByBackupVault ByResourceArn per instance, at once (a shared
         vault's other resources are never read). The ARNs come from rds:DescribeDBInstances
         (once per instance and session)."""
-        names = list(dict.fromkeys(n for n in instances if n))
-        arns = await asyncio.gather(*(self.instance_arn(n) for n in names))
+        arns = await self._arns_of(instances)
         found = await asyncio.gather(*(
             self.recovery_points(vault, created_after=created_after, resource_arn=arn)
             for arn in arns))
@@ -350,8 +372,7 @@ class AwsService:
                              created_after: datetime | None = None) -> list[BackupJob]:
         """The backup jobs of these RDS instances, newest first: one backup:ListBackupJobs
         ByResourceArn per instance, at once, with the other filters on the server too."""
-        names = list(dict.fromkeys(n for n in instances if n))
-        arns = await asyncio.gather(*(self.instance_arn(n) for n in names))
+        arns = await self._arns_of(instances)
         found = await asyncio.gather(*(
             self.backup_jobs(vault=vault, state=state, created_after=created_after,
                              resource_arn=arn)
