@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from fixtures_sandbox import sandbox_client, sandbox_config
+
 from vwtui.config import Config
 from vwtui.sandbox.rds import rds_xml, snapshots_xml
 from vwtui.services.aws import AwsService
@@ -92,7 +92,7 @@ async def test_scaled_account_holds_others_and_reads_only_ours(
         pages = aws.snapshot_pages(PROD, "manual")
         first = await anext(pages)
         assert len(first) == 100
-        await pages.aclose()
+        await pages.aclose()  # type: ignore[attr-defined]
         assert sandbox.errors == []
     finally:
         sandbox.stop()
