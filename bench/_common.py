@@ -49,12 +49,14 @@ def aws_cli(commands: list[list[str]], env: dict[str, str]) -> float:
 
 
 @contextlib.contextmanager
-def sandbox_config(scenario: str = "healthy") -> Iterator[tuple[Path, Any, dict[str, str]]]:
-    """A running sandbox, a config file pointing at it, and the environment to reach it."""
+def sandbox_config(scenario: str = "healthy", *, latency_ms: float = 0.0,
+                   scale: bool = False) -> Iterator[tuple[Path, Any, dict[str, str]]]:
+    """A running sandbox, a config file pointing at it, and the environment to reach it;
+    `latency_ms` and `scale` as `vwtui demo --latency-ms N --scale`."""
     from vwtui import config as config_mod
     from vwtui.sandbox import Sandbox
 
-    with Sandbox(scenario=scenario) as sandbox, \
+    with Sandbox(scenario=scenario, latency_ms=latency_ms, scale=scale) as sandbox, \
             tempfile.TemporaryDirectory(prefix="vwtui-bench-") as tmp:
         config = config_mod.Config(
             aws=config_mod.AwsConfig(region=sandbox.region, endpoint_url=sandbox.endpoint_url),

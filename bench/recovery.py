@@ -27,11 +27,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ensure_project_venv
 
-TARGET_MS = 50.0
+TARGET_MS = 33.0  # two frames at 60 Hz (issue 12)
 RUNS = 3
 
 
-async def measure(keys: int, poll: float) -> None:
+async def measure(keys: int, poll: float) -> float:
     from textual import events
     from vwtui.screens.recovery_run import RunScreen
 
@@ -136,8 +136,7 @@ async def measure(keys: int, poll: float) -> None:
           f"({polls / elapsed:.1f}/s)")
     print(f"{len(latencies)} key presses (up/down in the run screen's step list, 80x24)")
     print(f"key press to frame: p50 {p50:.1f} ms, p95 {p95:.1f} ms, worst {worst:.1f} ms")
-    print(f"keypress p50 {p50:.1f} ms, worst {worst:.1f} ms vs {TARGET_MS:.0f} ms target: "
-          f"{TARGET_MS / worst:.1f}x headroom")
+    return worst
 
 
 def main() -> None:
@@ -146,11 +145,21 @@ def main() -> None:
     parser.add_argument("--keys", type=int, default=80, help="key presses to time")
     parser.add_argument("--poll", type=float, default=0.2,
                         help="seconds between each run's polls (the product: 15)")
+    parser.add_argument("--runs", type=int, default=3,
+                        help="whole runs; the headline is the worst key over all of them")
     args = parser.parse_args()
     import logging
 
     logging.getLogger("werkzeug").disabled = True
-    asyncio.run(measure(args.keys, args.poll))
+    # The worst of several runs: one run's worst key is luck; the target is for every run.
+    worsts = []
+    for run in range(1, args.runs + 1):
+        print(f"-- run {run} of {args.runs}")
+        worsts.append(asyncio.run(measure(args.keys, args.poll)))
+    worst = max(worsts)
+    print(f"keypress worst {worst:.1f} ms over {args.runs} runs "
+          f"({', '.join(f'{w:.1f}' for w in worsts)}) vs {TARGET_MS:.0f} ms target: "
+          f"{TARGET_MS / worst:.1f}x headroom")
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from textual.binding import Binding
 from textual.containers import Container
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Tab, Tabs
+from textual.widgets import DataTable, Footer, Input, Tab, Tabs
 
 from vwtui.errors import SessionError
 from vwtui.fmt import Level
@@ -77,6 +77,8 @@ class DashboardScreen(Screen[None]):
                 id="dashboard.open_recovery"),
         # Not in the footer (80 columns): the snapshots pane's status line says "(f)".
         Binding("f", "cycle_filter", "Filter type", show=False, id="dashboard.filter"),
+        Binding("slash", "text_filter", "Filter by text", show=False,
+                id="dashboard.text_filter"),
         Binding("tab", "next_pane", "Next pane", show=False, id="dashboard.next_pane"),
         Binding("shift+tab", "previous_pane", "Previous pane", show=False,
                 id="dashboard.previous_pane"),
@@ -114,6 +116,11 @@ class DashboardScreen(Screen[None]):
             yield SnapshotsPane(classes="tabbed -active")
             yield RecoveryPointsPane(classes="tabbed")
             yield EventsPane(classes="tabbed")
+        # `/`: a k9s-style filter line over the snapshots, shown while it is used.
+        text_filter = Input(placeholder="filter snapshots by text (enter: keep, esc: clear)",
+                            id="text-filter")
+        text_filter.display = False
+        yield text_filter
         yield Footer()
 
     def on_mount(self) -> None:
@@ -187,6 +194,36 @@ class DashboardScreen(Screen[None]):
             from vwtui.screens.recovery import preselection_from_dashboard
 
             self.vwtui.recovery.new_recovery(preselection_from_dashboard(self, from_row=True))
+
+    def action_text_filter(self) -> None:
+        """`/`: filter the snapshots by text as it is typed (no AWS call)."""
+        if self.active_pane != "snapshots":
+            self.action_show_pane("snapshots")
+        line = self.query_one("#text-filter", Input)
+        line.display = True
+        line.focus()
+
+    @on(Input.Changed, "#text-filter")
+    def _text_filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        cast(SnapshotsPane, self.pane("snapshots")).set_text_filter(event.value)
+
+    @on(Input.Submitted, "#text-filter")
+    def _text_filter_kept(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._close_text_filter(clear=False)
+
+    def _close_text_filter(self, *, clear: bool) -> None:
+        line = self.query_one("#text-filter", Input)
+        if clear:
+            line.value = ""
+            cast(SnapshotsPane, self.pane("snapshots")).set_text_filter("")
+        line.display = bool(line.value)
+        self.pane("snapshots").table.focus()
+
+    def key_escape(self) -> None:
+        if self.query_one("#text-filter", Input).has_focus:
+            self._close_text_filter(clear=True)
 
     def action_cycle_filter(self) -> None:
         """Snapshots: all -> automated -> manual (drawn from the last fetch, no AWS call)."""
@@ -275,13 +312,29 @@ class DashboardScreen(Screen[None]):
 
     @work(exclusive=True, group="snapshots", exit_on_error=False)
     async def load_snapshots(self, generation: int) -> None:
+        """The automated and the manual snapshots read side by side (the few automated ones,
+        the restorable dailies, come at once), each page shown as it arrives."""
         app = self.vwtui
+        pane = cast(SnapshotsPane, self.pane("snapshots"))
+        now = app.clock()
+        hours = app.config.backup.max_age_hours
+        found: list[Any] = []
+
+        async def read(kind: str) -> None:
+            async for page in app.aws.snapshot_pages(app.source_instance, kind):
+                found.extend(page)
+                # The first load shows each page; a refresh keeps the list on show until the
+                # new one is whole (it would shrink to one page and grow again).
+                if generation == self._generation and (not pane.snapshots_read
+                                                       or pane.loading_count is not None):
+                    pane.show_progress(found, now=now, max_age_hours=hours)
+
         try:
-            (snapshots,), errors = await settle(app.aws.snapshots(app.source_instance))
+            _, errors = await settle(read("automated"), read("manual"))
             self._note(errors, generation)
-            cast(SnapshotsPane, self.pane("snapshots")).show(
-                snapshots, errors, now=app.clock(),
-                max_age_hours=app.config.backup.max_age_hours)
+            if generation == self._generation:
+                pane.show(None if errors else found, errors, now=app.clock(),
+                          max_age_hours=hours)
         finally:
             self._done("snapshots", generation)
 
@@ -290,7 +343,10 @@ class DashboardScreen(Screen[None]):
         app = self.vwtui
         vault = app.config.backup.vault
         try:
-            (points,), errors = await settle(app.aws.recovery_points(vault))
+            # Only the instance's, filtered by AWS (ByResourceArn): a shared vault's other
+            # resources are never read.
+            (points,), errors = await settle(
+                app.aws.recovery_points_of(vault, [app.source_instance]))
             self._note(errors, generation)
             cast(RecoveryPointsPane, self.pane("recovery-points")).show(
                 points, errors, now=app.clock(), vault=vault, instance=app.source_instance,
@@ -316,8 +372,8 @@ class DashboardScreen(Screen[None]):
         try:
             (events, jobs), errors = await settle(
                 app.aws.rds_events(app.source_instance, hours=24 * FAILED_JOBS_DAYS),
-                app.aws.backup_jobs(state="FAILED",
-                                    created_after=now - timedelta(days=FAILED_JOBS_DAYS)))
+                app.aws.backup_jobs_of([app.source_instance], state="FAILED",
+                                       created_after=now - timedelta(days=FAILED_JOBS_DAYS)))
             self._note(errors, generation)
             cast(EventsPane, self.pane("events")).show(events, jobs, errors, now=app.clock(),
                                                        days=FAILED_JOBS_DAYS)

@@ -193,7 +193,8 @@ class ChooseScreen(Screen[None]):
         # Four independent reads at once: the chooser is ready after the slowest, not the sum.
         outcomes: tuple[Any, ...] = await asyncio.gather(
             self.aws.instance(source), self.aws.pitr_window(source),
-            self.aws.snapshots(source), self.aws.recovery_points(self.config.backup.vault),
+            self.aws.snapshots(source),
+            self.aws.recovery_points_of(self.config.backup.vault, [source]),
             return_exceptions=True)
         instance, window, snapshots, points = outcomes
         for outcome in outcomes:

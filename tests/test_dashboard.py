@@ -97,7 +97,10 @@ async def test_every_pane_fills_from_the_sandbox(dashboard_env: Start, tmp_path:
         assert events.events and all(e.source_identifier == "video-window" for e in events.events)
         jobs = backup.list_backup_jobs(ByState="FAILED",
                                        ByCreatedAfter=NOW - timedelta(days=7))["BackupJobs"]
-        assert [j.job_id for j in events.failed_jobs] == [j["BackupJobId"] for j in jobs]
+        # Only the watched instance's jobs (ByResourceArn): staging's failure is not listed.
+        assert jobs and all(j["ResourceArn"].endswith(":db:video-window-staging") for j in jobs)
+        ours = [j["BackupJobId"] for j in jobs if j["ResourceArn"].endswith(":db:video-window")]
+        assert [j.job_id for j in events.failed_jobs] == ours
 
         bar = _text(screen.query_one(ContextBar))
         assert "PRODUCTION" in bar and "video-window" in bar
@@ -177,7 +180,8 @@ async def test_a_denied_call_shows_in_its_pane_and_the_others_still_fill(
         # The other panes filled, including the events pane, whose backup call was allowed.
         assert screen.query_one(SnapshotsPane).column_values("id")[0] == NEWEST_AUTOMATED
         assert screen.query_one(AlarmsPane).table.row_count == 2
-        assert screen.query_one(EventsPane).failed_jobs
+        # (read: production has no failed job; staging's is not the watched instance's)
+        assert screen.query_one(EventsPane).jobs_read
         assert screen.query_one(InstancePane).instance is not None
         for pane in (SnapshotsPane, AlarmsPane, EventsPane, InstancePane):
             assert not screen.query_one(pane).errors

@@ -76,10 +76,13 @@ async def read_all(service: AwsService, config: Config, now: datetime | None = N
                                service.instance_with_replications(production))
     pitr_window = _start(f"the PITR window of {production}", service.pitr_window(production))
     snapshots = _start(f"the snapshots of {production}", service.snapshots(production))
+    # Only our instances' points and jobs, filtered by AWS (ByResourceArn): a shared vault's
+    # other resources are never read.
     recovery_points = _start(f"the recovery points in {config.backup.vault}",
-                             service.recovery_points(config.backup.vault))
-    backup_jobs = _start("the backup jobs", service.backup_jobs(vault=config.backup.vault,
-                                                                created_after=since))
+                             service.recovery_points_of(config.backup.vault,
+                                                        [production, *others]))
+    backup_jobs = _start("the backup jobs", service.backup_jobs_of(
+        [production, *others], vault=config.backup.vault, created_after=since))
     alarm_list = _start("the CloudWatch alarms", service.alarms(alarms))
     events = _start(f"the RDS events of {production}",
                     service.rds_events(production, hours=int(HISTORY.total_seconds() // 3600)))

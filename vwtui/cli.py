@@ -65,6 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--list-scenarios", action="store_true", help="list scenarios and exit")
     demo.add_argument("--restore-seconds", type=float, default=20.0,
                       help="how long a restore takes in the sandbox (default 20)")
+    demo.add_argument("--latency-ms", type=float, default=0.0,
+                      help="add this many milliseconds to every AWS call, as a bastion's round "
+                           "trip to AWS would (default 0)")
+    demo.add_argument("--scale", action="store_true",
+                      help="a big, shared account: 10,000 snapshots of the instance, 10,000 "
+                           "recovery points of other resources in the vault, 30 days of jobs "
+                           "for 50 resources")
 
     checklist = sub.add_parser(
         "checklist", help="run the daily checks, the weekly checklist and compliance once and "

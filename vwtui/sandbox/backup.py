@@ -51,6 +51,7 @@ class BackupShim:
         self.backup_jobs: dict[str, BackupJob] = {}
         self.restore_jobs: dict[str, RestoreJob] = {}
         self.selections: dict[str, Selection] = {}
+        self._counts: tuple[int, dict[str, int]] | None = None
 
     @property
     def backend(self) -> BackupBackend:
@@ -86,15 +87,25 @@ class BackupShim:
         for restore in self.restore_jobs.values():
             if restore.status in ("PENDING", "RUNNING"):
                 self._advance_restore_job(restore, now)
-        vault_counts: dict[str, int] = {}
-        for point in self.recovery_points.values():
-            vault_counts[point.vault] = vault_counts.get(point.vault, 0) + 1
+        vault_counts = self._vault_counts()
         for name, vault in self.backend.vaults.items():
             # moto lists vaults from num_of_recovery_points and describes one from the
             # attribute named after the API field.
             vault.num_of_recovery_points = vault_counts.get(name, 0)
             # (moto's Vault does not declare it: its serializer looks it up by that name.)
             vault.number_of_recovery_points = vault_counts.get(name, 0)  # type: ignore[attr-defined]
+
+    def _vault_counts(self) -> dict[str, int]:
+        """Recovery points per vault, counted again only when the number of points changed
+        (points are added, never moved): a scaled vault holds 10,000 and every request asks."""
+        total = len(self.recovery_points)
+        cached = self._counts
+        if cached is None or cached[0] != total:
+            counts: dict[str, int] = {}
+            for point in self.recovery_points.values():
+                counts[point.vault] = counts.get(point.vault, 0) + 1
+            cached = self._counts = (total, counts)
+        return cached[1]
 
     # ---- recovery points -------------------------------------------------------------------
 
@@ -111,7 +122,7 @@ class BackupShim:
             and (after is None or p.created >= after)
             and (before is None or p.created <= before)
             and (resource_arn is None or p.resource_arn == resource_arn)
-            and (resource_type is None or resource_type == "RDS")
+            and (resource_type is None or resource_type == p.resource_type)
         ]
         points.sort(key=lambda p: p.created, reverse=True)
         page, token = _page(points, request)
@@ -179,7 +190,7 @@ class BackupShim:
             "BackupVaultArn": vault.backup_vault_arn if vault else self.state.arn(
                 "backup", f"backup-vault:{p.vault}"),
             "ResourceArn": p.resource_arn,
-            "ResourceType": "RDS",
+            "ResourceType": p.resource_type,
             "ResourceName": p.source.identifier,
             "IamRoleArn": p.iam_role_arn,
             "Status": p.status,
@@ -281,7 +292,7 @@ class BackupShim:
             "BackupVaultArn": vault.backup_vault_arn if vault else self.state.arn(
                 "backup", f"backup-vault:{j.vault}"),
             "ResourceArn": j.resource_arn,
-            "ResourceType": "RDS",
+            "ResourceType": j.resource_type,
             "ResourceName": j.resource_arn.rsplit(":", 1)[-1],
             "CreationDate": j.created,
             "State": j.state,

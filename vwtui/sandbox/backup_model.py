@@ -50,6 +50,8 @@ class RecoveryPoint:
     iam_role_arn: str
     delete_after_days: int | None
     created_by: dict[str, str] | None = None
+    # AWS Backup's resource type (the scaled sandbox shares the vault with EBS, EFS, ...).
+    resource_type: str = "RDS"
 
 
 @dataclass
@@ -68,6 +70,7 @@ class BackupJob:
     # For jobs started in the sandbox: when they finish, and the lifecycle to give the point.
     finishes: datetime | None = None
     delete_after_days: int | None = None
+    resource_type: str = "RDS"
 
 
 @dataclass

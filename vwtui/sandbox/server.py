@@ -69,23 +69,30 @@ class Sandbox:
     """
 
     def __init__(self, scenario: str = "healthy", now: datetime | None = None,
-                 restore_seconds: float = 20.0, region: str = "eu-west-1") -> None:
+                 restore_seconds: float = 20.0, region: str = "eu-west-1", *,
+                 latency_ms: float = 0.0, scale: bool = False) -> None:
         self.scenario = find_scenario(scenario)
         if now is not None and now.tzinfo is None:
             raise ValueError("Sandbox(now=...) must be timezone-aware (UTC).")
         if restore_seconds < 0:
             raise ValueError("restore_seconds must be 0 or more.")
+        if latency_ms < 0:
+            raise ValueError("latency_ms must be 0 or more.")
+        # `scale`: a big, shared account on top of the scenario (vwtui.sandbox.scale).
+        self.scale = scale
         self.now = (now.astimezone(UTC) if now is not None
                     else datetime.now(UTC).replace(microsecond=0))
         self.region = region
         self.account = ACCOUNT
         self.restore_seconds = float(restore_seconds)
+        self.latency_ms = float(latency_ms)
         self.endpoint_url = ""
         self.fleet: Fleet | None = None
         # Seconds spent in start(): server up, moto reset, seeded (imports excluded).
         self.startup_seconds: float | None = None
         self._state = SandboxState(clock=Clock(self.now), region=region,
                                    restore_seconds=self.restore_seconds)
+        self._saved_snapshot_limit: str | None = None
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._shim: Any = None
@@ -136,9 +143,19 @@ class Sandbox:
                                         name=f"vwtui-sandbox-{port}", daemon=True)
         self._thread.start()
         rds.activate()
+        if self.scale:
+            self._raise_snapshot_limit()
         self.fleet = Seeder(self.endpoint_url, self.now, self.scenario, rds, backup).run()
+        if self.scale:
+            from vwtui.config import Config
+            from vwtui.sandbox.scale import seed_scale
+
+            seed_scale(rds, backup, Config(), self.now)
         for pattern in self.scenario.deny:
             self.deny(pattern)
+        # The latency starts after the seed (which goes through the API): the seed is not a
+        # session's work.
+        self._state.latency = self.latency_ms / 1000
         self._state.clock.restart()
         self.startup_seconds = time.perf_counter() - began
 
@@ -159,11 +176,37 @@ class Sandbox:
             from moto.moto_api._internal.models import moto_api_backend
 
             moto_api_backend.reset()
+        self._restore_snapshot_limit()
         self._server = None
         self._thread = None
         with _running_lock:
             if _running is self:
                 _running = None
+
+    def _raise_snapshot_limit(self) -> None:
+        """moto caps snapshots per region at MOTO_RDS_SNAPSHOT_LIMIT (default 1000), read on
+        every CreateDBSnapshot: room for the scaled account's, put back at stop."""
+        from vwtui.sandbox.scale import SNAPSHOT_LIMIT
+
+        self._saved_snapshot_limit = os.environ.get("MOTO_RDS_SNAPSHOT_LIMIT", "")
+        os.environ["MOTO_RDS_SNAPSHOT_LIMIT"] = str(SNAPSHOT_LIMIT)
+
+    def _restore_snapshot_limit(self) -> None:
+        if self._saved_snapshot_limit is None:
+            return
+        if self._saved_snapshot_limit:
+            os.environ["MOTO_RDS_SNAPSHOT_LIMIT"] = self._saved_snapshot_limit
+        else:
+            os.environ.pop("MOTO_RDS_SNAPSHOT_LIMIT", None)
+        self._saved_snapshot_limit = None
+
+    def set_latency(self, milliseconds: float) -> None:
+        """Add `milliseconds` to every request from now on (0: none)."""
+        if milliseconds < 0:
+            raise ValueError("latency must be 0 or more milliseconds.")
+        self.latency_ms = float(milliseconds)
+        if self._server is not None:
+            self._state.latency = milliseconds / 1000
 
     def __enter__(self) -> Sandbox:
         return self.start()
@@ -302,5 +345,7 @@ class Sandbox:
             job.status_message = message
 
     def __repr__(self) -> str:
+        extra = (f", latency_ms={self.latency_ms:g}" if self.latency_ms else "") + (
+            ", scale=True" if self.scale else "")
         return (f"Sandbox(scenario={self.scenario.name!r}, now={self.now.isoformat()}, "
-                f"endpoint_url={self.endpoint_url!r})")
+                f"endpoint_url={self.endpoint_url!r}{extra})")

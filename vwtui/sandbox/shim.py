@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -56,6 +57,8 @@ class Shim:
         sink = io.StringIO()
         environ["wsgi.errors"] = sink
         request = read_request(environ)
+        if self.state.latency > 0:
+            time.sleep(self.state.latency)
         with self.state.lock:
             try:
                 status, headers, body = self._respond(request, environ)

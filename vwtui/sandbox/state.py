@@ -94,6 +94,10 @@ class SandboxState:
     # Called with (new instance identifier, the moment its data stands at) on every restore:
     # the demo rewinds its database there, so a restored instance holds what it should.
     restore_listeners: list[Callable[[str, datetime], None]] = field(default_factory=list)
+    # Seconds added to every request before it is handled (`--latency-ms`): a bastion's round
+    # trip to AWS. Slept outside `lock`, so concurrent requests overlap their waits as they
+    # would on the network.
+    latency: float = 0.0
 
     def restored(self, identifier: str, moment: datetime) -> None:
         for listener in self.restore_listeners:

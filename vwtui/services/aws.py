@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -73,6 +73,10 @@ class AwsService:
         self._session: Any = None
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
+        # DB instance ARNs by lower-cased identifier (an ARN never changes for a name): the
+        # server-side ByResourceArn filters need them.
+        self._arns: dict[str, str] = {}
+        self._arn_prefix: str | None = None
 
     # ---- plumbing -------------------------------------------------------------------------
 
@@ -152,6 +156,33 @@ class AwsService:
         except _botocore_errors() as exc:
             raise self._translate(exc, service, operation) from exc
 
+    async def pages(self, service: str, operation: str, key: str,
+                    **params: Any) -> AsyncIterator[list[dict[str, Any]]]:
+        """The items under `key` page by page, each page as soon as it arrives (one thread
+        hop per page): a long list can be shown from its first page. Stopping the iteration
+        (or cancelling its task) reads no further page."""
+        def first() -> Any:
+            try:
+                paginator = self.client(service).get_paginator(_snake(operation))
+                return iter(paginator.paginate(**params))
+            except _botocore_errors() as exc:
+                raise self._translate(exc, service, operation) from exc
+
+        done = object()
+
+        def following(iterator: Any) -> Any:
+            try:
+                return next(iterator, done)
+            except _botocore_errors() as exc:
+                raise self._translate(exc, service, operation) from exc
+
+        iterator = await asyncio.to_thread(first)
+        while True:
+            page = await asyncio.to_thread(following, iterator)
+            if page is done:
+                return
+            yield page.get(key, [])
+
     # ---- identity -------------------------------------------------------------------------
 
     async def caller_identity(self) -> CallerIdentity:
@@ -167,7 +198,41 @@ class AwsService:
         found = data.get("DBInstances", [])
         if not found:
             raise NotFound(f"No RDS instance named {identifier}.", operation="DescribeDBInstances")
-        return instance_from(found[0])
+        return self._remember(instance_from(found[0]))
+
+    def _remember(self, instance: Instance) -> Instance:
+        if instance.arn:
+            self._arns[instance.identifier.lower()] = instance.arn
+        return instance
+
+    async def _arns_of(self, instances: Iterable[str]) -> list[str]:
+        """The ARNs of these DB instances, for the ByResourceArn filters: as an instance read
+        gave them, else spelled from the caller's account and partition (sts:GetCallerIdentity,
+        once; it needs no permission), so neither rds:DescribeDBInstances nor the instance
+        itself is needed: a deleted instance's backups keep its ARN."""
+        names = list(dict.fromkeys(n.lower() for n in instances if n))
+        if any(n not in self._arns for n in names):
+            prefix = await self._rds_arn_prefix()
+            for name in names:
+                self._arns.setdefault(name, f"{prefix}:db:{name}")
+        return [self._arns[n] for n in names]
+
+    async def _rds_arn_prefix(self) -> str:
+        """arn:PARTITION:rds:REGION:ACCOUNT of this session."""
+        if self._arn_prefix is None:
+            identity = await self.caller_identity()
+            parts = identity.arn.split(":")
+            partition = parts[1] if len(parts) > 1 and parts[0] == "arn" else "aws"
+            region = await asyncio.to_thread(lambda: self.client("rds").meta.region_name)
+            self._arn_prefix = f"arn:{partition}:rds:{region}:{identity.account}"
+        return self._arn_prefix
+
+    async def instance_arn(self, identifier: str) -> str:
+        """The instance's ARN: rds:DescribeDBInstances the first time, then remembered."""
+        known = self._arns.get(identifier.lower())
+        if known is not None:
+            return known
+        return (await self.instance(identifier)).arn
 
     async def instance_exists(self, identifier: str) -> bool:
         """rds:DescribeDBInstances, answering whether the identifier is taken."""
@@ -216,6 +281,16 @@ class AwsService:
         snaps = [snapshot_from(item) for item in items]
         return sorted(snaps, key=_newest_key, reverse=True)
 
+    async def snapshot_pages(self, identifier: str,
+                             snapshot_type: str | None = None) -> AsyncIterator[list[Snapshot]]:
+        """rds:DescribeDBSnapshots for one instance, page by page as the pages arrive (in
+        AWS's order: sort what has arrived to show it)."""
+        params: dict[str, Any] = {"DBInstanceIdentifier": identifier}
+        if snapshot_type:
+            params["SnapshotType"] = snapshot_type
+        async for items in self.pages("rds", "DescribeDBSnapshots", "DBSnapshots", **params):
+            yield [snapshot_from(item) for item in items]
+
     async def snapshot(self, snapshot_id: str) -> Snapshot:
         """rds:DescribeDBSnapshots for one snapshot identifier."""
         data = await self.call("rds", "DescribeDBSnapshots", DBSnapshotIdentifier=snapshot_id)
@@ -244,23 +319,41 @@ class AwsService:
 
     # ---- AWS Backup -----------------------------------------------------------------------
 
-    async def recovery_points(self, vault: str, *,
-                              created_after: datetime | None = None) -> list[RecoveryPoint]:
-        """backup:ListRecoveryPointsByBackupVault (paginated, filtered on the server).
+    async def recovery_points(self, vault: str, *, created_after: datetime | None = None,
+                              resource_arn: str | None = None) -> list[RecoveryPoint]:
+        """backup:ListRecoveryPointsByBackupVault (paginated, filtered on the server by age
+        and, with `resource_arn`, by resource: ByResourceArn).
 
         Newest first.
         """
         params: dict[str, Any] = {"BackupVaultName": vault}
         if created_after is not None:
             params["ByCreatedAfter"] = created_after
+        if resource_arn:
+            params["ByResourceArn"] = resource_arn
         items = await self.paginate("backup", "ListRecoveryPointsByBackupVault", "RecoveryPoints",
                                     **params)
         points = [recovery_point_from(item, vault) for item in items]
         return sorted(points, key=_newest_key, reverse=True)
 
+    async def recovery_points_of(self, vault: str, instances: Iterable[str], *,
+                                 created_after: datetime | None = None) -> list[RecoveryPoint]:
+        """The recovery points of these RDS instances in `vault`, newest first: one
+        backup:ListRecoveryPointsByBackupVault ByResourceArn per instance, at once (a shared
+        vault's other resources are never read). The ARNs come from rds:DescribeDBInstances
+        (once per instance and session)."""
+        arns = await self._arns_of(instances)
+        found = await asyncio.gather(*(
+            self.recovery_points(vault, created_after=created_after, resource_arn=arn)
+            for arn in arns))
+        points = [p for points in found for p in points]
+        return sorted(points, key=_newest_key, reverse=True)
+
     async def backup_jobs(self, *, vault: str | None = None, state: str | None = None,
-                          created_after: datetime | None = None) -> list[BackupJob]:
-        """backup:ListBackupJobs filtered on the server by vault, state and age; newest first."""
+                          created_after: datetime | None = None,
+                          resource_arn: str | None = None) -> list[BackupJob]:
+        """backup:ListBackupJobs filtered on the server by vault, state, age and resource
+        (ByResourceArn); newest first."""
         params: dict[str, Any] = {}
         if vault:
             params["ByBackupVaultName"] = vault
@@ -268,8 +361,23 @@ class AwsService:
             params["ByState"] = state
         if created_after is not None:
             params["ByCreatedAfter"] = created_after
+        if resource_arn:
+            params["ByResourceArn"] = resource_arn
         items = await self.paginate("backup", "ListBackupJobs", "BackupJobs", **params)
         jobs = [backup_job_from(item) for item in items]
+        return sorted(jobs, key=_newest_key, reverse=True)
+
+    async def backup_jobs_of(self, instances: Iterable[str], *, vault: str | None = None,
+                             state: str | None = None,
+                             created_after: datetime | None = None) -> list[BackupJob]:
+        """The backup jobs of these RDS instances, newest first: one backup:ListBackupJobs
+        ByResourceArn per instance, at once, with the other filters on the server too."""
+        arns = await self._arns_of(instances)
+        found = await asyncio.gather(*(
+            self.backup_jobs(vault=vault, state=state, created_after=created_after,
+                             resource_arn=arn)
+            for arn in arns))
+        jobs = [j for jobs in found for j in jobs]
         return sorted(jobs, key=_newest_key, reverse=True)
 
     async def restore_job(self, job_id: str) -> RestoreJob:
@@ -366,7 +474,7 @@ class AwsService:
             r["DBInstanceAutomatedBackupsArn"]
             for r in found[0].get("DBInstanceAutomatedBackupsReplications") or []
             if r.get("DBInstanceAutomatedBackupsArn"))
-        return instance_from(found[0]), replications
+        return self._remember(instance_from(found[0])), replications
 
     # ---- PostgreSQL IAM authentication ---------------------------------------------------
 

@@ -39,6 +39,13 @@ class SnapshotsPane(TablePane):
         self.type_filter = "all"
         self._now: datetime | None = None
         self._max_age_hours = 25.0
+        # `/`: only the snapshots whose identifier contains this text (case-insensitive).
+        self.text_filter = ""
+        # Rows already built, by snapshot and the time their age is counted from: a list
+        # filling page by page, or filtered again, builds each row once.
+        self._rows: dict[tuple[Snapshot, datetime], Row] = {}
+        # Pages read so far while a load runs (None: not loading).
+        self.loading_count: int | None = None
 
     def show(self, snapshots: Sequence[Snapshot] | None, errors: Sequence[BaseException], *,
              now: datetime, max_age_hours: float) -> None:
@@ -46,10 +53,27 @@ class SnapshotsPane(TablePane):
         if snapshots is not None:
             self.snapshots = sorted(snapshots, key=_created, reverse=True)
             self.snapshots_read = True
+        self.loading_count = None
         self._now = now
         self._max_age_hours = max_age_hours
         self.set_errors(errors)
         self._render_rows()
+
+    def show_progress(self, snapshots: Sequence[Snapshot], *, now: datetime,
+                      max_age_hours: float) -> None:
+        """Draw what a load has read so far ("loading… N so far"); the cursor stays put."""
+        self.snapshots = sorted(snapshots, key=_created, reverse=True)
+        self.snapshots_read = True
+        self.loading_count = len(self.snapshots)
+        self._now = now
+        self._max_age_hours = max_age_hours
+        self._render_rows()
+
+    def set_text_filter(self, text: str) -> None:
+        """`/`: keep the snapshots whose identifier contains `text` (no AWS call)."""
+        self.text_filter = text.strip()
+        if self._now is not None:
+            self._render_rows()
 
     def cycle_filter(self) -> str:
         """all -> automated -> manual -> all; redraws from what was fetched (no AWS call)."""
@@ -61,9 +85,10 @@ class SnapshotsPane(TablePane):
 
     @property
     def shown(self) -> list[Snapshot]:
-        if self.type_filter == "all":
-            return list(self.snapshots)
-        return [s for s in self.snapshots if s.snapshot_type == self.type_filter]
+        text = self.text_filter.lower()
+        return [s for s in self.snapshots
+                if (self.type_filter == "all" or s.snapshot_type == self.type_filter)
+                and (not text or text in s.identifier.lower())]
 
     def newest_automated(self) -> Snapshot | None:
         return next((s for s in self.snapshots if s.snapshot_type == "automated"), None)
@@ -72,7 +97,15 @@ class SnapshotsPane(TablePane):
         now = self._now
         assert now is not None
         shown = self.shown
-        self.set_rows([self._row(s, now) for s in shown])
+        if len(self._rows) > 4 * max(len(self.snapshots), 1000):
+            self._rows.clear()  # rows of earlier loads (another `now`)
+        rows = []
+        for snap in shown:
+            row = self._rows.get((snap, now))
+            if row is None:
+                row = self._rows[(snap, now)] = self._row(snap, now)
+            rows.append(row)
+        self.set_rows(rows)
         newest = self.newest_automated()
         newest_age = newest.age(now) if newest else None
         age_level = fmt.backup_age_level(newest_age, self._max_age_hours)
@@ -85,8 +118,14 @@ class SnapshotsPane(TablePane):
             self.set_status(self.unreadable("snapshots"), now)
             return
 
-        summary = Text(f"type: {self.type_filter} (f) · "
-                       f"{fmt.plural(len(shown), 'snapshot')} · newest automated ")
+        summary = Text()
+        if self.loading_count is not None:
+            summary.append(f"⟳ loading… {self.loading_count} so far · ",
+                           style=self.style_for(None))
+        summary.append(f"type: {self.type_filter} (f) · ")
+        if self.text_filter:
+            summary.append(f"/{self.text_filter} · ")
+        summary.append(f"{fmt.plural(len(shown), 'snapshot')} · newest automated ")
         summary.append_text(self.leveled(
             f"{age_level.symbol} {fmt.age(newest_age)}" if newest else f"{Level.BAD.symbol} none",
             age_level))

@@ -14,10 +14,12 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
+from textual._two_way_dict import TwoWayDict
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
+from textual.widgets.data_table import Row as DataRow
 from textual.widgets.data_table import RowKey
 
 from vwtui import fmt
@@ -139,9 +141,60 @@ class PaneTable(DataTable[Text]):
     ]
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
-        super()._update_dimensions(new_rows)
+        # One line of Text measures as its cell length: Textual's generic measure (a rich
+        # render per cell) took most of a second over 10,000 rows of 7 columns.
+        slow: list[RowKey] = []
+        columns = self.ordered_columns
+        for row_key in new_rows:
+            row, cells = self.rows.get(row_key), self._data.get(row_key)
+            if row is None or cells is None or row_key not in self._row_locations:
+                continue
+            if row.label is not None or row.auto_height:
+                slow.append(row_key)
+                continue
+            for column in columns:
+                cell = cells.get(column.key)
+                if not isinstance(cell, Text) or "\n" in cell.plain:
+                    slow.append(row_key)
+                    break
+                column.content_width = max(column.content_width, cell.cell_len)
+        super()._update_dimensions(slow)
         self._clear_caches()
         self.refresh()
+
+    def replace_rows(self, rows: Sequence[tuple[str, tuple[Text, ...]]]) -> None:
+        """Show exactly these rows in this order, by key: rows that stay keep their object
+        (their cells replaced where they changed), rows that go are dropped in one pass, new
+        rows are added; then the order is set once. Textual's own remove_row renumbers every
+        row for each removal (10,000 removals: minutes), and clear() + add_row measures every
+        row again."""
+        keys = [column.key for column in self.ordered_columns]
+        wanted = {key for key, _ in rows}
+        for row_key in [k for k in self._data if k.value not in wanted]:
+            del self._data[row_key]
+            del self.rows[row_key]
+            self._new_rows.discard(row_key)
+        self._updated_cells = {c for c in self._updated_cells if c.row_key in self._data}
+        changed: set[RowKey] = set()
+        for key, cells in rows:
+            row_key = RowKey(key)
+            current = self._data.get(row_key)
+            if current is None:
+                self._data[row_key] = dict(zip(keys, cells, strict=True))
+                self.rows[row_key] = DataRow(row_key, height=1)
+                changed.add(row_key)
+            elif any(current.get(column) is not cell and current.get(column) != cell
+                     for column, cell in zip(keys, cells, strict=True)):
+                current.update(zip(keys, cells, strict=True))
+                changed.add(row_key)
+        self._row_locations = TwoWayDict({RowKey(key): i for i, (key, _) in enumerate(rows)})
+        self._update_count += 1
+        # Measure now, not on the next idle: the caller restores the scroll position, which
+        # needs the new height.
+        self._update_dimensions(changed | self._new_rows)
+        self._new_rows.clear()
+        if self.cursor_row >= len(rows):
+            self.move_cursor(row=max(0, len(rows) - 1), animate=False, scroll=False)
 
 
 class RestorableTable(PaneTable):
@@ -175,6 +228,13 @@ class TablePane(Pane):
     def __init__(self, *, id: str | None = None, classes: str = "") -> None:
         super().__init__(id=id, classes=classes)
         self._details: dict[str, Text] = {}
+        # Padded cells by row key, with the Row they came from: a pane that hands over the
+        # same Row objects again (a list filling page by page) pads nothing twice.
+        self._padded: dict[str, tuple[Row, tuple[Text, ...]]] = {}
+        # The row the engineer put the cursor on: kept through lists that lack it for a
+        # while (a list filling page by page), found again when it comes back.
+        self._anchor: str | None = None
+        self._placing = False
 
     def compose_body(self) -> ComposeResult:
         yield self.TABLE(cursor_type="row", cell_padding=0, zebra_stripes=False,
@@ -182,8 +242,8 @@ class TablePane(Pane):
         yield Static("", classes="pane-detail", markup=False)
 
     @property
-    def table(self) -> DataTable[Text]:
-        return self.query_one(DataTable)
+    def table(self) -> PaneTable:
+        return self.query_one(PaneTable)
 
     def on_mount(self) -> None:
         for index, (key, label, right) in enumerate(self.COLUMNS):
@@ -200,28 +260,43 @@ class TablePane(Pane):
         return padded
 
     def set_rows(self, rows: Sequence[Row]) -> None:
-        """Show these rows in this order, changing only what changed."""
+        """Show these rows in this order, changing only what changed (by key).
+
+        The cursor stays on its row and that row on its line of the pane, however many rows
+        came or went above it; a cursor at the top of an unscrolled list stays at the top
+        (it follows the newest rows as they arrive).
+        """
         table = self.table
-        keys = [c[0] for c in self.COLUMNS]
         self._details = {row.key: row.detail for row in rows}
-        wanted = [row.key for row in rows]
-        current = [r.key.value for r in table.ordered_rows]
-        with self.app.batch_update():
-            if current == wanted:
-                for row in rows:
-                    for index, (column, cell) in enumerate(zip(keys, row.cells, strict=True)):
-                        padded = self._pad(cell, index)
-                        if table.get_cell(row.key, column) != padded:
-                            table.update_cell(row.key, column, padded, update_width=True)
-            else:
-                highlighted = self.highlighted_key
-                table.clear()
-                for row in rows:
-                    table.add_row(*(self._pad(c, i) for i, c in enumerate(row.cells)),
-                                  key=row.key)
-                if highlighted in wanted:
-                    table.move_cursor(row=wanted.index(highlighted), animate=False)
-            self._show_detail()
+        anchor = self._anchor
+        old_index = table.cursor_row
+        at_top = anchor is None or (old_index == 0 and table.scroll_y == 0
+                                    and anchor == self.highlighted_key)
+        self._placing = True
+        try:
+            with self.app.batch_update():
+                table.replace_rows([(row.key, self._padded_cells(row)) for row in rows])
+                if at_top:
+                    if rows:
+                        table.move_cursor(row=0, animate=False, scroll=False)
+                elif anchor in self._details:
+                    new_index = table.get_row_index(anchor)
+                    if new_index != table.cursor_row:
+                        table.move_cursor(row=new_index, animate=False, scroll=False)
+                        table.scroll_to(y=table.scroll_y + new_index - old_index,
+                                        animate=False, immediate=True)
+                table.refresh()
+                self._show_detail()
+        finally:
+            self._placing = False
+
+    def _padded_cells(self, row: Row) -> tuple[Text, ...]:
+        cached = self._padded.get(row.key)
+        if cached is not None and cached[0] is row:
+            return cached[1]
+        cells = tuple(self._pad(c, i) for i, c in enumerate(row.cells))
+        self._padded[row.key] = (row, cells)
+        return cells
 
     @property
     def highlighted_key(self) -> str | None:
@@ -240,6 +315,12 @@ class TablePane(Pane):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
+        if not self._placing and self.table.row_count:
+            # The engineer moved the cursor (the first row at the top is no anchor: the list
+            # follows its newest rows there).
+            key = self.highlighted_key
+            at_top = self.table.cursor_row == 0 and self.table.scroll_y == 0
+            self._anchor = None if at_top else key
         self._show_detail()
 
     def column_values(self, column: str) -> list[str]:
