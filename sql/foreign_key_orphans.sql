@@ -1,10 +1,13 @@
 -- Foreign key orphans (vwtui, beyond the runbook)
+-- One row per foreign key of the schema, with the read-only count of its orphaned rows as
+-- PostgreSQL writes it (identifiers quoted by regclass and format's %I, never by vwtui); the
+-- PostgreSQL service runs each count in the same read-only session.
 SELECT
   c.conrelid::regclass::text AS table_name,
   c.conname AS constraint_name,
   c.confrelid::regclass::text AS references_table,
-  (xpath('/row/n/text()', query_to_xml(format(
-    'SELECT count(*) AS n FROM %s ch WHERE %s AND NOT EXISTS (SELECT 1 FROM %s pa WHERE %s)',
+  format(
+    'SELECT count(*) AS orphan_count FROM %s ch WHERE %s AND NOT EXISTS (SELECT 1 FROM %s pa WHERE %s)',
     c.conrelid::regclass,
     (SELECT string_agg(format('ch.%I IS NOT NULL', a.attname), ' AND ')
        FROM unnest(c.conkey) AS k(attnum)
@@ -14,7 +17,7 @@ SELECT
        FROM unnest(c.conkey, c.confkey) AS k(child_att, parent_att)
        JOIN pg_attribute ca ON ca.attrelid = c.conrelid AND ca.attnum = k.child_att
        JOIN pg_attribute pa ON pa.attrelid = c.confrelid AND pa.attnum = k.parent_att)
-  ), false, true, '')))[1]::text::bigint AS orphan_count
+  ) AS count_sql
 FROM pg_constraint c
 JOIN pg_namespace n ON n.oid = c.connamespace
 WHERE c.contype = 'f' AND n.nspname NOT IN ('pg_catalog', 'information_schema')

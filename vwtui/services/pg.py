@@ -111,7 +111,17 @@ class PgService:
         """A drill's checks beyond the runbook's queries, through the same read-only session:
         sql/foreign_key_orphans.sql (every foreign key of the schema, from pg_constraint) and
         the team's own read-only checks (`extra`, drill.extra_sql)."""
-        return await self.run_queries((*foreign_key_queries(), *extra), host, port)
+        listed = await self.run_queries(foreign_key_queries(), host, port)
+        counts: list[ValidationQuery] = []
+        found = listed.results[0] if listed.results else None
+        if found is not None and found.error is None:
+            # Each count is the SELECT PostgreSQL wrote from its catalog; it still goes through
+            # the read-only refusal and a read-only transaction like any fixed query.
+            counts = [ValidationQuery(f"fk:{row[1]}", f"{row[0]}.{row[1]} → {row[2]}",
+                                      str(row[3])) for row in found.rows]
+        rest = await self.run_queries((*counts, *extra), host, port)
+        return ValidationReport(host=rest.host, database=rest.database,
+                                results=(*listed.results, *rest.results))
 
     async def smoke_test(self, instance: str, host: str | None = None,
                          port: int | None = None) -> str:

@@ -55,21 +55,28 @@ class DrillDatabase(Protocol):
 def judge_drill_checks(report: ValidationReport) -> list[VerifyCheck]:
     """A verdict for the foreign keys (every one of the schema) and each extra check."""
     checks: list[VerifyCheck] = []
+    keys = [r for r in report.results if r.name.startswith("fk:")]
+    listing = report.result("foreign_key_orphans")
+    if listing is not None:
+        broken = [r for r in keys if r.error or (r.rows and _number(r.rows[0][0]))]
+        if listing.error:
+            checks.append(VerifyCheck("foreign_keys", "Foreign keys", CheckVerdict.FAIL,
+                                      listing.error))
+        elif broken:
+            said = "; ".join(f"{r.title}: {r.error or f'{r.rows[0][0]} orphaned'}"
+                             for r in broken[:5])
+            checks.append(VerifyCheck("foreign_keys", "Foreign keys", CheckVerdict.FAIL,
+                                      f"{len(broken)} of {len(keys)} foreign keys have "
+                                      f"orphaned rows: {said}"))
+        else:
+            checks.append(VerifyCheck("foreign_keys", "Foreign keys", CheckVerdict.PASS,
+                                      f"{len(keys)} foreign keys, no orphaned rows"))
     for result in report.results:
+        if result.name == "foreign_key_orphans" or result.name.startswith("fk:"):
+            continue
         if result.error:
             checks.append(VerifyCheck(result.name, result.title or result.name,
                                       CheckVerdict.FAIL, result.error))
-            continue
-        if result.name == "foreign_key_orphans":
-            bad = [(row[0], row[1], row[3]) for row in result.rows if _number(row[3])]
-            if bad:
-                listed = "; ".join(f"{t}.{c}: {n} orphaned" for t, c, n in bad[:5])
-                checks.append(VerifyCheck("foreign_keys", "Foreign keys", CheckVerdict.FAIL,
-                                          f"{len(bad)} of {len(result.rows)} foreign keys have "
-                                          f"orphaned rows: {listed}"))
-            else:
-                checks.append(VerifyCheck("foreign_keys", "Foreign keys", CheckVerdict.PASS,
-                                          f"{len(result.rows)} foreign keys, no orphaned rows"))
             continue
         failing = [row for row in result.rows if row and _number(row[0])]
         title = result.title or result.name
