@@ -67,7 +67,7 @@ def test_monthly_item_fails_when_old_missed_or_missing(tmp_path: Path) -> None:
 @pytest.mark.parametrize("pattern", ["{staging}", "video-window-st{date:%a}", "{date:%a}",
                                      "{production}-{date:%Y}", "video-window{date:}"])
 def test_a_drill_pattern_that_could_name_a_protected_instance_is_refused(pattern: str) -> None:
-    with pytest.raises(ConfigError, match="drill.target_pattern"):
+    with pytest.raises(ConfigError, match=r"drill\.target_pattern"):
         from_mapping({"drill": {"target_pattern": pattern}})
 
 

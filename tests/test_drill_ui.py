@@ -68,8 +68,8 @@ async def start_drill(pilot: Any) -> RunScreen:
 async def test_a_drill_runs_end_to_end_and_is_logged(recovery_env: Start, method: int) -> None:
     env = recovery_env()
     # The test database's rows are dated up to now (it is not rewound by a restore): restore
-    # 6 minutes ago (just inside the sandbox's latest restorable time), so verify judges it as the database
-    # at the restore point.
+    # 6 minutes ago (just inside the sandbox's latest restorable time), so verify judges it
+    # as the database at the restore point.
     env.config = env.config.replace(drill=dataclasses.replace(env.config.drill,
                                                               restore_minutes_ago=6))
     app = env.app()
