@@ -20,6 +20,7 @@ import json
 import statistics
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -183,7 +184,7 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--side":
         side, rest = sys.argv[2], sys.argv[3:]
-        sides = {"view": view, "single": single, "script": script}
+        sides: dict[str, Callable[..., Any]] = {"view": view, "single": single, "script": script}
         print(json.dumps(sides[side](*rest)))
     else:
         main()

@@ -28,7 +28,7 @@ from textual.binding import Binding
 from textual.containers import Container
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Tab, Tabs
+from textual.widgets import DataTable, Footer, Input, Static, Tab, Tabs
 
 from vwtui.errors import SessionError
 from vwtui.fmt import Level
@@ -73,6 +73,9 @@ class DashboardScreen(Screen[None]):
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
         Binding("r", "refresh", "Refresh", id="dashboard.refresh"),
         Binding("n", "app.new_recovery", "New recovery", id="dashboard.new_recovery"),
+        # Not in the footer (80 columns); the palette lists it, the drill line says "(D)".
+        Binding("D", "app.new_drill", "Recovery drill (monthly test, staging)", show=False,
+                id="dashboard.new_drill"),
         Binding("o", "app.open_recovery", "Recovery run", show=False,
                 id="dashboard.open_recovery"),
         # Not in the footer (80 columns): the snapshots pane's status line says "(f)".
@@ -121,6 +124,9 @@ class DashboardScreen(Screen[None]):
                             id="text-filter")
         text_filter.display = False
         yield text_filter
+        # When the next monthly drill is due, and by which method (shown once a recovery test
+        # log exists in the state dir).
+        yield Static("", id="drill-due", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -129,6 +135,25 @@ class DashboardScreen(Screen[None]):
         self.pane("snapshots").table.focus()
         # Start the workers and return at once: the first frame must not wait for AWS.
         self.action_refresh()
+        self.show_drill_due()
+
+    def show_drill_due(self) -> None:
+        """Next drill due (first Monday of the month) and its method, from the recovery test
+        log; a damaged or unreadable log is said on the same line."""
+        from vwtui.recovery.drill import due_line
+        from vwtui.recovery.history import HistoryUnreadable, read_history
+
+        line = self.query_one("#drill-due", Static)
+        state_base = getattr(getattr(self.vwtui, "recovery", None), "state_base", None)
+        try:
+            history = read_history(state_base)
+        except HistoryUnreadable as exc:
+            line.update(f"✗ Recovery test log unreadable: {exc}")
+            line.display = True
+            return
+        line.display = not history.missing
+        if not history.missing:
+            line.update(due_line(history, self.vwtui.clock()))
 
     def help_note(self) -> str:
         """One sentence for the help screen: how fresh the panes are kept."""

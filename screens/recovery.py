@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.screen import Screen
+from vwtui.screens.drill import DrillScreen
 from vwtui.screens.recovery_choose import ChooseScreen, Preselection
 from vwtui.screens.recovery_confirm import (
     DamagedJournals,
@@ -108,6 +109,13 @@ class RecoveryManager:
         self.app.push_screen(screen)
         return screen
 
+    def new_drill(self) -> DrillScreen:
+        """Open the monthly drill's set-up (staging, the rotation's method, the history)."""
+        screen = DrillScreen(self.config, self.aws, state_base=self.state_base, now=self.now,
+                             on_plan=lambda request: self.show_plan(request, {}))
+        self.app.push_screen(screen)
+        return screen
+
     def show_plan(self, request: RecoveryRequest, context: dict[str, object]) -> PlanScreen:
         """The chooser's request, planned (on top of the chooser: esc goes back to it)."""
         screen = PlanScreen(self.config, self.aws, request, now=self.now)
@@ -146,7 +154,7 @@ class RecoveryManager:
 
     def open(self, run: RecoveryRun) -> RunScreen:
         """Show the run: the chooser and plan are done with, the run screen replaces them."""
-        while isinstance(self.app.screen, (ChooseScreen, PlanScreen, YesNo)) and \
+        while isinstance(self.app.screen, (ChooseScreen, DrillScreen, PlanScreen, YesNo)) and \
                 len(self.app.screen_stack) > 1:
             self.app.pop_screen()
         screen = RunScreen(run, self)
@@ -236,6 +244,8 @@ class RecoveryManager:
             f"Skip “{step.title}”?", "Say why; the journal keeps the reason."))
         if not reason:
             return
+        if run.request.drill and step is run.steps[-1] and not run.dry_run:
+            await self._ask_drill_notes(run)
         try:
             run.skip(reason)
         except VwtuiError as exc:
@@ -252,6 +262,9 @@ class RecoveryManager:
         if step is None or run.current is not step or step.status is not StepStatus.WAITING:
             return
         identifier = run.replaced
+        if run.request.drill:
+            await self._ask_drill_cleanup(run, identifier)
+            return
         if not run.state.can_delete_replaced():
             self.app.notify(f"{identifier} may not be deleted from here (protected, or not "
                             f"created by this run). Skip the step with a reason.",
@@ -267,6 +280,36 @@ class RecoveryManager:
             self.drive(run, lambda: run.confirm_cleanup(
                 typed, skip_final_snapshot=skip_final_snapshot))
 
+    async def _ask_drill_cleanup(self, run: RecoveryRun, identifier: str) -> None:
+        """The drill's end: its own test instance deleted with no final snapshot (typed
+        identifier), after the procedure issues and notes for the recovery test log."""
+        if not run.state.can_delete_replaced():
+            self.app.notify(f"{identifier} may not be deleted from here (not created by this "
+                            f"drill). Skip the step with a reason.", severity="error",
+                            markup=False)
+            return
+        typed = await self.app.push_screen_wait(TypedConfirm(
+            f"Delete the test instance {identifier}?",
+            f"rds:DeleteDBInstance on {identifier}, created and tagged by this drill, with "
+            f"--skip-final-snapshot (the runbook's cleanup). Staging is not touched.",
+            identifier))
+        if not typed:
+            return
+        await self._ask_drill_notes(run)
+        self.drive(run, lambda: run.confirm_cleanup(typed, skip_final_snapshot=True))
+
+    async def _ask_drill_notes(self, run: RecoveryRun) -> None:
+        """At the end of a drill: procedure issues found and notes (both may be empty), kept
+        in the recovery test log with the run."""
+        issues = await self.app.push_screen_wait(ReasonPrompt(
+            "Procedure issues found?",
+            "Anything in the runbook or the tool that was wrong or missing (empty: none). "
+            "It goes into the recovery test log.", allow_empty=True))
+        notes = await self.app.push_screen_wait(ReasonPrompt(
+            "Notes for the recovery test log?", "Free text (empty: none).", allow_empty=True))
+        run.history_fields["procedure_issues"] = (issues or "").strip()
+        run.history_fields["notes"] = (notes or "").strip()
+
     def ask_abort(self, run: RecoveryRun) -> None:
         """Abort: confirm, then offer to clean up what the run created (typed identifier)."""
         self._ask(self._ask_abort(run), f"abort {run.run_id}")
@@ -274,9 +317,11 @@ class RecoveryManager:
     async def _ask_abort(self, run: RecoveryRun) -> None:
         candidates = [] if run.dry_run else run.cleanup_candidates()
         if not await self.app.push_screen_wait(YesNo(
-                "Abort this recovery?",
+                "Abort this drill?" if run.request.drill else "Abort this recovery?",
                 "The run ends here; the RTO clock stops. Nothing else runs.")):
             return
+        if run.request.drill and not run.dry_run:
+            await self._ask_drill_notes(run)
         if len(candidates) != 1:
             if candidates:
                 self.app.notify(f"Left running: {', '.join(candidates)}; delete them by hand.",

@@ -90,17 +90,23 @@ class ReasonPrompt(_Question[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="question.reason.cancel")]
 
+    def __init__(self, title: str, detail: str = "", *, allow_empty: bool = False) -> None:
+        super().__init__(title, detail)
+        # A free-text answer that may be empty (a drill's notes): enter with nothing is "".
+        self.allow_empty = allow_empty
+
     def compose(self) -> ComposeResult:
         with Vertical(classes="modal-box"):
             yield from self.heading()
-            yield Input(placeholder="reason", id="reason")
+            yield Input(placeholder="empty: none" if self.allow_empty else "reason",
+                        id="reason")
             yield Static("", id="refusal", classes="modal-error")
             yield Static(Text("enter accept · esc cancel"), classes="modal-keys")
 
     @on(Input.Submitted, "#reason")
     def submitted(self, event: Input.Submitted) -> None:
         reason = event.value.strip()
-        if reason:
+        if reason or self.allow_empty:
             self.dismiss(reason)
         else:
             self.query_one("#refusal", Static).update(

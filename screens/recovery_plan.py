@@ -145,8 +145,10 @@ class PlanScreen(Screen[None]):
             else f"{self.request.source} → {self.request.target}"
         heading = self.query_one("#plan-title", RecoveryText)
         strong = heading.style_of("recovery--strong")
+        tag = SCENARIO_TAG[self.request.scenario]
         heading.update(Text.assemble(
-            ("Plan · ", strong), (SCENARIO_TAG[self.request.scenario], strong), f" · {where}"))
+            ("Drill plan · " if self.request.drill else "Plan · ", strong), (tag, strong),
+            f" · {where}"))
         self.prepare()
         table.focus()
 
@@ -231,12 +233,14 @@ class PlanScreen(Screen[None]):
         return True
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_swap" and self.request.drill:
+            return False  # a drill has no swap: staging's traffic never moves
         if action in ("toggle_swap", "dry_run"):
             return self.request.scenario is not Scenario.CROSS_REGION
         return True
 
     def action_toggle_swap(self) -> None:
-        if self.request.scenario is Scenario.CROSS_REGION:
+        if self.request.scenario is Scenario.CROSS_REGION or self.request.drill:
             return
         swap = SwapMethod.RENAME if self.request.swap is SwapMethod.ROUTE53 \
             else SwapMethod.ROUTE53
@@ -268,6 +272,8 @@ class PlanScreen(Screen[None]):
         request = dataclasses.replace(self.request, dry_run=False)
         env = "PRODUCTION" if request.source == self.config.instances.production else "staging"
         question = f"Run {request.scenario.label} on {env} for real?"  # one line at 80 columns
+        if request.drill:
+            question = f"Start the monthly drill ({request.scenario.value}) on staging?"
         detail = (f"This creates {request.target} from {request.source} ({env}) in AWS and "
                   f"starts the RTO clock. Every mutating step is shown before it runs."
                   if request.scenario is not Scenario.CROSS_REGION

@@ -22,6 +22,7 @@ from vwtui.screens.recovery_confirm import YesNo
 from vwtui.screens.recovery_detail import render_outcome, render_step
 from vwtui.screens.recovery_style import CSS_PATH, SCENARIO_TAG, RecoveryText
 
+from vwtui.recovery.drill import escalation_lines
 from vwtui.recovery.plan import Scenario
 from vwtui.recovery.state import CHECKLIST_KEYS, Action, StepState, StepStatus, Tone
 from vwtui.widgets.context_bar import ContextBar
@@ -88,6 +89,7 @@ class RunScreen(Screen[None]):
         self.detail_key: str | None = None
         self._detail_shown: Text | None = None
         self._hint_shown: Text | None = None
+        self._escalation_shown: Text | None = None
         # The styles of the screen's text (recovery.tcss), once its widgets are mounted.
         self.style_of: StyleOf = unstyled
 
@@ -99,6 +101,7 @@ class RunScreen(Screen[None]):
         with Vertical(id="run"):
             yield RecoveryText(id="run-title")
             yield StepList(id="run-steps", on_cursor=self._cursor_moved)
+            yield RecoveryText(id="run-escalation")
             with VerticalScroll(id="run-detail"):
                 yield RecoveryText(id="run-detail-text")
             yield RecoveryText(id="run-hint")
@@ -111,8 +114,10 @@ class RunScreen(Screen[None]):
         heading = self.query_one("#run-title", RecoveryText)
         # Every RecoveryText has the same component classes: the detail's serve the hint too.
         self.style_of = self.query_one("#run-detail-text", RecoveryText).style_of
-        title = Text.assemble((SCENARIO_TAG[run.request.scenario],
-                               heading.style_of("recovery--strong")), f" · {where}")
+        tag = SCENARIO_TAG[run.request.scenario]
+        if run.request.drill:
+            tag = f"Drill {tag}"
+        title = Text.assemble((tag, heading.style_of("recovery--strong")), f" · {where}")
         if run.dry_run:
             title.append(" · DRY RUN", style=heading.style_of("recovery--flag"))
         heading.update(title)
@@ -147,6 +152,7 @@ class RunScreen(Screen[None]):
         if not self.is_current:
             return
         self.query_one(StepList).tick(self.run.steps, self.manager.now())
+        self._show_escalation()
         if self.run.current is not None and self.run.current.status in (
                 StepStatus.RUNNING, StepStatus.WAITING):
             self._show_detail()
@@ -172,11 +178,28 @@ class RunScreen(Screen[None]):
             self._hint_shown = hint
             self.query_one("#run-hint", Static).update(hint)
         self.query_one("#rto-clock", RtoClockWidget).refresh_clock()
+        self._show_escalation()
         # The footer recomposes on refresh_bindings: only when the keys that apply change.
         keys = tuple(self.check_action(action, ()) for action in self._ACTIONS)
         if keys != self._keys:
             self._keys = keys
             self.refresh_bindings()
+
+    def _show_escalation(self) -> None:
+        """The escalation path from [contacts] once the RTO clock passes 75 %, breaches, or a
+        drill fails (the run journals each level once)."""
+        level = self.run.escalation()
+        box = self.query_one("#run-escalation", RecoveryText)
+        box.set_class(level is not None, "-shown")
+        if level is None:
+            return
+        lines = escalation_lines(self.run.config, level)
+        text = Text(lines[0], style=self.style_of("recovery--bad"))
+        for line in lines[1:]:
+            text.append(f"\n{line}")
+        if text != self._escalation_shown:
+            self._escalation_shown = text
+            box.update(text)
 
     def _cursor_moved(self, row: int) -> None:
         """The engineer (or the run) moved the cursor: the detail follows it. Off the active

@@ -110,7 +110,8 @@ class VwtuiApp(App[int]):
 
     def __init__(self, config: Config, aws: AwsService, pg: PgService | None = None, *,
                  clock: Callable[[], datetime] = utcnow,
-                 environment: Environment = "production", demo: bool = False) -> None:
+                 environment: Environment = "production", demo: bool = False,
+                 drill: bool = False) -> None:
         if environment not in ("production", "staging"):
             raise ValueError(f"environment must be 'production' or 'staging', not {environment!r}")
         super().__init__()
@@ -121,6 +122,8 @@ class VwtuiApp(App[int]):
         self.environment: Environment = environment
         # `vwtui demo`: its sandbox and state dir are temporary (a run cannot outlive it).
         self.demo = demo
+        # `vwtui drill`: open on the monthly drill's set-up.
+        self.open_drill = drill
         # Recoveries belong to the App: they outlive any screen.
         self.recovery = RecoveryManager(self, poll_interval=config.ui.poll_seconds)
 
@@ -145,6 +148,8 @@ class VwtuiApp(App[int]):
         self.load_identity()
         # An unfinished run in the journal (vwtui killed, SSH dropped): offer to resume it.
         self.call_after_refresh(self.recovery.offer_resume)
+        if self.open_drill:
+            self.call_after_refresh(self.action_new_drill)
 
     def on_ready(self) -> None:
         self.record_timing("first_frame")
@@ -167,6 +172,10 @@ class VwtuiApp(App[int]):
         """Start a recovery; the dashboard's highlighted snapshot or recovery point is
         preselected."""
         self.recovery.new_recovery(preselection_from_dashboard(self.screen))
+
+    def action_new_drill(self) -> None:
+        """Start the monthly recovery drill on staging (the rotation's method)."""
+        self.recovery.new_drill()
 
     @on(ChooseScreen.PlanRequested)
     def show_recovery_plan(self, message: ChooseScreen.PlanRequested) -> None:

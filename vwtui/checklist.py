@@ -110,7 +110,23 @@ async def read_all(service: AwsService, config: Config, now: datetime | None = N
         snapshots=snapshots.result(), recovery_points=recovery_points.result(),
         backup_jobs=backup_jobs.result(), alarms=alarm_list.result(),
         rds_events=events.result(), backup_plan=plan.result(), sns_topic=topic.result(),
-        event_rules=rules.result(), dr_region=dr_region, dr_snapshots=dr_snapshots.result())
+        event_rules=rules.result(), dr_region=dr_region, dr_snapshots=dr_snapshots.result(),
+        drill_history=_drill_history())
+
+
+def _drill_history() -> object:
+    """The recovery test log, for the monthly recovery test item (Unreadable when the file
+    exists but cannot be read)."""
+    from vwtui.recovery.history import HistoryUnreadable, read_history
+
+    try:
+        history = read_history()
+    except HistoryUnreadable as exc:
+        return Unreadable("the recovery test log", str(exc))
+    # No log in this state dir at all (a fresh install, another host's state dir): the item is
+    # left out rather than failed, so an account is not judged by a log it never kept here.
+    # check_monthly_recovery_test fails "no drill recorded" when given one.
+    return None if history.missing else history
 
 
 async def _dr_snapshots(service: AwsService, config: Config,

@@ -1,4 +1,5 @@
-"""Command line: `vwtui` (the console), `vwtui demo`, `vwtui checklist`, `vwtui init`.
+"""Command line: `vwtui` (the console), `vwtui demo`, `vwtui drill`, `vwtui checklist`,
+`vwtui init`.
 
 Argument parsing and config loading only; each command lives in its own module and is imported
 when chosen, so `vwtui --help` stays fast and the console's first frame waits for nothing else.
@@ -73,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
                            "recovery points of other resources in the vault, 30 days of jobs "
                            "for 50 resources")
 
+    drill = sub.add_parser("drill", help="open the console on the monthly recovery drill "
+                                         "(staging, the rotation's method)")
+    _common(drill)
+    drill.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS,
+                       help="refuse every AWS call that changes anything")
+
     checklist = sub.add_parser(
         "checklist", help="run the daily checks, the weekly checklist and compliance once and "
                           "print the verdicts (exit 0 all pass, 1 any fail or unknown, 2 config "
@@ -135,6 +142,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     if command == "run":
         from vwtui.console import run_console
 
+        return run_console(config, args)
+    if command == "drill":
+        from vwtui.console import run_console
+
+        args.drill = True
+        args.staging = True  # the console on staging: a drill never restores production
         return run_console(config, args)
     raise ConfigError(f"unknown command {command!r}")  # argparse stops this first
 

@@ -119,6 +119,35 @@ class UiConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class DrillConfig:
+    # The name of the monthly drill's test instance: {staging} is the staging instance, {date:...}
+    # the day the drill was requested (UTC, strftime codes): the runbook's
+    # video-window-test-YYYYMMDD.
+    target_pattern: str = "{staging}-test-{date:%Y%m%d}"
+    # A PITR drill restores staging to this many minutes ago (the runbook's "1 hour ago").
+    restore_minutes_ago: int = 60
+    # The application test: a shell command run with PGHOST, PGPORT, PGDATABASE, PGUSER and
+    # VWTUI_TEST_ENDPOINT set to the test instance; exit 0 = pass. Empty: vwtui's built-in test
+    # (connect, read, write and roll back in one transaction).
+    smoke_command: str = ""
+    smoke_timeout_seconds: float = 900.0
+    # A file of the team's own read-only checks (SELECT ...;), run on the test instance at
+    # verify through the read-only session; a row with a non-zero first column fails. Empty:
+    # none.
+    extra_sql: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ContactsConfig:
+    # Shown on the recovery screen when the RTO clock passes 75 %, breaches, or a drill fails.
+    on_call: str = "DevOps Team: ops-team@craftvideomarketplace.com"
+    escalation: str = "CTO"
+    incident_response: str = "incident-response@craftvideomarketplace.com"
+    aws_support_plan: str = "Business"
+    aws_case_priority: str = "Urgent (< 1 hour response for production down)"
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     aws: AwsConfig = field(default_factory=AwsConfig)
     instances: InstancesConfig = field(default_factory=InstancesConfig)
@@ -129,6 +158,8 @@ class Config:
     alarms: AlarmsConfig = field(default_factory=AlarmsConfig)
     dns: DnsConfig = field(default_factory=DnsConfig)
     ui: UiConfig = field(default_factory=UiConfig)
+    drill: DrillConfig = field(default_factory=DrillConfig)
+    contacts: ContactsConfig = field(default_factory=ContactsConfig)
     # Where it was read from; None for the built-in defaults.
     source: Path | None = field(default=None, compare=False)
 
@@ -151,6 +182,14 @@ class Config:
             raise ValueError("Config.target_name needs a timezone-aware time (UTC).")
         return _render_target(self.restore.target_pattern, names.rds_id(source),
                               time.astimezone(UTC))
+
+    def drill_target_name(self, date: datetime) -> str:
+        """The name of the drill's test instance requested at `date` (drill.target_pattern),
+        normalised as RDS stores it."""
+        if date.tzinfo is None or date.utcoffset() is None:
+            raise ValueError("Config.drill_target_name needs a timezone-aware time (UTC).")
+        return names.rds_id(self.drill.target_pattern.format(
+            staging=names.rds_id(self.instances.staging), date=date.astimezone(UTC)))
 
     def with_read_only(self, read_only: bool) -> Config:
         """This config, read-only when `read_only` (--read-only); unchanged otherwise."""
@@ -259,7 +298,9 @@ def _normalised(config: Config) -> Config:
             restore, subnet_group=names.rds_id(restore.subnet_group),
             security_groups=tuple(g.strip() for g in restore.security_groups),
             instance_class=names.rds_id(restore.instance_class),
-            target_pattern=restore.target_pattern.strip()))
+            target_pattern=restore.target_pattern.strip()),
+        drill=dataclasses.replace(config.drill,
+                                  target_pattern=config.drill.target_pattern.strip()))
 
 
 # The allowed range of every number: (key, lowest, highest, unit, lowest excluded). A value
@@ -280,6 +321,8 @@ _RANGES: tuple[tuple[str, float, float, str, bool], ...] = (
     ("dns.ttl", 0, 86400, "seconds (a day)", False),
     ("ui.refresh_seconds", 0, 3600, "seconds (0 = off)", False),
     ("ui.poll_seconds", 0, 600, "seconds", True),
+    ("drill.restore_minutes_ago", 1, 10080, "minutes (a week)", False),
+    ("drill.smoke_timeout_seconds", 0, 14400, "seconds (4 h)", True),
 )
 
 
@@ -323,6 +366,7 @@ def _check_values(config: Config, where_file: str) -> None:
         )
     _check_names(config, where_file)
     _check_target_pattern(config, where_file)
+    _check_drill_pattern(config, where_file)
 
 
 def _check_names(config: Config, where_file: str) -> None:
@@ -436,6 +480,55 @@ def _check_target_pattern(config: Config, where_file: str) -> None:
                 raise ConfigError(
                     f"{key} can give {name!r}, {whose}, to a recovery of {source}: a restore "
                     f"must never take it; {example}")
+
+
+_DRILL_PATTERN_DEFAULT = DrillConfig().target_pattern
+
+
+def _check_drill_pattern(config: Config, where_file: str) -> None:
+    """drill.target_pattern must give a valid RDS identifier that can never be production's,
+    staging's or a protected instance's name, whatever the date."""
+    key = f"{where_file}drill.target_pattern"
+    pattern = config.drill.target_pattern
+    example = f"write it like {_DRILL_PATTERN_DEFAULT!r}"
+    try:
+        parts = list(string.Formatter().parse(pattern))
+    except ValueError as exc:
+        raise ConfigError(f"{key} is not a valid pattern ({exc}); {example}") from None
+    has_date = False
+    for _literal, field_name, spec, conversion in parts:
+        if field_name is None:
+            continue
+        if field_name not in ("staging", "date") or conversion or "{" in (spec or ""):
+            raise ConfigError(f"{key} may hold only the fields {{staging}} and {{date:...}}, "
+                              f"not {{{field_name}}}; {example}")
+        has_date = has_date or field_name == "date"
+    if not has_date:
+        raise ConfigError(f"{key} must hold {{date:...}} (e.g. {{date:%Y%m%d}}), or every "
+                          f"drill would get the same name; {example}")
+    staging = config.instances.staging
+    try:
+        first = config.drill_target_name(_SAMPLE_TIME)
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        raise ConfigError(f"{key} cannot be filled in ({exc}); {example}") from None
+    reason = names.check_rds_id(first)
+    if reason:
+        raise ConfigError(f"{key} gives {first!r}, not a valid RDS instance identifier: "
+                          f"{reason}")
+    regex = "".join(
+        re.escape(literal)
+        + ("" if field_name is None else
+           _time_regex(spec or "") if field_name == "date" else
+           re.escape(staging) if not spec else ".*")
+        for literal, field_name, spec, _ in parts)
+    avoid = dict.fromkeys((*config.protected_names(), config.instances.production, staging))
+    for name in avoid:
+        if name and (name == first or re.fullmatch(rf"\s*{regex}\s*", name, re.IGNORECASE)):
+            whose = ("staging's own name" if name == staging else
+                     "production's name" if name == config.instances.production else
+                     "a protected instance's name")
+            raise ConfigError(f"{key} can give {name!r}, {whose}: a drill's test instance "
+                              f"is deleted at its end and must never take it; {example}")
 
 
 def to_mapping(config: Config) -> dict[str, Any]:

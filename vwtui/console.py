@@ -32,6 +32,7 @@ def run_console(config: Config, args: argparse.Namespace) -> int:
     staging = bool(getattr(args, "staging", False))
     app = VwtuiApp(config, aws, _pg_service(config, aws),
                    environment="staging" if staging else "production",
-                   demo=bool(getattr(args, "demo", False)))
+                   demo=bool(getattr(args, "demo", False)),
+                   drill=bool(getattr(args, "drill", False)))
     result = app.run()
     return result if isinstance(result, int) else (app.return_code or 0)

@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
@@ -95,7 +96,7 @@ def sandbox_environment(scenario: str, restore_seconds: float,
             config = demo_config(sandbox.endpoint_url, sandbox.region, database.host,
                                  database.port, database.user)
             _record_baselines(config)
-            seed_restore_history(config)
+            seed_drill_history(config, sandbox.current_time())
             yield config
         finally:
             os.environ.clear()
@@ -115,19 +116,6 @@ def _record_baselines(config: Config) -> None:
     report = asyncio.run(PgService(config).validate())
     save_baselines(jr.state_dir(), report,
                    (config.instances.production, config.instances.staging))
-
-
-def seed_restore_history(config: Config) -> None:
-    """A few restore tests in the demo's state dir, so the health view has results to show;
-    left alone when something (a drill of the demo) already wrote the history file."""
-    from vwtui.model import utcnow
-    from vwtui.recovery.history import append_record, history_path
-    from vwtui.sandbox.seed import demo_restore_history
-
-    if history_path().exists():
-        return
-    for record in demo_restore_history(utcnow(), config):
-        append_record(record)
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -167,3 +155,40 @@ def run_demo(args: argparse.Namespace) -> int:
                                           staging=getattr(args, "staging", False),
                                           read_only=read_only, demo=True)
         return run_console(config.with_read_only(read_only), console_args)
+
+
+def seed_drill_history(config: Config, now: datetime, base: Path | None = None) -> None:
+    """Three past monthly drills in the demo's recovery test log, one over the RTO, so the
+    rotation (the next method follows the last one's), the due date and the history show at
+    once. Each on the first Monday of its month, 10:00 UTC."""
+    from vwtui.recovery import drill as dr
+    from vwtui.recovery import history as hist
+    from vwtui.recovery import journal as jr
+
+    staging = config.instances.staging
+    target_hours = config.objectives.rto_hours
+    past = [(3, dr.ROTATION[0], 2.4, ""), (2, dr.ROTATION[1], target_hours + 0.35,
+                                          "Snapshot restore waited 2 h for storage "
+                                          "optimisation; escalated to the team lead."),
+            (1, dr.ROTATION[2], 2.9, "")]
+    for months_ago, method, hours, issues in past:
+        year, month = now.year, now.month - months_ago
+        while month < 1:
+            year, month = year - 1, month + 12
+        started = dr.first_monday(year, month) + timedelta(hours=10)
+        rto = hours * 3600
+        finished = started + timedelta(seconds=rto + 600)
+        restore_point = started - timedelta(hours=1)
+        record = hist.HistoryRecord(
+            run_id=f"demo-drill-{started:%Y%m%d}", kind="drill", outcome="finished",
+            method=method.value, source=staging,
+            target=config.drill_target_name(started), started_at=started,
+            finished_at=finished, rto_seconds=rto,
+            rto_target_seconds=target_hours * 3600, rpo_seconds=3600.0,
+            restore_point=restore_point,
+            verify={"Row count of users": "pass", "Foreign keys": "pass"},
+            verify_overall="pass",
+            smoke=hist.SmokeResult(passed=True, seconds=42.0,
+                                   summary="Built-in test passed."),
+            os_user="demo", notes="Seeded by vwtui demo.", procedure_issues=issues)
+        hist.append_record(record, base or jr.state_dir())

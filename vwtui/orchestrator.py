@@ -17,6 +17,7 @@ already under way in AWS instead of issuing it again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -56,6 +57,7 @@ from vwtui.recovery.state import (
 )
 from vwtui.recovery.steps import Outcome
 from vwtui.recovery.steps.cleanup import CleanupStep
+from vwtui.recovery.steps.drill import DrillVerifyStep, RtoStep, SmokeStep
 from vwtui.recovery.steps.prerequisites import PrerequisitesStep
 from vwtui.recovery.steps.restore import RestoreSettings as RestoreSettings
 from vwtui.recovery.steps.restore import RestoreStep, restore_settings, show_restore_job_id
@@ -133,7 +135,15 @@ class RecoveryRun:
             StepKey.SWAP: SwapStep(SwapByHand(reads), Route53Swap(reads, self.ops),
                                    RenameSwap(self.ops)),
             StepKey.CLEANUP: self._cleanup,
+            StepKey.SMOKE: SmokeStep(reads, pg),
+            StepKey.RTO: RtoStep(),
         }
+        if state.request.drill:
+            # The monthly drill: verify goes on to every foreign key and the team's checks;
+            # its record in the recovery test log is a drill's.
+            self._executors[StepKey.VERIFY] = DrillVerifyStep(
+                self._executors[StepKey.VERIFY], reads, pg)
+            self.kind = "drill"
 
     # ---- construction ---------------------------------------------------------------------
 
@@ -539,9 +549,15 @@ class RecoveryRun:
         its journal already holds everything the record is made from."""
         if self.dry_run:
             return
+        fields: dict[str, Any] = {}
+        if self.request.drill:
+            fields = {"smoke": self.state.smoke_result,
+                      "method_override_reason": self.request.override_reason,
+                      "rto_seconds": self.state.rto_measured.total_seconds()
+                      if self.state.rto_measured is not None else None}
         record = history.record_from_state(
             self.state, kind=self.kind, caller_arn=self.journal.caller_arn,
-            os_user=jr.os_user(), now=self._now(), **self.history_fields)
+            os_user=jr.os_user(), now=self._now(), **{**fields, **self.history_fields})
         try:
             history.append_record(record, self.state_base)
         except (OSError, UnsafePathError) as exc:
@@ -549,6 +565,26 @@ class RecoveryRun:
             self.history_problem = (f"The run ended but could not be added to the recovery "
                                     f"test log in {self.state_base} ({reason}).")
             log.warning("%s", self.history_problem)
+
+    def escalation(self) -> Any:
+        """Whether the escalation path is due now (vwtui.recovery.drill.Escalation or None);
+        each level is journaled once, so the log says when the RTO was passed or breached."""
+        from vwtui.recovery.drill import escalation_level
+
+        now = self._now()
+        failed = any(s.status is StepStatus.FAILED for s in self.steps) or (
+            self.finished and self.outcome != "finished")
+        level = escalation_level(self.clock, now, drill=self.request.drill, failed=failed)
+        if level is not None and level.value not in self.state.escalations \
+                and not self.dry_run and (self.lock is None or self.lock.held):
+            self.state.escalations.append(level.value)
+            # A journal that cannot be written is said by journal_problem; the screen still
+            # shows the path.
+            with contextlib.suppress(jr.JournalError):
+                self.note("escalation", level=level.value,
+                          rto_seconds=self.clock.elapsed(now).total_seconds(),
+                          target_seconds=self.clock.target.total_seconds())
+        return level
 
     def close(self) -> None:
         """This process stops driving the run (quit): another session may resume it."""

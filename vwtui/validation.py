@@ -254,6 +254,23 @@ def queries_for(database: str) -> tuple[ValidationQuery, ...]:
     return (*runbook, INVALID_INDEXES)
 
 
+FOREIGN_KEY_FILE = "foreign_key_orphans.sql"
+
+
+@cache
+def foreign_key_queries() -> tuple[ValidationQuery, ...]:
+    """sql/foreign_key_orphans.sql: one row per foreign key of the schema with its orphans."""
+    text = files("vwtui.sql").joinpath(FOREIGN_KEY_FILE).read_text(encoding="utf-8")
+    return tuple(ValidationQuery("foreign_key_orphans", q.title, q.sql)
+                 for q in parse_validation_queries(text))
+
+
+def extra_queries(text: str) -> tuple[ValidationQuery, ...]:
+    """The team's own read-only checks (drill.extra_sql), named extra:<name>."""
+    return tuple(ValidationQuery(f"extra:{q.name}", q.title, q.sql)
+                 for q in parse_validation_queries(text))
+
+
 @cache
 def validation_queries() -> tuple[ValidationQuery, ...]:
     """The queries of sql/validation_queries.sql, as shipped in the package vwtui.sql."""

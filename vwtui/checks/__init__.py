@@ -103,7 +103,17 @@ def evaluate(readings: Readings, config: Config) -> list[CheckResult]:
                            [config.alarms.backup_age, config.alarms.backup_failure],
                            config.alarms.sns_topic),
         check_failed_backup_rule(r.event_rules, r.sns_topic, config.alarms.sns_topic),
+        *_monthly(r),
     ]
+
+
+def _monthly(r: Readings) -> list[CheckResult]:
+    """The monthly recovery test, when the recovery test log was read (vwtui.checks.drill)."""
+    if r.drill_history is None:
+        return []
+    from vwtui.checks.drill import check_monthly_recovery_test
+
+    return [check_monthly_recovery_test(r.drill_history, r.now)]  # type: ignore[arg-type]
 
 
 def summary(results: Iterable[CheckResult]) -> dict[str, int]:

@@ -77,6 +77,9 @@ class Readings:
     # The production instance's snapshots in aws.dr_region; None when no DR region is set.
     dr_region: str = ""
     dr_snapshots: list[Snapshot] | Unreadable | None = None
+    # The recovery test log (vwtui.recovery.history.HistoryRead); None: not read (the monthly
+    # recovery test item is left out).
+    drill_history: object | None = None
 
     def unreadable(self) -> list[Unreadable]:
         """Every reading that failed."""

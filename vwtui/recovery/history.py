@@ -182,8 +182,11 @@ def plain_log_path(base: Path | None = None) -> Path:
 def record_from_state(state: RunState, *, kind: RunKind, caller_arn: str | None,
                       os_user: str, now: datetime, notes: str = "",
                       procedure_issues: str = "", smoke: SmokeResult | None = None,
-                      method_override_reason: str | None = None) -> HistoryRecord:
-    """The history record of a run that has ended (its clock stopped at `finished_at`)."""
+                      method_override_reason: str | None = None,
+                      rto_seconds: float | None = None) -> HistoryRecord:
+    """The history record of a run that has ended (its clock stopped at `finished_at`).
+    `rto_seconds`: the RTO a drill measured when its application test passed (default: the
+    clock at the end)."""
     clock = state.clock
     rpo = state.rpo_achieved
     verification = state.verification
@@ -192,7 +195,8 @@ def record_from_state(state: RunState, *, kind: RunKind, caller_arn: str | None,
         method=str(state.request.scenario.value), source=state.request.source,
         target=state.request.target, started_at=clock.started_at,
         finished_at=clock.finished_at or now,
-        rto_seconds=clock.elapsed(now).total_seconds(),
+        rto_seconds=rto_seconds if rto_seconds is not None
+        else clock.elapsed(now).total_seconds(),
         rto_target_seconds=clock.target.total_seconds(),
         rpo_seconds=rpo.total_seconds() if rpo is not None else None,
         restore_point=state.restore_point,

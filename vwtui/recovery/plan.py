@@ -58,6 +58,9 @@ class StepKey(StrEnum):
     VERIFY = "verify"
     SWAP = "swap"
     CLEANUP = "cleanup"
+    # The monthly drill's own steps (no swap in a drill).
+    SMOKE = "smoke"
+    RTO = "rto"
 
 
 class SwapMethod(StrEnum):
@@ -90,6 +93,12 @@ class RecoveryRequest:
     dry_run: bool = False
     restore_point: datetime | None = None
     requested_at: datetime | None = None
+    # The monthly drill (vwtui.recovery.drill): staging into a test instance, no swap, the test
+    # instance deleted at the end. The method the rotation gave when the engineer chose
+    # another, and why.
+    drill: bool = False
+    rotation_method: str | None = None
+    override_reason: str | None = None
 
     def to_json(self) -> dict[str, object]:
         """A JSON-ready mapping (the journal's record of the request)."""
@@ -108,6 +117,9 @@ class RecoveryRequest:
             "dry_run": self.dry_run,
             "restore_point": _iso(self.restore_point),
             "requested_at": _iso(self.requested_at),
+            "drill": self.drill,
+            "rotation_method": self.rotation_method,
+            "override_reason": self.override_reason,
         }
 
     @classmethod
@@ -137,6 +149,9 @@ class RecoveryRequest:
             dry_run=bool(data.get("dry_run")),
             restore_point=when("restore_point"),
             requested_at=when("requested_at"),
+            drill=bool(data.get("drill")),
+            rotation_method=text("rotation_method"),
+            override_reason=text("override_reason"),
         )
 
 
@@ -168,6 +183,11 @@ STEP_ESTIMATES: dict[Scenario, dict[StepKey, timedelta]] = {
     Scenario.AWS_BACKUP: _minutes(5, 90, 30, 15, 10),
     Scenario.CROSS_REGION: {StepKey.PREREQUISITES: timedelta(minutes=5)},
 }
+
+# The runbook's monthly test: preparation 5 min, recovery 60-90 min (restore and wait, as each
+# scenario's), validation 30, application connection test 15, RTO 5, cleanup 10.
+DRILL_ESTIMATES: dict[StepKey, timedelta] = {StepKey.SMOKE: timedelta(minutes=15),
+                                             StepKey.RTO: timedelta(minutes=5)}
 
 STEP_KEYS = (StepKey.RESTORE, StepKey.WAIT, StepKey.VERIFY, StepKey.SWAP, StepKey.CLEANUP)
 
@@ -335,6 +355,11 @@ def plan_warnings(request: RecoveryRequest, config: Config) -> tuple[str, ...]:
         return ()
     if config.ui.read_only:
         warnings.append(READ_ONLY_PLAN)
+    if request.drill:
+        if request.override_reason:
+            warnings.append(f"Method chosen by hand instead of the rotation's "
+                            f"{request.rotation_method}: {request.override_reason}")
+        return tuple(warnings)
     if request.swap is SwapMethod.ROUTE53 and config.dns_record_for(request.source) is None:
         warnings.append(no_record_note(request.source))
     if request.swap is SwapMethod.RENAME:
@@ -486,6 +511,9 @@ def build_plan(request: RecoveryRequest, config: Config, *, zone_id: str | None 
         StepKey.VERIFY, f"Verify the data of {target} (validation queries)",
         estimates[StepKey.VERIFY],
         False, None, notes=tuple(verify_notes))
+    if request.drill:
+        return (restore, wait, _drill_verify(verify, config), *_drill_steps(request, config,
+                                                                              estimates, now))
     swap = _swap_step(request, config, estimates[StepKey.SWAP], zone_id, new_endpoint, now)
     old = replaced or _replaced(request, now)
     if config.is_protected(old):
@@ -503,6 +531,43 @@ def build_plan(request: RecoveryRequest, config: Config, *, zone_id: str | None 
             notes=(("Only an instance this recovery created or renamed; type its identifier "
                    "to confirm; a final snapshot unless declined."),))
     return (restore, wait, verify, swap, cleanup)
+
+
+def _drill_verify(verify: PlannedStep, config: Config) -> PlannedStep:
+    notes = [*verify.notes, "Every foreign key of the schema checked for orphaned rows "
+             "(pg_constraint)."]
+    if config.drill.extra_sql:
+        notes.append(f"The team's read-only checks of {config.drill.extra_sql} (drill.extra_sql).")
+    return PlannedStep(verify.key, verify.title, verify.estimate, False, None, tuple(notes))
+
+
+def _drill_steps(request: RecoveryRequest, config: Config, estimates: Mapping[StepKey, timedelta],
+                 now: datetime | None) -> tuple[PlannedStep, ...]:
+    """A drill's steps after verify: the application test, the RTO, and the deletion of its own
+    test instance without a final snapshot (the runbook's cleanup). No swap: staging's traffic
+    never moves."""
+    command = config.drill.smoke_command
+    smoke = PlannedStep(
+        StepKey.SMOKE, f"Application test on {request.target}", DRILL_ESTIMATES[StepKey.SMOKE],
+        False, None,
+        notes=((f"Runs: {command} (drill.smoke_command) with PGHOST, PGPORT, PGDATABASE, "
+                f"PGUSER and VWTUI_TEST_ENDPOINT set to {request.target}; timeout "
+                f"{config.drill.smoke_timeout_seconds:g} s.") if command else
+               (f"Built-in test: connect to {request.target} as {config.database.user}, read, "
+                f"write and roll back in one transaction (drill.smoke_command is empty)."),))
+    rto = PlannedStep(
+        StepKey.RTO, f"RTO achieved, against the {config.objectives.rto_hours:g} h target",
+        DRILL_ESTIMATES[StepKey.RTO], False, None,
+        notes=("The time from the start to the application test passing; the recovery test "
+               "log keeps it.",))
+    cleanup = PlannedStep(
+        StepKey.CLEANUP, f"Delete the test instance {request.target}",
+        estimates[StepKey.CLEANUP], True,
+        cli_delete_instance(config, request.target, now=now or datetime.now(UTC),
+                            skip_final_snapshot=True),
+        notes=("Only the test instance this drill created and tagged; type its identifier to "
+               "confirm; no final snapshot (the runbook's --skip-final-snapshot).",))
+    return (smoke, rto, cleanup)
 
 
 def _swap_step(request: RecoveryRequest, config: Config, estimate: timedelta,

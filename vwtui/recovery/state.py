@@ -132,6 +132,13 @@ class RunState:
     cross_region: Any = None  # scenario 4's prerequisites as found (CrossRegionStatus)
     finished: bool = False
     outcome: str | None = None
+    # A drill's application test (vwtui.recovery.history.SmokeResult) and the RTO its RTO step
+    # measured (the recovery is complete once the application test passed; the cleanup after
+    # it is not recovery time).
+    smoke_result: Any = None
+    rto_measured: timedelta | None = None
+    # The escalation levels already journaled (each once).
+    escalations: list[str] = field(default_factory=list)
 
     @classmethod
     def new(cls, run_id: str, request: RecoveryRequest, config: Config,
@@ -236,6 +243,8 @@ class RunState:
     @property
     def replaced(self) -> str:
         """The instance the swap replaced (cleanup deletes it)."""
+        if self.request.drill:  # the drill's own test instance: no swap replaced anything
+            return self.request.target
         if self.swap_result and self.swap_result.replaced:
             return self.swap_result.replaced
         if self.request.swap is SwapMethod.RENAME:
@@ -374,6 +383,9 @@ class RunState:
         if current.key == StepKey.SWAP and current.status is StepStatus.WAITING:
             return Hint(self._swap_hint(), Tone.WARN)
         if current.key == StepKey.CLEANUP and current.status is StepStatus.WAITING:
+            if self.request.drill and self.can_delete_replaced():
+                return Hint(f"cleanup: x delete the test instance {self.replaced} (no final "
+                            f"snapshot) · s skip", Tone.WARN)
             if self.can_delete_replaced():
                 return Hint(f"cleanup: x delete {self.replaced} · f final snapshot · s skip",
                             Tone.WARN)

@@ -510,8 +510,8 @@ class Seeder:
 def demo_restore_history(now: datetime, config: Config) -> list[Any]:
     """Five months of the demo's restore tests, oldest first, as `vwtui.recovery.history`
     records: monthly staging drills rotating the method (one over the RTO target, one aborted)
-    and one real recovery. For `vwtui demo`'s state dir only, and only while nothing has
-    written a history there (see demo.seed_restore_history)."""
+    and one real recovery. The health view's tests and benchmark read it (the demo seeds its
+    own three drills: demo.seed_drill_history)."""
     from vwtui.recovery.history import HistoryRecord, RunKind
 
     target = config.objectives.rto_hours * 3600

@@ -109,3 +109,25 @@ def check_create(config: Config, identifier: str, source: str | None = None) -> 
             f"Refused to restore as {identifier}: that name belongs to the source or a protected "
             f"instance. Restore under a new name (restore.target_pattern, e.g. "
             f"{config.restore.target_pattern}).")
+
+
+def check_drill_delete(config: Config, identifier: str, *, tags: Collection[tuple[str, str]],
+                       run_id: str, created_by_job: bool = False) -> None:
+    """A drill deletes only its own test instance: never production or staging (even when
+    staging is not listed as protected), and only one carrying this run's tag (every restore
+    of the run sends it), or made by this run's own AWS Backup restore job (whose instance AWS
+    tags with nothing of ours)."""
+    action = "delete"
+    for role, name in (("production", config.instances.production),
+                       ("staging", config.instances.staging)):
+        if name and names.same_rds_id(identifier, name):
+            raise GuardrailError(
+                f"Refused to {action} {identifier}: it is {role}. A drill deletes only its own "
+                f"test instance.")
+    from vwtui.services.calls import RUN_TAG
+
+    if (RUN_TAG, run_id) not in set(tags) and not created_by_job:
+        raise GuardrailError(
+            f"Refused to {action} {identifier}: it does not carry this drill's tag "
+            f"{RUN_TAG}={run_id}, so this drill did not create it. Delete it by hand if it "
+            f"really must go.")

@@ -24,7 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 from vwtui.errors import DatabaseError, DatabaseUnavailable
 from vwtui.model import QueryResult, ValidationReport
-from vwtui.validation import ValidationQuery, queries_for, read_only_refusal
+from vwtui.validation import (
+    ValidationQuery,
+    foreign_key_queries,
+    queries_for,
+    read_only_refusal,
+)
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -101,9 +106,76 @@ class PgService:
         return ValidationReport(host=connect_host, database=self.config.database.name,
                                 results=tuple(results))
 
+    async def drill_checks(self, extra: Sequence[ValidationQuery] = (), host: str | None = None,
+                           port: int | None = None) -> ValidationReport:
+        """A drill's checks beyond the runbook's queries, through the same read-only session:
+        sql/foreign_key_orphans.sql (every foreign key of the schema, from pg_constraint) and
+        the team's own read-only checks (`extra`, drill.extra_sql)."""
+        listed = await self.run_queries(foreign_key_queries(), host, port)
+        counts: list[ValidationQuery] = []
+        found = listed.results[0] if listed.results else None
+        if found is not None and found.error is None:
+            # Each count is the SELECT PostgreSQL wrote from its catalog; it still goes through
+            # the read-only refusal and a read-only transaction like any fixed query.
+            counts = [ValidationQuery(f"fk:{row[1]}", f"{row[0]}.{row[1]} → {row[2]}",
+                                      str(row[3])) for row in found.rows]
+        rest = await self.run_queries((*counts, *extra), host, port)
+        return ValidationReport(host=rest.host, database=rest.database,
+                                results=(*listed.results, *rest.results))
+
+    async def smoke_test(self, instance: str, host: str | None = None,
+                         port: int | None = None) -> str:
+        """The built-in application test of a drill's test instance: connect as database.user,
+        read, write (a temporary table and a row in it) and roll back, in one transaction.
+        The one write vwtui ever makes, only to a drill's own test instance (`instance`): a
+        protected name, production or staging is refused before any connection. Returns
+        what it saw; raises DatabaseError on any failure."""
+        import psycopg
+
+        from vwtui import names
+
+        config = self.config
+        if config.is_protected(instance) or names.rds_id(instance) in (
+                config.instances.production, config.instances.staging):
+            raise DatabaseError(f"Refused to write to {instance}: the built-in application "
+                                f"test writes only to a drill's own test instance.")
+        conn = await self._connect(host, port, read_only=False)
+        steps: list[str] = []
+        try:
+            async with asyncio.timeout(config.database.statement_timeout_seconds
+                                       + _NETWORK_GRACE_SECONDS):
+                async with conn.cursor() as cur:
+                    await cur.execute(b"BEGIN READ WRITE")
+                    seconds = config.database.statement_timeout_seconds
+                    await cur.execute(_SET_LOCALS, (f"{seconds}s",))
+                    await cur.execute(b"SELECT current_user, count(*) FROM pg_class")
+                    row = await cur.fetchone()
+                    steps.append(f"connected as {row[0] if row else '?'}, read "
+                                 f"{row[1] if row else 0} catalog rows")
+                    await cur.execute(b"CREATE TEMPORARY TABLE vwtui_smoke (n integer) "
+                                      b"ON COMMIT DROP")
+                    await cur.execute(b"INSERT INTO vwtui_smoke VALUES (1), (2)")
+                    await cur.execute(b"SELECT sum(n) FROM vwtui_smoke")
+                    total = await cur.fetchone()
+                    if not total or total[0] != 3:
+                        raise DatabaseError("The built-in test wrote two rows but read back "
+                                            f"{total[0] if total else 'nothing'}.")
+                    steps.append("wrote and read back 2 rows")
+                    await cur.execute(b"ROLLBACK")
+                    steps.append("rolled back")
+        except TimeoutError:
+            raise DatabaseError("The built-in application test got no answer in time.") from None
+        except psycopg.Error as exc:
+            raise DatabaseError(f"The built-in application test failed: "
+                                f"{_libpq_reason(exc)}") from None
+        finally:
+            await conn.close()
+        return "; ".join(steps)
+
     # ---- plumbing ------------------------------------------------------------------------
 
-    async def _connect(self, host: str | None, port: int | None) -> AsyncConnection[Any]:
+    async def _connect(self, host: str | None, port: int | None, *,
+                       read_only: bool = True) -> AsyncConnection[Any]:
         import psycopg
 
         db = self.config.database
@@ -116,6 +188,8 @@ class PgService:
             # never writes to a database it checks.
             "options": "-c default_transaction_read_only=on",
         }
+        if not read_only:  # the drill's built-in application test only (smoke_test)
+            del params["options"]
         secret: str | None = None
         if db.iam_auth:
             if self.token_provider is None:
@@ -135,7 +209,8 @@ class PgService:
                                    iam_auth=db.iam_auth, secret=secret,
                                    connect_timeout=db.connect_timeout_seconds) from None
         # Every transaction psycopg opens on this connection starts with BEGIN READ ONLY.
-        await conn.set_read_only(True)
+        if read_only:
+            await conn.set_read_only(True)
         return conn
 
     async def _run_one(self, conn: AsyncConnection[Any], query: ValidationQuery) -> QueryResult:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from vwtui import names
 from vwtui.errors import AwsError, InvalidParameter, NotFound
 from vwtui.model import Instance, RestoreJob, utcnow
 from vwtui.services import calls, guardrails
@@ -203,6 +204,26 @@ class RecoveryOps:
                                      now=self._now())
         await self._send(call)
         return call.params.get("FinalDBSnapshotIdentifier")
+
+    async def delete_test_instance(self, identifier: str, *, run_id: str,
+                                   owned: Collection[str], typed_confirmation: str | None,
+                                   restore_job_id: str | None = None) -> None:
+        """rds:DeleteDBInstance of a drill's own test instance, with --skip-final-snapshot as
+        the runbook says. Every guardrail of a delete, and: never production or staging, only
+        an instance tagged with this run (or created by this run's AWS Backup restore job, as
+        backup:DescribeRestoreJob says), read with rds:DescribeDBInstances first."""
+        guardrails.check_delete(self.config, identifier, owned=owned,
+                                typed_confirmation=typed_confirmation)
+        current = await self.aws.instance(identifier)
+        by_job = False
+        if restore_job_id and (RUN_TAG, run_id) not in set(current.tags):
+            job = await self.restore_job(restore_job_id)
+            by_job = bool(job.created_resource_arn) and names.same_rds_id(
+                str(job.created_resource_arn).rsplit(":db:", 1)[-1], identifier)
+        guardrails.check_drill_delete(self.config, identifier, tags=current.tags,
+                                      run_id=run_id, created_by_job=by_job)
+        await self._send(calls.delete_instance(identifier, skip_final_snapshot=True,
+                                               now=self._now()))
 
     # ---- scenario 4 -----------------------------------------------------------------------
 

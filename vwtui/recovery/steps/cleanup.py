@@ -25,6 +25,10 @@ class DeleteOps(Protocol):
                               skip_final_snapshot: bool = ...,
                               serving: Collection[str] = ...) -> str | None: ...
 
+    async def delete_test_instance(self, identifier: str, *, run_id: str,
+                                   owned: Collection[str], typed_confirmation: str | None,
+                                   restore_job_id: str | None = ...) -> None: ...
+
     def cli_command(self, operation: str, *args: object, **kwargs: object) -> str: ...
 
 
@@ -36,7 +40,8 @@ class CleanupStep:
         state = ctx.state
         identifier = state.replaced
         step.command = None if ctx.config.is_protected(identifier) else \
-            self.ops.cli_command("delete_instance", identifier)
+            self.ops.cli_command("delete_instance", identifier,
+                                 skip_final_snapshot=state.request.drill)
         if identifier in state.deleted:  # issued before a restart: never asked for twice
             return StepStatus.DONE, f"Delete of {identifier} already issued before the restart."
         owned = state.owned
@@ -51,6 +56,10 @@ class CleanupStep:
                                         f"the run.")
         if state.dry_run:
             return StepStatus.DONE, f"Dry run: would run: {step.command}"
+        if state.request.drill:
+            return StepStatus.WAITING, (f"x, then type {identifier} to delete the drill's test "
+                                        f"instance, without a final snapshot (the runbook's "
+                                        f"--skip-final-snapshot).")
         return StepStatus.WAITING, (f"Type {identifier} to delete it; a final snapshot is "
                                     f"taken unless you decline it.")
 
@@ -65,6 +74,11 @@ class CleanupStep:
         if current is None or current.status == "deleting":
             return None, True
         await ctx.before_mutation(f"delete {identifier}")
+        if state.request.drill:  # the drill's own test instance, no final snapshot (runbook)
+            await self.ops.delete_test_instance(
+                identifier, run_id=state.run_id, owned=state.owned,
+                typed_confirmation=typed_confirmation, restore_job_id=state.restore_job_id)
+            return None, False
         return await self.ops.delete_instance(
             identifier, owned=state.owned, typed_confirmation=typed_confirmation,
             skip_final_snapshot=skip_final_snapshot, serving=state.serving), False
