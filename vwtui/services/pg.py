@@ -24,7 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 from vwtui.errors import DatabaseError, DatabaseUnavailable
 from vwtui.model import QueryResult, ValidationReport
-from vwtui.validation import ValidationQuery, queries_for, read_only_refusal
+from vwtui.validation import (
+    ValidationQuery,
+    queries_for,
+    read_only_refusal,
+    troubleshoot_queries,
+)
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -100,6 +105,13 @@ class PgService:
                 results.append(await self._run_one(conn, query))
         return ValidationReport(host=connect_host, database=self.config.database.name,
                                 results=tuple(results))
+
+    async def activity(self, host: str | None = None,
+                       port: int | None = None) -> ValidationReport:
+        """Troubleshooting's read of the source: sql/troubleshoot_activity.sql (its active
+        sessions from pg_stat_activity, the blocked/blocking pairs from pg_blocking_pids, the
+        database size), on the same read-only session as the validation queries."""
+        return await self.run_queries(troubleshoot_queries(), host, port)
 
     # ---- plumbing ------------------------------------------------------------------------
 
