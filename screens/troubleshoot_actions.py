@@ -12,6 +12,7 @@ vwtui.services.backup_ops), then followed until it ends.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar, cast
 
@@ -49,7 +50,7 @@ _READING = Text("⟳ …", style="dim")
 _KIND = {BACKUP_JOB: "AWS Backup job", RDS_SNAPSHOT: "RDS snapshot"}
 
 ROWS = (
-    ("backup", "Manual backup (b job · n snapshot)"),
+    ("backup", "Manual backup (b job, n snap)"),
     ("storage", "Storage full?"),
     ("activity", "Long-running / blocking queries"),
     ("connectivity", "VPC connectivity"),
@@ -115,8 +116,9 @@ class ActionsScreen(Screen[None]):
 
     @property
     def instance(self) -> str:
-        return self._instance or getattr(self.app, "source_instance",
-                                         self.config.instances.production)
+        if self._instance:
+            return self._instance
+        return str(getattr(self.app, "source_instance", self.config.instances.production))
 
     def now(self) -> datetime:
         if self._now is not None:
@@ -143,8 +145,10 @@ class ActionsScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one("#actions-table", DataTable)
         table.add_column("Verdict", key="verdict", width=9)
-        table.add_column("Action", key="action", width=34)
-        table.add_column("Result", key="result")
+        # Fixed widths: at 80 columns the result fits beside the action, cropped; the whole
+        # of it is in the detail below.
+        table.add_column("Action", key="action", width=31)
+        table.add_column("Result", key="result", width=32)
         for key, title in ROWS:
             table.add_row(_READING, title, "", key=key)
         table.focus()
@@ -236,7 +240,7 @@ class ActionsScreen(Screen[None]):
                                (exc.message, "", "$ " + prepared.command))
             self.notify(exc.message, title=exc.title, severity="error", markup=False)
             return
-        self.notify(f"{_KIND[kind]} {action.resource_id} started.", markup=False)
+        # No toast: the row says it started, and follows it.
         self.follow(action)
 
     @work(exclusive=True, group="actions-follow")
@@ -257,7 +261,7 @@ class ActionsScreen(Screen[None]):
             self.progress = progress
             done = f" {progress.percent:.0f}%" if progress.percent is not None else ""
             summary = f"{_KIND[action.kind]} {progress.aws_state}{done}"
-            lines = (*_action_lines(action),
+            lines = (*_action_lines(replace(action, state=progress.state)),
                      f"AWS says: {progress.aws_state}{done}"
                      + (f": {progress.message}" if progress.message else ""))
             if progress.done:
@@ -310,7 +314,7 @@ def _action_summary(action: Action) -> str:
 
 def _action_lines(action: Action) -> tuple[str, ...]:
     lines = [f"{_KIND.get(action.kind, action.kind)} asked at "
-             f"{fmt.utc(action.asked_at)}: {action.state}"]
+             f"{fmt.utc(action.asked_at, zone=True)}: {action.state}"]
     if action.resource_id:
         lines.append(f"id: {action.resource_id}")
     if action.detail:

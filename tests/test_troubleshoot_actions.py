@@ -33,7 +33,8 @@ GIB = 1024 ** 3
 
 
 def _mutations(sandbox: Any, since: int) -> list[str]:
-    return [f"{r.service}:{r.operation}" for r in sandbox.requests(mutating=True)[since:]]
+    """The mutating requests since the `since`-th request of the log (all requests counted)."""
+    return [f"{r.service}:{r.operation}" for r in sandbox.requests()[since:] if r.mutating]
 
 
 def _put_free_storage(sandbox: Any, values_gib: list[float]) -> None:
@@ -299,28 +300,34 @@ async def test_slow_restore_compares_the_classes(make_sandbox: Callable[..., Any
 
 # ---- the actions view --------------------------------------------------------------------------
 
-def _actions_app(sandbox: Any, tmp_path: Path, *, read_only: bool = False) -> Any:
-    from textual.app import App
-    from vwtui.screens.troubleshoot_actions import ActionsScreen
+class _Opened:
+    """The app, and the actions view pushed over its dashboard once the app runs."""
 
-    from vwtui.config import DatabaseConfig
+    def __init__(self, sandbox: Any, tmp_path: Path) -> None:
+        from vwtui.app import VwtuiApp
+        from vwtui.config import DatabaseConfig
 
-    # No endpoint_url in the config (AWS_ENDPOINT_URL points boto3 at the sandbox): the aws
-    # lines on screen carry no random port. The database is a socket that is not there.
-    config = Config(aws=AwsConfig(region=sandbox.region, max_attempts=1),
-                    database=DatabaseConfig(host="/nonexistent-vwtui-socket", sslmode="disable",
-                                            connect_timeout_seconds=2),
-                    ui=UiConfig(read_only=read_only, poll_seconds=0.05))
-    aws = AwsService(config)
-    journal = ActionsJournal(tmp_path / "actions.jsonl")
+        # No endpoint_url in the config (AWS_ENDPOINT_URL points boto3 at the sandbox): the
+        # aws lines on screen carry no random port. The database is a socket that is not there.
+        self.config = Config(aws=AwsConfig(region=sandbox.region, max_attempts=1),
+                             database=DatabaseConfig(host="/nonexistent-vwtui-socket",
+                                                     sslmode="disable",
+                                                     connect_timeout_seconds=2),
+                             ui=UiConfig(refresh_seconds=0, poll_seconds=0.05))
+        self.aws = AwsService(self.config)
+        self.journal = ActionsJournal(tmp_path / "actions.jsonl")
+        self.app = VwtuiApp(self.config, self.aws, clock=lambda: SANDBOX_NOW)
 
-    class Host(App[None]):
-        def on_mount(self) -> None:
-            self.push_screen(ActionsScreen(
-                "Backup jobs completed [FAIL]", instance=PRODUCTION, config=config, aws=aws,
-                journal=journal, clock=SANDBOX_NOW, poll_seconds=0.05))
+    async def open(self, pilot: Any) -> Any:
+        from vwtui.screens.troubleshoot_actions import ActionsScreen
 
-    return Host()
+        screen = ActionsScreen("Backup jobs completed [FAIL]", instance=PRODUCTION,
+                               config=self.config, aws=self.aws, journal=self.journal,
+                               clock=SANDBOX_NOW, poll_seconds=0.05)
+        await pilot.app.push_screen(screen)
+        await _wait(pilot, lambda: screen.reads_done == 4 and (
+            pilot.app.identity is not None or pilot.app.identity_error is not None))
+        return screen
 
 
 async def _wait(pilot: Any, done: Callable[[], bool]) -> None:
@@ -337,13 +344,12 @@ async def test_actions_view_backs_up_once_and_follows_it(make_sandbox: Callable[
     from vwtui.screens.troubleshoot_actions import ActionsScreen
 
     sandbox = make_sandbox(restore_seconds=0.2, now=SANDBOX_NOW)
-    app = _actions_app(sandbox, tmp_path)
+    opened = _Opened(sandbox, tmp_path)
+    app = opened.app
     before = len(sandbox.requests())
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        screen = app.screen
+        screen = await opened.open(pilot)
         assert isinstance(screen, ActionsScreen)
-        await _wait(pilot, lambda: screen.reads_done == 4)
         assert screen.findings["activity"].verdict is Verdict.UNKNOWN
         await pilot.press("b")
         await _wait(pilot, lambda: app.screen is not screen)  # the y/n question
@@ -361,16 +367,17 @@ def test_actions_view_after_a_manual_backup_80x24(make_sandbox: Callable[..., An
                                                   tmp_path: Path, snap_compare: Any) -> None:
     sandbox = make_sandbox(restore_seconds=0.2, now=SANDBOX_NOW)
 
+    opened = _Opened(sandbox, tmp_path)
+
     async def backed_up(pilot: Any) -> None:
         from fixtures_dashboard import tables_sized
 
-        screen = pilot.app.screen
-        await _wait(pilot, lambda: screen.reads_done == 4)
+        screen = await opened.open(pilot)
         await pilot.press("b")
         await _wait(pilot, lambda: pilot.app.screen is not screen)
         await pilot.press("y")
         await _wait(pilot, lambda: screen.progress is not None and screen.progress.done
                     and tables_sized(screen))
 
-    assert snap_compare(_actions_app(sandbox, tmp_path), terminal_size=(80, 24),
+    assert snap_compare(opened.app, terminal_size=(80, 24),
                         run_before=backed_up)

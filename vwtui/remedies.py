@@ -71,7 +71,8 @@ def storage_finding(instance: Instance, free_min_bytes: float | None,
     """Allocated storage and CloudWatch FreeStorageSpace (minimum over `hours`)."""
     title = "Storage full?"
     allocated = instance.allocated_storage_gb * 1024 ** 3
-    lines = [f"allocated storage: {fmt.storage(instance.allocated_storage_gb)} ({instance.identifier})"]
+    lines = [f"allocated storage: {fmt.storage(instance.allocated_storage_gb)} "
+             f"({instance.identifier})"]
     if free_min_bytes is None:
         lines.append(f"FreeStorageSpace: no datapoint in the last {hours} h (is Enhanced "
                      f"Monitoring or the CloudWatch metric missing?)")
@@ -112,12 +113,12 @@ def activity_finding(report: ValidationReport, backup_window: str | None, now: d
         return Finding("activity", title, Verdict.UNKNOWN, f"could not be read: {reason}",
                        (*lines, reason))
     old = [dict(zip(sessions.columns, row, strict=False)) for row in sessions.rows]
-    old = [s for s in old if int(s.get("seconds") or 0) >= minutes * 60]
+    old = [s for s in old if _seconds(s) >= minutes * 60]
     blocked = [dict(zip(pairs.columns, row, strict=False)) for row in pairs.rows]
     lines.append(f"Older than {minutes} min: {len(old) or 'none'}")
     for s in old:
         lines.append(f"  pid {s.get('pid')}  {s.get('state')}  "
-                     f"{fmt.duration(timedelta(seconds=int(s.get('seconds') or 0)))}  "
+                     f"{fmt.duration(timedelta(seconds=_seconds(s)))}  "
                      f"{_one_line(s.get('query'))}")
     lines.append(f"Blocked / blocking: {len(blocked) or 'none'}")
     for p in blocked:
@@ -133,6 +134,10 @@ def activity_finding(report: ValidationReport, backup_window: str | None, now: d
         return Finding("activity", title, Verdict.FAIL, summary, tuple(lines))
     return Finding("activity", title, Verdict.PASS,
                    f"no query older than {minutes} min, nothing blocked", tuple(lines))
+
+
+def _seconds(row: dict[str, object]) -> int:
+    return int(str(row.get("seconds") or 0))
 
 
 def window_line(window: str | None, now: datetime) -> str:
@@ -186,13 +191,15 @@ def connectivity_finding(probes: Sequence[Probe],
                        (*lines, "The instance reports no endpoint (is it available?)."))
     if all(p.ok for p in probes):
         return Finding("connectivity", title, Verdict.PASS,
-                       f"connected in {probes[0].seconds * 1000:.0f} ms", tuple(lines))
+                       f"{probes[0].host}:{probes[0].port} reachable", tuple(lines))
     lines.append("From this host (the bastion) the database port is not reachable: check that "
                  "a security group above admits the bastion's address or group on the port, "
                  "and the subnet's route table and network ACL.")
     bad = next(p for p in probes if not p.ok)
-    return Finding("connectivity", title, Verdict.FAIL, f"{bad.label}: {bad.error}",
-                   tuple(lines))
+    # The summary names what failed; the reason (which depends on this host's resolver and
+    # network) is in the lines.
+    return Finding("connectivity", title, Verdict.FAIL,
+                   f"{bad.label} port {bad.port} not reachable", tuple(lines))
 
 
 # ---- slow restore ----------------------------------------------------------------------------
@@ -231,7 +238,7 @@ def restore_finding(source: Instance, restore_class: str | None,
                  + ("" if restore_class else " (restore.instance_class empty: as the source)"))
     ours, theirs = class_rank(target), class_rank(source.instance_class)
     bigger = larger_class(source.instance_class)
-    advice = [f"Runbook: use a larger instance class for the restore"
+    advice = ["Runbook: use a larger instance class for the restore"
               + (f" (e.g. {bigger}: restore.instance_class)" if bigger else "")
               + ", scale down after (aws rds modify-db-instance --db-instance-class "
               f"{source.instance_class} --apply-immediately)",
@@ -244,7 +251,8 @@ def restore_finding(source: Instance, restore_class: str | None,
                        (*lines, *advice))
     same = "the same as" if target == source.instance_class else "at least"
     lines.append(f"The restore class is {same} the source's.")
-    return Finding("restore", title, Verdict.PASS, f"{target} vs source {source.instance_class}",
+    return Finding("restore", title, Verdict.PASS,
+                   f"{target} (source {source.instance_class})",
                    (*lines, *advice))
 
 

@@ -218,7 +218,8 @@ class ManualBackupOps:
     def actions(self, kind: str | None = None, instance: str | None = None) -> list[Action]:
         """The journal's manual backups (of a kind and instance when given), oldest first."""
         return [a for a in self.journal.actions()
-                if (kind is None or a.kind == kind) and (instance is None or a.instance == instance)]
+                if (kind is None or a.kind == kind)
+                and (instance is None or a.instance == instance)]
 
     async def resolve_lost(self, kind: str, instance: str) -> list[Action]:
         """The journal's actions of `kind` on `instance`, each asked one without an answer

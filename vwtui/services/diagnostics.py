@@ -9,6 +9,7 @@ action), never an exception for the screen to catch.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
 from dataclasses import dataclass
@@ -91,10 +92,8 @@ async def tcp_probe(label: str, host: str, port: int,
                      else reason)
     seconds = time.perf_counter() - began
     writer.close()
-    try:
+    with contextlib.suppress(OSError):
         await writer.wait_closed()
-    except OSError:
-        pass
     return Probe(label, host, port, True, seconds)
 
 
