@@ -1,5 +1,8 @@
 """Troubleshooting for one failing check, as the runbook describes it.
 
+`a` opens troubleshooting that acts (screens/troubleshoot_actions.py): the causes checked live
+and a manual backup.
+
 Shows what the checklist already read (no new AWS call): the check's evidence, the RDS events of
 the instance, the failed backup jobs with their status messages, whether PITR is enabled
 (BackupRetentionPeriod), then the runbook's common causes, resolution and diagnosis commands.
@@ -60,6 +63,8 @@ class TroubleshootScreen(Screen[None]):
     VIEW_NAME = "Troubleshoot"
 
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
+        # Not in the footer (its snapshot stays as it is); the palette and help list it.
+        Binding("a", "act", "Act", show=False, id="troubleshoot.act"),
         Binding("escape", "app.pop_screen", "Back", id="troubleshoot.back"),
         Binding("q", "app.pop_screen", "Back", show=False, id="troubleshoot.back_q"),
     ]
@@ -80,3 +85,10 @@ class TroubleshootScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#troubleshoot-body").focus()
+
+    def action_act(self) -> None:
+        """Troubleshooting that acts: the runbook's causes checked live, a manual backup."""
+        from vwtui.screens.troubleshoot_actions import ActionsScreen
+
+        check = self.diagnosis.check
+        self.app.push_screen(ActionsScreen(f"{check.title} [{check.verdict.value.upper()}]"))

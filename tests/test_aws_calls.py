@@ -25,7 +25,7 @@ import pytest
 
 from vwtui.config import AwsConfig, Config
 from vwtui.recovery.plan import restore_job_metadata
-from vwtui.services import calls, recovery_ops
+from vwtui.services import backup_ops, calls, diagnostics, recovery_ops
 from vwtui.services.calls import RUN_ID_PLACEHOLDER, AwsCall, iso_z
 
 TARGET = "video-window-recovery-202511111200"
@@ -74,8 +74,26 @@ CASES: dict[str, list[AwsCall]] = {
         calls.delete_instance(TARGET, skip_final_snapshot=True, now=WHEN),
     ],
 }
+# The manual backup of troubleshooting (calls.BACKUP_MUTATING, ManualBackupOps' methods).
+ACTION_ID = "backup-job-video-window-20251111T120000Z"
+RDS_ARN = "arn:aws:rds:eu-west-1:123456789012:db:video-window"
+BACKUP_CASES: dict[str, list[AwsCall]] = {
+    "start_backup_job": [
+        calls.start_backup_job("video-window-backup-vault", RDS_ARN, role_arn=ROLE,
+                               action_id=ACTION_ID, delete_after_days=30),
+        calls.start_backup_job("video-window-backup-vault", RDS_ARN, role_arn=ROLE,
+                               action_id=ACTION_ID),
+    ],
+    "create_db_snapshot": [
+        calls.create_db_snapshot(
+            "video-window", calls.manual_snapshot_identifier("video-window", WHEN),
+            action_id="rds-snapshot-video-window-20251111T120000Z"),
+    ],
+}
 # The read-only lines the plan shows, parsed the same way.
-READ_ONLY = [calls.describe_restore_job("4E2C1F7A-0B4D-4A8E-9C3B-0D1E2F3A4B5C")]
+READ_ONLY = [calls.describe_restore_job("4E2C1F7A-0B4D-4A8E-9C3B-0D1E2F3A4B5C"),
+             calls.describe_backup_job("4E2C1F7A-0B4D-4A8E-9C3B-0D1E2F3A4B5D"),
+             calls.describe_db_snapshot("video-window-manual-202511111200")]
 
 CONFIG = Config(aws=AwsConfig(region="eu-west-1", profile=PROFILE,
                               endpoint_url="http://127.0.0.1:9"))
@@ -166,10 +184,16 @@ def test_every_mutating_call_has_a_case() -> None:
         positional = [p.name for p in inspect.signature(builder).parameters.values()
                       if p.kind is p.POSITIONAL_OR_KEYWORD]
         assert list(inspect.signature(method).parameters)[1:len(positional) + 1] == positional
+    assert set(BACKUP_CASES) == set(calls.BACKUP_MUTATING)
+    for name, builder in calls.BACKUP_MUTATING.items():
+        method = getattr(backup_ops.ManualBackupOps, name)
+        assert list(inspect.signature(method).parameters)[1:] == \
+            list(inspect.signature(builder).parameters)
 
 
 def test_every_cli_line_parses_to_the_parameters_the_call_sends(tmp_path: Path) -> None:
-    cases = [call for name in calls.MUTATING for call in CASES[name]] + READ_ONLY
+    cases = [call for name in calls.MUTATING for call in CASES[name]] + READ_ONLY + \
+        [call for name in calls.BACKUP_MUTATING for call in BACKUP_CASES[name]]
     parsed = parse_with_aws_cli([call.cli(CONFIG) for call in cases], tmp_path)
     for call, seen in zip(cases, parsed, strict=True):
         line = call.cli(CONFIG)
@@ -187,6 +211,13 @@ def test_the_lines_carry_what_the_drift_had_lost() -> None:
                             f"--endpoint-url http://127.0.0.1:9")
     assert "'Key=vwtui-run,Value=<run-id>'" in CASES["restore_to_point_in_time"][2].cli(CONFIG)
     assert "--resource-type RDS" in CASES["start_restore_job"][0].cli(CONFIG)
+    snapshot = BACKUP_CASES["create_db_snapshot"][0].cli(CONFIG)
+    assert snapshot.startswith("aws rds create-db-snapshot --db-snapshot-identifier "
+                               "video-window-manual-202511111200 --db-instance-identifier "
+                               "video-window --tags Key=created-by,Value=vwtui ")
+    job = BACKUP_CASES["start_backup_job"][0].cli(CONFIG)
+    assert f"--idempotency-token {ACTION_ID}" in job
+    assert "--lifecycle '{\"DeleteAfterDays\":30}'" in job
 
 
 def test_the_wait_line_is_the_cli_waiter() -> None:
@@ -195,13 +226,16 @@ def test_the_wait_line_is_the_cli_waiter() -> None:
         f"--region eu-west-1 --profile {PROFILE} --endpoint-url http://127.0.0.1:9")
 
 
-def test_recovery_ops_sends_mutations_only_through_an_aws_call() -> None:
-    # Every literal `self.aws.call("service", "Operation", ...)` left in RecoveryOps reads;
-    # a mutation goes through `_send(call)`, whose parameters are the CLI line's.
-    tree = ast.parse(inspect.getsource(recovery_ops))
+@pytest.mark.parametrize("module", [recovery_ops, backup_ops, diagnostics],
+                         ids=["recovery_ops", "backup_ops", "diagnostics"])
+def test_recovery_ops_sends_mutations_only_through_an_aws_call(module: Any) -> None:
+    # Every literal `self.aws.call("service", "Operation", ...)` (or `.paginate`) left in
+    # RecoveryOps, ManualBackupOps and the diagnostics reads; a mutation goes through
+    # `_send(call)`, whose parameters are the CLI line's.
+    tree = ast.parse(inspect.getsource(module))
     literal_ops = [str(node.args[1].value) for node in ast.walk(tree)
                    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                   and node.func.attr == "call" and len(node.args) >= 2
+                   and node.func.attr in ("call", "paginate") and len(node.args) >= 2
                    and isinstance(node.args[1], ast.Constant)]
     assert literal_ops, "the scan found no calls at all"
     assert all(op.startswith(("Describe", "List", "Get")) for op in literal_ops), literal_ops

@@ -16,6 +16,8 @@ from importlib.resources import files
 from vwtui.model import ValidationReport
 
 VALIDATION_FILE = "validation_queries.sql"
+# Troubleshooting's read of the source: sessions, locks, size.
+TROUBLESHOOT_FILE = "troubleshoot_activity.sql"
 
 # Stable short names for the runbook's comments, so code never depends on their wording.
 SHORT_NAMES = {
@@ -370,3 +372,11 @@ def figures(report: ValidationReport) -> ValidationFigures:
 
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@cache
+def troubleshoot_queries() -> tuple[ValidationQuery, ...]:
+    """The queries of sql/troubleshoot_activity.sql (active sessions, blocked/blocking pairs,
+    database size), in that order."""
+    text = files("vwtui.sql").joinpath(TROUBLESHOOT_FILE).read_text(encoding="utf-8")
+    return parse_validation_queries(text)

@@ -153,6 +153,64 @@ MUTATING: dict[str, Callable[..., AwsCall]] = {
 }
 
 
+# ---- the manual backup of troubleshooting ("Manually trigger backup if necessary") ---------
+
+# The tag a manual backup carries, valued with its action id: how a lost answer is found in
+# AWS before the backup is asked for again.
+ACTION_TAG = "vwtui-action"
+
+
+def start_backup_job(vault: str, resource_arn: str, *, role_arn: str, action_id: str,
+                     delete_after_days: int | None = None) -> AwsCall:
+    """backup:StartBackupJob, an on-demand job of one resource into the plan's vault with the
+    plan's role. The action id is the idempotency token (AWS answers a repeat of the same
+    token with the same job) and tags the recovery point."""
+    params: dict[str, Any] = {
+        "BackupVaultName": vault,
+        "ResourceArn": resource_arn,
+        "IamRoleArn": role_arn,
+        "IdempotencyToken": action_id,
+    }
+    if delete_after_days:
+        params["Lifecycle"] = {"DeleteAfterDays": delete_after_days}
+    params["RecoveryPointTags"] = {CREATED_BY_TAG[0]: CREATED_BY_TAG[1],
+                                   ACTION_TAG: action_id[:TAG_VALUE_MAX]}
+    return AwsCall("backup", "StartBackupJob", params)
+
+
+def create_db_snapshot(instance: str, snapshot_id: str, *, action_id: str) -> AwsCall:
+    """rds:CreateDBSnapshot, a manual snapshot named <instance>-manual-YYYYMMDDHHMM."""
+    return AwsCall("rds", "CreateDBSnapshot", {
+        "DBSnapshotIdentifier": snapshot_id,
+        "DBInstanceIdentifier": instance,
+        "Tags": [{"Key": CREATED_BY_TAG[0], "Value": CREATED_BY_TAG[1]},
+                 {"Key": ACTION_TAG, "Value": action_id[:TAG_VALUE_MAX]}],
+    })
+
+
+def describe_backup_job(job_id: str) -> AwsCall:
+    """backup:DescribeBackupJob (read-only: following a manual backup job)."""
+    return AwsCall("backup", "DescribeBackupJob", {"BackupJobId": job_id})
+
+
+def describe_db_snapshot(snapshot_id: str) -> AwsCall:
+    """rds:DescribeDBSnapshots of one snapshot (read-only: following a manual snapshot)."""
+    return AwsCall("rds", "DescribeDBSnapshots", {"DBSnapshotIdentifier": snapshot_id})
+
+
+# The mutating calls of troubleshooting, by the name of the ManualBackupOps method that makes
+# each (held by the same tests as MUTATING).
+BACKUP_MUTATING: dict[str, Callable[..., AwsCall]] = {
+    "start_backup_job": start_backup_job,
+    "create_db_snapshot": create_db_snapshot,
+}
+
+
+def manual_snapshot_identifier(instance: str, now: datetime) -> str:
+    """A manual snapshot taken from troubleshooting: <instance>-manual-YYYYMMDDHHMM."""
+    return f"{instance}-manual-{now.astimezone(UTC):%Y%m%d%H%M}"
+
+
 # ---- names ---------------------------------------------------------------------------------
 
 def final_snapshot_identifier(identifier: str, now: datetime) -> str:

@@ -12,7 +12,8 @@ protected name, a record or an owned instance slips past.
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from vwtui import names
 from vwtui.errors import GuardrailError
@@ -131,3 +132,32 @@ def check_drill_delete(config: Config, identifier: str, *, tags: Collection[tupl
             f"Refused to {action} {identifier}: it does not carry this drill's tag "
             f"{RUN_TAG}={run_id}, so this drill did not create it. Delete it by hand if it "
             f"really must go.")
+
+
+def check_not_issued_twice(kind: str, instance: str, actions: Collection[Any],
+                           now: datetime) -> None:
+    """A manual backup is asked for once: refused while one of the same kind and instance is
+    on its way (asked, answer not known yet, or running) or when one completed today (UTC).
+    `actions` are the actions journal's (vwtui.actions_journal.Action), lost answers already
+    looked up in AWS. A failed one, or one AWS never made, may be asked for again."""
+    what = "AWS Backup job" if kind == "backup-job" else "manual RDS snapshot"
+    for action in actions:
+        if action.kind != kind or not names.same_rds_id(action.instance, instance):
+            continue
+        since = f"{action.asked_at.astimezone(UTC):%H:%M} UTC"
+        made = f" ({action.resource_id})" if action.resource_id else ""
+        if action.state == "running":
+            raise GuardrailError(
+                f"Refused to start another {what} of {instance}: the one asked at {since}"
+                f"{made} is still running. It is followed below; wait for it to end.")
+        if action.state == "asked":
+            raise GuardrailError(
+                f"Refused to start another {what} of {instance}: the one asked at {since} has "
+                f"no answer yet and AWS does not show it so far. Look again in a minute: a "
+                f"second request could make two.")
+        if action.state == "completed" and \
+                action.asked_at.astimezone(UTC).date() == now.astimezone(UTC).date():
+            raise GuardrailError(
+                f"Refused to start another {what} of {instance}: one{made} was asked at "
+                f"{since} today and completed. One manual backup a day is enough; the next "
+                f"automated backup runs in the backup window.")

@@ -29,6 +29,7 @@ from vwtui.validation import (
     foreign_key_queries,
     queries_for,
     read_only_refusal,
+    troubleshoot_queries,
 )
 
 if TYPE_CHECKING:
@@ -171,6 +172,13 @@ class PgService:
         finally:
             await conn.close()
         return "; ".join(steps)
+
+    async def activity(self, host: str | None = None,
+                       port: int | None = None) -> ValidationReport:
+        """Troubleshooting's read of the source: sql/troubleshoot_activity.sql (its active
+        sessions from pg_stat_activity, the blocked/blocking pairs from pg_blocking_pids, the
+        database size), on the same read-only session as the validation queries."""
+        return await self.run_queries(troubleshoot_queries(), host, port)
 
     # ---- plumbing ------------------------------------------------------------------------
 
