@@ -105,6 +105,9 @@ def drill_request(config: Config, method: Scenario, now: datetime, *,
     "1 hour ago" (PITR) or staging's newest available snapshot / COMPLETED recovery point. No
     incident: the implied RPO is measured from now. Raises RecoveryInputError when there is
     nothing to restore."""
+    # Whole seconds, like the restore time: "1 hour ago" is an RPO of exactly the hour, not
+    # the hour and the microseconds the clock had (which read as over the target).
+    now = now.replace(microsecond=0)
     staging = config.instances.staging
     if not staging:
         raise RecoveryInputError("No staging instance is configured (instances.staging): a "
