@@ -20,6 +20,7 @@ from vwtui.model import (
     CheckResult,
     EventRule,
     Instance,
+    ProtectionReadings,
     PitrWindow,
     RdsEvent,
     RecoveryPoint,
@@ -77,13 +78,16 @@ class Readings:
     # The production instance's snapshots in aws.dr_region; None when no DR region is set.
     dr_region: str = ""
     dr_snapshots: list[Snapshot] | Unreadable | None = None
+    # The instance production's DNS record points at, as "back under protection" reads it
+    # (None: not read).
+    protection: ProtectionReadings | Unreadable | None = None
 
     def unreadable(self) -> list[Unreadable]:
         """Every reading that failed."""
         values: list[object] = [self.pitr_window, self.replications, self.snapshots,
                                 self.recovery_points, self.backup_jobs, self.alarms,
                                 self.rds_events, self.backup_plan, self.sns_topic,
-                                self.event_rules, self.dr_snapshots,
+                                self.event_rules, self.dr_snapshots, self.protection,
                                 *self.instances.values()]
         return [v for v in values if isinstance(v, Unreadable)]
 

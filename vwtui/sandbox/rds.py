@@ -103,6 +103,8 @@ IDENTIFIER_PARAMS = ("DBInstanceIdentifier", "TargetDBInstanceIdentifier",
 CHANGED_BY = {
     "RestoreDBInstanceToPointInTime": ("TargetDBInstanceIdentifier",),
     "ModifyDBInstance": ("DBInstanceIdentifier", "NewDBInstanceIdentifier"),
+    # Tags go on by ARN (the request log names the instance, the ARN's last field).
+    "AddTagsToResource": ("ResourceName",),
 }
 
 
