@@ -78,7 +78,7 @@ async def test_after_a_route53_swap_the_step_fixes_selection_and_alarm_then_chec
 
     await run.confirm_protection()
     protection = run.step("protection")
-    assert protection is not None and protection.status is StepStatus.DONE, protection.detail
+    assert protection is not None and protection.status is StepStatus.DONE, protection
     assert "back under protection" in protection.detail
     sent = [f"{r.service}:{r.operation}" for r in mutating_since(env, before)]
     assert sent.count("backup:CreateBackupSelection") == 1

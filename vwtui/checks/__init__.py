@@ -49,6 +49,7 @@ from vwtui.checks.daily import (
     check_snapshot_age,
     size_deviation,
 )
+from vwtui.checks.protection import check_back_under_protection
 from vwtui.checks.weekly import (
     check_backup_logs,
     check_latest_snapshot_exists,
@@ -56,7 +57,6 @@ from vwtui.checks.weekly import (
     check_vault_has_recent_backups,
     is_failure_event,
 )
-from vwtui.checks.protection import check_back_under_protection
 from vwtui.model import CheckResult, Verdict
 
 if TYPE_CHECKING:
@@ -65,7 +65,8 @@ if TYPE_CHECKING:
 __all__ = [
     "CLOCK_SKEW", "COMPLIANCE", "DAILY", "FAILED_JOB_STATES", "GROUPS", "GROUP_TITLES",
     "MAX_LINES", "PITR_SLACK", "SIZE_TRAILING", "WEEKLY", "CheckResult", "Readings",
-    "Unreadable", "Verdict", "arn_region", "check_back_under_protection", "check_alarms_wired", "check_backup_encryption",
+    "Unreadable", "Verdict", "arn_region", "check_alarms_wired",
+    "check_back_under_protection", "check_backup_encryption",
     "check_backup_jobs", "check_backup_logs", "check_encryption_at_rest",
     "check_failed_backup_rule", "check_latest_snapshot_exists", "check_no_alarm_triggered",
     "check_no_cross_region_copy", "check_pitr_window", "check_plan_lifecycle",
