@@ -69,6 +69,8 @@ class ProtectionStep:
         state.protection = findings
         commands = [f.command for f in findings if f.ok is False and f.command]
         step.command = "\n".join(commands) or None
+        # The lines shown are fixes (mutations), not reads: marked "$" on screen.
+        step.mutating = bool(commands)
         open_ = [f for f in findings if f.ok is not True]
         if not open_:
             return StepStatus.DONE, (f"{serving} is back under protection: in the backup plan, "
