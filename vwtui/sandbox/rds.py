@@ -251,7 +251,7 @@ class RdsShim:
             message = f"Restored from DB instance {source} to {moment:%Y-%m-%d %H:%M:%S} UTC"
             if moment is not None:
                 self.state.restored(target, moment)
-            return self._restored(op, target, message, before)
+            return self._restored(op, target, message, before, form)
         if op == "RestoreDBInstanceFromDBSnapshot":
             snapshot_id = form.get("DBSnapshotIdentifier", "")
             snapshot = self.backend.database_snapshots.get(snapshot_id)
@@ -260,7 +260,8 @@ class RdsShim:
                 self.state.restored(form.get("DBInstanceIdentifier", ""),
                                     created if created.tzinfo else created.replace(tzinfo=UTC))
             message = f"Restored from snapshot {snapshot_id}"
-            return self._restored(op, form.get("DBInstanceIdentifier", ""), message, before)
+            return self._restored(op, form.get("DBInstanceIdentifier", ""), message, before,
+                                  form)
         if op == "DeleteDBInstance":
             identifier = form.get("DBInstanceIdentifier", "")
             self.pending.pop(identifier, None)
@@ -347,10 +348,14 @@ class RdsShim:
         for event in backend.events[before.events:]:
             event.date = now
 
-    def _restored(self, op: str, target: str, message: str, before: _Census) -> Response:
+    def _restored(self, op: str, target: str, message: str, before: _Census,
+                  form: dict[str, str]) -> Response:
         """A restore moto finished at once: make it take `restore_seconds`, as RDS would."""
         databases = self.backend.databases
         db = databases.get(target.lower()) or databases[target]
+        # RDS restores without deletion protection unless the request asks for it; moto copies
+        # the source's.
+        db.deletion_protection = form.get("DeletionProtection", "").lower() == "true"
         self.start_creating(db, message, drop_events_from=before.events)
         return rds_xml(op, {"DBInstance": db})
 
