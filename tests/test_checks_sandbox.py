@@ -96,7 +96,8 @@ async def test_a_missing_alarm_fails_wiring_and_leaves_alarm_state_unknown(
         make_sandbox: Callable[..., Any]) -> None:
     results = await check(make_sandbox("missing-alarm"))
     # The alarm that is missing cannot watch the production instance either.
-    assert by_verdict(results, Verdict.FAIL) == {"compliance.alarms_wired", "compliance.back_under_protection"}
+    assert by_verdict(results, Verdict.FAIL) == {"compliance.alarms_wired",
+                                                  "compliance.back_under_protection"}
     assert by_verdict(results, Verdict.UNKNOWN) == {"weekly.no_alarms"}
     assert "video-window-backup-failure does not exist" in evidence(
         results["compliance.alarms_wired"])
@@ -120,12 +121,15 @@ DENIED = {
     "ListBackupJobs": {"daily.backup_jobs", "weekly.backup_logs"},
     "DescribeDBSnapshots": {"daily.snapshot_age", "daily.size_consistency", "daily.encryption",
                             "weekly.latest_snapshot", "compliance.encryption"},
-    "DescribeAlarms": {"weekly.no_alarms", "compliance.alarms_wired", "compliance.back_under_protection"},
+    "DescribeAlarms": {"weekly.no_alarms", "compliance.alarms_wired",
+                       "compliance.back_under_protection"},
     "DescribeEvents": {"weekly.backup_logs"},
-    "DescribeDBInstanceAutomatedBackups": {"compliance.pitr_window", "compliance.back_under_protection"},
+    "DescribeDBInstanceAutomatedBackups": {"compliance.pitr_window",
+                                           "compliance.back_under_protection"},
     "GetBackupPlan": {"compliance.plan_lifecycle", "compliance.no_cross_region"},
     "ListSubscriptionsByTopic": {"compliance.alarms_wired"},
-    "ListRules": {"compliance.eventbridge_rule", "compliance.back_under_protection"},
+    "ListRules": {"compliance.eventbridge_rule",
+                  "compliance.back_under_protection"},
     "DescribeDBInstances": {"compliance.pitr_window", "compliance.encryption",
                             "compliance.no_cross_region", "compliance.back_under_protection"},
 }
@@ -217,7 +221,8 @@ async def test_plan_lifecycle_and_copy_actions_are_checked(
         sandbox, "plan-14-days", lambda rule: rule.update(Lifecycle={"DeleteAfterDays": 14}))
     results = await check(sandbox, short)
     # A plan made for the test selects nothing: production is outside it.
-    assert by_verdict(results, Verdict.FAIL) == {"compliance.plan_lifecycle", "compliance.back_under_protection"}
+    assert by_verdict(results, Verdict.FAIL) == {"compliance.plan_lifecycle",
+                                                  "compliance.back_under_protection"}
     assert "deletes after 14 d, not 30 d" in evidence(results["compliance.plan_lifecycle"])
 
     vault = "arn:aws:backup:us-east-1:123456789012:backup-vault:video-window-dr"
@@ -225,13 +230,15 @@ async def test_plan_lifecycle_and_copy_actions_are_checked(
         CopyActions=[{"DestinationBackupVaultArn": vault,
                       "Lifecycle": {"DeleteAfterDays": 30}}]))
     results = await check(sandbox, copying)
-    assert by_verdict(results, Verdict.FAIL) == {"compliance.no_cross_region", "compliance.back_under_protection"}
+    assert by_verdict(results, Verdict.FAIL) == {"compliance.no_cross_region",
+                                                  "compliance.back_under_protection"}
     assert "copies to us-east-1" in evidence(results["compliance.no_cross_region"])
 
     config = sandbox_config(sandbox)
     missing = config.replace(backup=dataclasses.replace(config.backup, plan="no-such-plan"))
     results = await check(sandbox, missing)
-    assert by_verdict(results, Verdict.FAIL) == {"compliance.plan_lifecycle", "compliance.back_under_protection"}
+    assert by_verdict(results, Verdict.FAIL) == {"compliance.plan_lifecycle",
+                                                  "compliance.back_under_protection"}
     assert "no backup plan named no-such-plan" in evidence(results["compliance.plan_lifecycle"])
 
 
@@ -242,7 +249,8 @@ async def test_short_retention_and_an_unencrypted_instance_fail_compliance(
     rds.modify_db_instance(DBInstanceIdentifier="video-window", BackupRetentionPeriod=3,
                            ApplyImmediately=True)
     results = await check(sandbox)
-    assert by_verdict(results, Verdict.FAIL) == {"compliance.pitr_window", "compliance.back_under_protection"}
+    assert by_verdict(results, Verdict.FAIL) == {"compliance.pitr_window",
+                                                  "compliance.back_under_protection"}
     assert "BackupRetentionPeriod of video-window is 3 d, below 7 d" in evidence(
         results["compliance.pitr_window"])
 

@@ -136,9 +136,10 @@ async def test_read_only_refuses_every_fix_and_none_reaches_aws(env: Env) -> Non
 
 async def test_a_fix_on_a_protected_instance_is_refused_and_only_shown(env: Env) -> None:
     before = len(env.sandbox.requests())
-    readings = await read_protection(env.aws, "video-window", plan_name=env.config.backup.plan,
+    readings = await read_protection(env.aws, "video-window-staging",
+                                     plan_name=env.config.backup.plan,
                                      alarm_names=(env.config.alarms.backup_age,))
-    found = pr.assess(readings, env.config, owned={"video-window"})
+    found = pr.assess(readings, env.config, owned={"video-window-staging"})
     protection = next(f for f in found if f.area == "deletion protection")
     assert protection.ok is False and protection.fix is None
     assert "protected: vwtui never modifies it" in protection.text
