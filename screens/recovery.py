@@ -310,6 +310,20 @@ class RecoveryManager:
         run.history_fields["procedure_issues"] = (issues or "").strip()
         run.history_fields["notes"] = (notes or "").strip()
 
+    def ask_protection(self, run: RecoveryRun) -> None:
+        """Apply the protection step's fixes once the engineer has read each command (y/n)."""
+        self._ask(self._ask_protection(run), f"protection {run.run_id}")
+
+    async def _ask_protection(self, run: RecoveryRun) -> None:
+        fixes = run.state.protection_fixes()
+        if not fixes:
+            return
+        commands = "\n".join(f"$ {fix.call().cli(run.config)}" for fix in fixes)
+        if await self.app.push_screen_wait(YesNo(
+                f"Apply {len(fixes)} protection fix(es)?",
+                f"Each runs once, journaled first:\n{commands}")):
+            self.drive(run, run.confirm_protection)
+
     def ask_abort(self, run: RecoveryRun) -> None:
         """Abort: confirm, then offer to clean up what the run created (typed identifier)."""
         self._ask(self._ask_abort(run), f"abort {run.run_id}")

@@ -39,7 +39,8 @@ if TYPE_CHECKING:
 # The run screen's actions, as the run's state names them (leave and quit always apply).
 ACTION_OF = {"go": Action.GO, "tick": Action.TICK, "tick_next": Action.TICK,
              "cleanup": Action.CLEANUP, "toggle_final_snapshot": Action.CLEANUP,
-             "retry": Action.RETRY, "skip": Action.SKIP, "abort": Action.ABORT}
+             "retry": Action.RETRY, "skip": Action.SKIP, "abort": Action.ABORT,
+             "protect": Action.PROTECT}
 # How loud a hint is, as a component class of recovery.tcss.
 TONE_CLASS = {Tone.DONE: "recovery--strong", Tone.ERROR: "recovery--bad",
               Tone.WARN: "recovery--turn"}
@@ -58,6 +59,7 @@ class RunScreen(Screen[None]):
         Binding("2", "tick(2)", "Tick item 2", show=False, id="recovery.tick_2"),
         Binding("3", "tick(3)", "Tick item 3", show=False, id="recovery.tick_3"),
         Binding("x", "cleanup", "Delete replaced", id="recovery.cleanup"),
+        Binding("p", "protect", "Apply fixes", id="recovery.protect"),
         Binding("f", "toggle_final_snapshot", "Final snapshot", show=False,
                 id="recovery.final_snapshot"),
         Binding("r", "retry", "Retry", id="recovery.retry"),
@@ -67,7 +69,7 @@ class RunScreen(Screen[None]):
         Binding("q", "quit_run", "Quit", id="recovery.quit"),
     ]
 
-    _ACTIONS = ("go", "tick", "cleanup", "retry", "skip", "abort")
+    _ACTIONS = ("go", "tick", "cleanup", "retry", "skip", "abort", "protect")
 
     @property
     def context_source(self) -> str:
@@ -312,6 +314,9 @@ class RunScreen(Screen[None]):
 
     def action_cleanup(self) -> None:
         self.manager.ask_cleanup(self.run, skip_final_snapshot=self.skip_final_snapshot)
+
+    def action_protect(self) -> None:
+        self.manager.ask_protection(self.run)
 
     def action_retry(self) -> None:
         run = self.run

@@ -73,6 +73,33 @@ CASES: dict[str, list[AwsCall]] = {
         calls.delete_instance("video-window-old-202511111200", now=WHEN),
         calls.delete_instance(TARGET, skip_final_snapshot=True, now=WHEN),
     ],
+    "add_to_backup_selection": [
+        calls.add_to_backup_selection(
+            "8a1c5e6f-1111-4222-8333-944455556666", f"vwtui-{TARGET}", ROLE,
+            [f"arn:aws:rds:eu-west-1:123456789012:db:{TARGET}"],
+            request_id=f"{RUN_ID}-protection"),
+    ],
+    "tag_instance": [
+        calls.tag_instance(f"arn:aws:rds:eu-west-1:123456789012:db:{TARGET}",
+                           [("BackupPlan", "video-window-database-backup-plan")]),
+    ],
+    "put_metric_alarm": [
+        # The runbook's backup-age alarm moved to the new instance, every setting kept.
+        calls.put_metric_alarm({
+            "AlarmName": "video-window-backup-age",
+            "AlarmDescription": "Newest backup of video-window is older than 25 hours.",
+            "ActionsEnabled": True,
+            "OKActions": ["arn:aws:sns:eu-west-1:123456789012:video-window-backup-notifications"],
+            "AlarmActions": [
+                "arn:aws:sns:eu-west-1:123456789012:video-window-backup-notifications"],
+            "MetricName": "TimeSinceLastBackup", "Namespace": "VideoWindow/Backup",
+            "Statistic": "Maximum",
+            "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": TARGET}],
+            "Period": 3600, "Unit": "Seconds", "EvaluationPeriods": 1, "Threshold": 90000.0,
+            "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "breaching"}),
+    ],
+    "enable_deletion_protection": [calls.enable_deletion_protection(TARGET)],
+    "set_backup_retention": [calls.set_backup_retention(TARGET, 7)],
 }
 # The manual backup of troubleshooting (calls.BACKUP_MUTATING, ManualBackupOps' methods).
 ACTION_ID = "backup-job-video-window-20251111T120000Z"

@@ -65,7 +65,7 @@ def test_a_healthy_account_prints_a_table_and_exits_0(
         assert f"\n{heading}\n" in out
     assert "✔ PASS    Newest automated snapshot < 25 h old" in out
     assert "Last sign-off: none yet (weekly review due)" in out
-    assert out.rstrip().endswith("15 pass, 0 fail, 0 unknown")
+    assert out.rstrip().endswith("16 pass, 0 fail, 0 unknown")
     assert "\033[" not in out  # NO_COLOR, and not a terminal anyway
     assert done.stderr == ""
 
@@ -80,7 +80,7 @@ def test_json_lists_every_check_with_evidence_and_the_last_sign_off(
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["ok"] is True
-    assert report["summary"] == {"pass": 15, "fail": 0, "unknown": 0}
+    assert report["summary"] == {"pass": 16, "fail": 0, "unknown": 0}
     assert report["instance"] == "video-window"
     assert report["region"] == sandbox.region
     assert {c["group"] for c in report["checks"]} == {"daily", "weekly", "compliance"}

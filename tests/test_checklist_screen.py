@@ -77,9 +77,9 @@ async def test_c_opens_the_checklist_and_a_healthy_account_passes(
     async with make_app(sandbox).run_test(size=SIZE) as pilot:
         screen = await open_checklist(pilot)
         shown = verdicts(screen)
-        assert len(shown) == 15
+        assert len(shown) == 16
         assert set(shown.values()) == {"✔ pass"}
-        assert "15 pass, 0 fail, 0 unknown" in text_of(screen, "#checklist-status")
+        assert "16 pass, 0 fail, 0 unknown" in text_of(screen, "#checklist-status")
         signoff = screen.query_one("#checklist-signoff", Static)
         assert "none yet (weekly review due)" in str(signoff.content)
         assert signoff.has_class("-overdue")
@@ -131,7 +131,7 @@ async def test_an_unreadable_call_shows_unknown_not_pass(
         shown = verdicts(screen)
         assert shown["daily.backup_jobs"] == "? unknown"
         assert shown["weekly.backup_logs"] == "? unknown"
-        assert "13 pass, 0 fail, 2 unknown" in text_of(screen, "#checklist-status")
+        assert "14 pass, 0 fail, 2 unknown" in text_of(screen, "#checklist-status")
         await pilot.press("t")  # unknown items open their diagnosis too
         await pilot.pause()
         body = text_of(pilot.app.screen, "#troubleshoot-text")
@@ -161,7 +161,7 @@ async def test_sign_off_is_logged_and_shown_after_a_restart(
     assert record["name"] == "Dana"
     assert record["notes"] == "OPS-12 [b]filed[/b]"
     assert set(record["verdicts"].values()) == {"pass"}
-    assert len(record["verdicts"]) == 15
+    assert len(record["verdicts"]) == 16
     # A new app, as after a restart, shows the sign-off from the log.
     async with make_app(sandbox).run_test(size=SIZE) as pilot:
         screen = await open_checklist(pilot)

@@ -29,6 +29,7 @@ ALL = {
     "weekly.vault_recent", "weekly.no_alarms", "weekly.backup_logs", "compliance.pitr_window",
     "compliance.plan_lifecycle", "compliance.encryption", "compliance.no_cross_region",
     "compliance.alarms_wired", "compliance.eventbridge_rule",
+    "compliance.back_under_protection",
 }
 
 
@@ -94,7 +95,9 @@ async def test_a_shrunk_backup_fails_size_consistency(make_sandbox: Callable[...
 async def test_a_missing_alarm_fails_wiring_and_leaves_alarm_state_unknown(
         make_sandbox: Callable[..., Any]) -> None:
     results = await check(make_sandbox("missing-alarm"))
-    assert by_verdict(results, Verdict.FAIL) == {"compliance.alarms_wired"}
+    # The alarm that is missing cannot watch the production instance either.
+    assert by_verdict(results, Verdict.FAIL) == {"compliance.alarms_wired",
+                                                  "compliance.back_under_protection"}
     assert by_verdict(results, Verdict.UNKNOWN) == {"weekly.no_alarms"}
     assert "video-window-backup-failure does not exist" in evidence(
         results["compliance.alarms_wired"])
@@ -107,7 +110,8 @@ async def test_without_backup_access_its_checks_are_unknown_never_pass(
     assert by_verdict(results, Verdict.UNKNOWN) == {
         "daily.backup_jobs", "daily.recovery_point_age", "daily.size_consistency",
         "daily.encryption", "weekly.vault_recent", "weekly.backup_logs",
-        "compliance.plan_lifecycle", "compliance.encryption", "compliance.no_cross_region"}
+        "compliance.plan_lifecycle", "compliance.encryption", "compliance.no_cross_region",
+        "compliance.back_under_protection"}
     assert "was denied" in evidence(results["daily.backup_jobs"])
 
 
@@ -117,14 +121,17 @@ DENIED = {
     "ListBackupJobs": {"daily.backup_jobs", "weekly.backup_logs"},
     "DescribeDBSnapshots": {"daily.snapshot_age", "daily.size_consistency", "daily.encryption",
                             "weekly.latest_snapshot", "compliance.encryption"},
-    "DescribeAlarms": {"weekly.no_alarms", "compliance.alarms_wired"},
+    "DescribeAlarms": {"weekly.no_alarms", "compliance.alarms_wired",
+                       "compliance.back_under_protection"},
     "DescribeEvents": {"weekly.backup_logs"},
-    "DescribeDBInstanceAutomatedBackups": {"compliance.pitr_window"},
+    "DescribeDBInstanceAutomatedBackups": {"compliance.pitr_window",
+                                           "compliance.back_under_protection"},
     "GetBackupPlan": {"compliance.plan_lifecycle", "compliance.no_cross_region"},
     "ListSubscriptionsByTopic": {"compliance.alarms_wired"},
-    "ListRules": {"compliance.eventbridge_rule"},
+    "ListRules": {"compliance.eventbridge_rule",
+                  "compliance.back_under_protection"},
     "DescribeDBInstances": {"compliance.pitr_window", "compliance.encryption",
-                            "compliance.no_cross_region"},
+                            "compliance.no_cross_region", "compliance.back_under_protection"},
 }
 
 
@@ -213,7 +220,9 @@ async def test_plan_lifecycle_and_copy_actions_are_checked(
     short = _plan_like_the_seeded_one(
         sandbox, "plan-14-days", lambda rule: rule.update(Lifecycle={"DeleteAfterDays": 14}))
     results = await check(sandbox, short)
-    assert by_verdict(results, Verdict.FAIL) == {"compliance.plan_lifecycle"}
+    # A plan made for the test selects nothing: production is outside it.
+    assert by_verdict(results, Verdict.FAIL) == {"compliance.plan_lifecycle",
+                                                  "compliance.back_under_protection"}
     assert "deletes after 14 d, not 30 d" in evidence(results["compliance.plan_lifecycle"])
 
     vault = "arn:aws:backup:us-east-1:123456789012:backup-vault:video-window-dr"
@@ -221,13 +230,15 @@ async def test_plan_lifecycle_and_copy_actions_are_checked(
         CopyActions=[{"DestinationBackupVaultArn": vault,
                       "Lifecycle": {"DeleteAfterDays": 30}}]))
     results = await check(sandbox, copying)
-    assert by_verdict(results, Verdict.FAIL) == {"compliance.no_cross_region"}
+    assert by_verdict(results, Verdict.FAIL) == {"compliance.no_cross_region",
+                                                  "compliance.back_under_protection"}
     assert "copies to us-east-1" in evidence(results["compliance.no_cross_region"])
 
     config = sandbox_config(sandbox)
     missing = config.replace(backup=dataclasses.replace(config.backup, plan="no-such-plan"))
     results = await check(sandbox, missing)
-    assert by_verdict(results, Verdict.FAIL) == {"compliance.plan_lifecycle"}
+    assert by_verdict(results, Verdict.FAIL) == {"compliance.plan_lifecycle",
+                                                  "compliance.back_under_protection"}
     assert "no backup plan named no-such-plan" in evidence(results["compliance.plan_lifecycle"])
 
 
@@ -238,7 +249,8 @@ async def test_short_retention_and_an_unencrypted_instance_fail_compliance(
     rds.modify_db_instance(DBInstanceIdentifier="video-window", BackupRetentionPeriod=3,
                            ApplyImmediately=True)
     results = await check(sandbox)
-    assert by_verdict(results, Verdict.FAIL) == {"compliance.pitr_window"}
+    assert by_verdict(results, Verdict.FAIL) == {"compliance.pitr_window",
+                                                  "compliance.back_under_protection"}
     assert "BackupRetentionPeriod of video-window is 3 d, below 7 d" in evidence(
         results["compliance.pitr_window"])
 

@@ -107,11 +107,12 @@ def test_implied_rpo_is_incident_minus_restore_time() -> None:
 
 def test_pitr_plan_has_the_runbook_steps_and_estimates() -> None:
     plan = build_plan(request(), Config())
-    assert [s.key for s in plan] == ["restore", "wait", "verify", "swap", "cleanup"]
+    assert [s.key for s in plan] == ["restore", "wait", "verify", "swap", "protection",
+                                    "cleanup"]
     assert all(isinstance(s, PlannedStep) for s in plan)
     # Production is protected: its cleanup is no delete at all, not even a preview of one.
-    assert [s.mutating for s in plan] == [True, False, False, True, False]
-    assert plan[4].command is None and "protected, never deleted" in plan[4].title
+    assert [s.mutating for s in plan] == [True, False, False, True, False, False]
+    assert plan[-1].command is None and "protected, never deleted" in plan[-1].title
     assert plan[1].estimate == timedelta(minutes=20)  # "10-20 minutes"
     assert timedelta(hours=1) <= total_estimate(plan) <= timedelta(hours=2)  # "1-2 hours"
     assert all(s.command for s in plan if s.mutating)
@@ -183,7 +184,7 @@ def test_rename_swap_is_two_renames_and_warns() -> None:
 def test_cleanup_takes_a_final_snapshot_by_default() -> None:
     unprotected = Config(instances=InstancesConfig(production="video-window", protected=()),
                          dns=DnsConfig(staging_record="db-staging.videowindow.internal."))
-    cleanup = build_plan(request(source="video-window-staging"), unprotected, now=NOW)[4]
+    cleanup = build_plan(request(source="video-window-staging"), unprotected, now=NOW)[-1]
     final = "--final-db-snapshot-identifier video-window-staging-final-202511111200"
     assert final in (cleanup.command or "")
     assert "--skip-final-snapshot" not in (cleanup.command or "")

@@ -245,6 +245,7 @@ async def test_a_delete_issued_before_a_crash_is_not_asked_for_again(env: Env) -
     await run.run_step()
     run.tick("resume")
     await run.run_step()
+    run.skip("protection fixes checked in their own test")
     retired = run.replaced
     # The delete reached AWS and the journal, then vwtui died before the step's end record.
     await env.ops.delete_instance(retired, owned=run.owned, typed_confirmation=retired,

@@ -101,6 +101,11 @@ async def test_pitr_recovery_end_to_end_with_route53_swap(env: Env) -> None:
     assert all(i.ticked_at is not None for i in run.step("swap").checklist)  # type: ignore
 
     # Cleanup would delete production, which is protected: it says so, the engineer skips.
+    # Back under protection waits with its fixes (tests/test_recovery_protection.py applies
+    # them); skipped here.
+    protection = await run.run_step()
+    assert protection is not None and protection.key == "protection"
+    run.skip("protection fixes checked in their own test")
     cleanup = await run.run_step()
     assert cleanup is not None and cleanup.status is StepStatus.WAITING
     assert "protected" in cleanup.detail
@@ -150,6 +155,11 @@ async def test_snapshot_recovery_end_to_end_with_rename_and_cleanup(env: Env) ->
     run.tick("resume")
     await run.run_step()
 
+    # Back under protection waits with its fixes (tests/test_recovery_protection.py applies
+    # them); skipped here.
+    protection = await run.run_step()
+    assert protection is not None and protection.key == "protection"
+    run.skip("protection fixes checked in their own test")
     cleanup = await run.run_step()
     assert cleanup is not None and cleanup.status is StepStatus.WAITING
     with pytest.raises(GuardrailError, match=r"Type .* exactly"):
@@ -169,7 +179,7 @@ async def test_aws_backup_recovery_end_to_end(env: Env) -> None:
     await run.run_until_blocked()
     assert statuses(run) == {"restore": StepStatus.DONE, "wait": StepStatus.DONE,
                              "verify": StepStatus.DONE, "swap": StepStatus.WAITING,
-                             "cleanup": StepStatus.PENDING}
+                             "protection": StepStatus.PENDING, "cleanup": StepStatus.PENDING}
     assert run.restore_job_id is not None
     job = await env.aws.call("backup", "DescribeRestoreJob", RestoreJobId=run.restore_job_id)
     assert job["IamRoleArn"] == env.config.backup.restore_role_arn

@@ -154,6 +154,20 @@ async def test_pitr_recovery_end_to_end(recovery_env: Start) -> None:
 
         # The swap waits on the engineer: ticks are timestamped, then g runs the UPSERT.
         await tick_and_swap(pilot)
+        # Back under protection: outside the backup selection, the alarm on the old instance;
+        # p shows every fix as its aws line, y applies them, then the step passes.
+        await wait_step(pilot, run, "protection", StepStatus.WAITING)
+        protection = run.step("protection")
+        assert protection is not None
+        assert "watches video-window (the replaced instance" in protection.detail
+        await pilot.press("p")
+        await wait_until(pilot, lambda: isinstance(app.screen, YesNo), "the fixes question")
+        assert isinstance(app.screen, YesNo)
+        assert "aws backup create-backup-selection" in app.screen.detail
+        assert "aws cloudwatch put-metric-alarm" in app.screen.detail
+        await pilot.press("y")
+        await wait_step(pilot, run, "protection", StepStatus.DONE)
+        await pilot.press("g")
         await wait_step(pilot, run, "cleanup", StepStatus.WAITING)
         swap = run.step("swap")
         assert swap is not None and all(item.ticked for item in swap.checklist)
@@ -327,6 +341,12 @@ async def test_snapshot_restore_with_rename_swap_and_cleanup(recovery_env: Start
         await wait_step(pilot, run, "swap", StepStatus.WAITING)
         assert "DNS takes minutes" in screen_text(app)
         await tick_and_swap(pilot)
+        await wait_step(pilot, run, "protection", StepStatus.WAITING)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReasonPrompt), "the reason")
+        await answer_text(pilot, "protection fixes checked in their own test")
+        await wait_step(pilot, run, "protection", StepStatus.SKIPPED)
+        await pilot.press("g")
         await wait_step(pilot, run, "cleanup", StepStatus.WAITING)
         retired = run.replaced
         assert retired.startswith("video-window-staging-old-")
@@ -406,6 +426,12 @@ async def test_aws_backup_restore_end_to_end(recovery_env: Start) -> None:
         await wait_step(pilot, run, "swap", StepStatus.WAITING)
         assert run.verification is not None and run.verification.passed
         await tick_and_swap(pilot)
+        await wait_step(pilot, run, "protection", StepStatus.WAITING)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReasonPrompt), "the reason")
+        await answer_text(pilot, "protection fixes checked in their own test")
+        await wait_step(pilot, run, "protection", StepStatus.SKIPPED)
+        await pilot.press("g")
         await wait_step(pilot, run, "cleanup", StepStatus.WAITING)
         await pilot.press("s")
         await wait_until(pilot, lambda: isinstance(app.screen, ReasonPrompt), "the reason")
@@ -666,6 +692,12 @@ async def test_detail_stays_where_the_engineer_reads_and_the_swap_says_what_it_w
         assert status(run, "swap") is StepStatus.WAITING
         # On the active step when the run moves on: the cursor follows to the cleanup.
         await pilot.press("t")
+        await wait_step(pilot, run, "protection", StepStatus.WAITING)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReasonPrompt), "the reason")
+        await answer_text(pilot, "protection fixes checked in their own test")
+        await wait_step(pilot, run, "protection", StepStatus.SKIPPED)
+        await pilot.press("g")
         await wait_step(pilot, run, "cleanup", StepStatus.WAITING)
         await pilot.pause()
         assert screen.detail_key == "cleanup"

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 # The AWS services the checklist calls: their clients are made before the calls start.
-SERVICES = ("rds", "backup", "cloudwatch", "sns", "events")
+SERVICES = ("rds", "backup", "cloudwatch", "sns", "events", "route53")
 # Backup jobs and RDS events are read this far back (the weekly review's span).
 HISTORY = timedelta(days=7)
 
@@ -92,9 +92,15 @@ async def read_all(service: AwsService, config: Config, now: datetime | None = N
                    service.sns_topic(config.alarms.sns_topic))
     rules = _start("the EventBridge rules", service.eventbridge_rules(source="aws.backup"))
     instances = [_start(f"instance {name}", service.instance(name)) for name in others]
+    from vwtui.services.protection import production_protection
+
+    protection = _start(f"what {config.dns.record or production} points at",
+                        production_protection(service, production, config.dns.zone,
+                                              config.dns.record, plan_name=config.backup.plan,
+                                              alarm_names=alarms))
     await asyncio.gather(dr_snapshots, production_detail, pitr_window, snapshots,
                          recovery_points, backup_jobs, alarm_list, events, plan, topic, rules,
-                         *instances)
+                         protection, *instances)
     detail = production_detail.result()
     instance: Instance | Unreadable
     replications: tuple[str, ...] | Unreadable
@@ -111,7 +117,7 @@ async def read_all(service: AwsService, config: Config, now: datetime | None = N
         backup_jobs=backup_jobs.result(), alarms=alarm_list.result(),
         rds_events=events.result(), backup_plan=plan.result(), sns_topic=topic.result(),
         event_rules=rules.result(), dr_region=dr_region, dr_snapshots=dr_snapshots.result(),
-        drill_history=_drill_history())
+        protection=protection.result(), drill_history=_drill_history())
 
 
 def _drill_history() -> object:

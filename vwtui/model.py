@@ -294,3 +294,48 @@ class EventRule:
     state: str  # ENABLED | DISABLED
     event_pattern: str | None
     targets: tuple[str, ...] = ()
+
+
+# ---- back under protection (issue 13, part 3) -----------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class BackupSelection:
+    """A resource selection of an AWS Backup plan (GetBackupSelection): what the plan backs up,
+    by ARN (`resources`, wildcards allowed) or by tag (`tags`: key, value pairs of ListOfTags
+    and Conditions.StringEquals)."""
+
+    selection_id: str
+    plan_id: str
+    name: str
+    iam_role_arn: str
+    resources: tuple[str, ...] = ()
+    not_resources: tuple[str, ...] = ()
+    tags: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmDefinition:
+    """A CloudWatch metric alarm as DescribeAlarms defines it: its dimensions, and the
+    PutMetricAlarm parameters that would define it again as it is (`put_params`)."""
+
+    name: str
+    namespace: str | None
+    metric: str | None
+    dimensions: tuple[tuple[str, str], ...]
+    put_params: dict[str, object] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ProtectionReadings:
+    """What "back under protection" looks at for one instance, read once. A reading that
+    failed is None with its reason in `unreadable` (what -> why)."""
+
+    identifier: str
+    instance: Instance | None
+    deletion_protection: bool | None
+    pitr_window: PitrWindow | None
+    plan_id: str | None
+    selections: tuple[BackupSelection, ...] | None
+    alarms: tuple[AlarmDefinition, ...] | None  # the configured alarms that exist
+    event_rules: tuple[EventRule, ...] | None
+    unreadable: tuple[tuple[str, str], ...] = ()

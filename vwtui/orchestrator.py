@@ -59,12 +59,14 @@ from vwtui.recovery.steps import Outcome
 from vwtui.recovery.steps.cleanup import CleanupStep
 from vwtui.recovery.steps.drill import DrillVerifyStep, RtoStep, SmokeStep
 from vwtui.recovery.steps.prerequisites import PrerequisitesStep
+from vwtui.recovery.steps.protection import ProtectionStep
 from vwtui.recovery.steps.restore import RestoreSettings as RestoreSettings
 from vwtui.recovery.steps.restore import RestoreStep, restore_settings, show_restore_job_id
 from vwtui.recovery.steps.swap import RenameSwap, Route53Swap, SwapByHand, SwapStep
 from vwtui.recovery.steps.verify import VerifyStep
 from vwtui.recovery.steps.wait import WaitStep
 from vwtui.recovery.verify import Verification
+from vwtui.services.protection import read_protection
 from vwtui.services.recovery_ops import RecoveryOps
 
 if TYPE_CHECKING:
@@ -94,6 +96,14 @@ class _Reads:
         self.restore_job = ops.restore_job
         self.cross_region_prerequisites = ops.cross_region_prerequisites
         self.recovery_points = aws.recovery_points
+        self._aws = aws
+
+    async def read_protection(self, identifier: str) -> Any:
+        """What the protection step judges (vwtui.services.protection)."""
+        config = self._aws.config
+        return await read_protection(
+            self._aws, identifier, plan_name=config.backup.plan,
+            alarm_names=(config.alarms.backup_age, config.alarms.backup_failure))
 
 
 class RecoveryRun:
@@ -127,6 +137,7 @@ class RecoveryRun:
         self.history_problem: str | None = None
         reads = _Reads(aws, self.ops)
         self._cleanup = CleanupStep(self.ops)
+        self._protection = ProtectionStep(reads, self.ops)
         self._executors: dict[str, Any] = {
             StepKey.PREREQUISITES: PrerequisitesStep(reads),
             StepKey.RESTORE: RestoreStep(reads, self.ops),
@@ -137,6 +148,7 @@ class RecoveryRun:
             StepKey.CLEANUP: self._cleanup,
             StepKey.SMOKE: SmokeStep(reads, pg),
             StepKey.RTO: RtoStep(),
+            StepKey.PROTECTION: self._protection,
         }
         if state.request.drill:
             # The monthly drill: verify goes on to every foreign key and the team's checks;
@@ -490,7 +502,7 @@ class RecoveryRun:
             return ts.aws_call_failed(step.key, exc.message)
         if step.key == StepKey.VERIFY:
             return ts.verify_failed(self.config, req.target)
-        if step.key in (StepKey.SWAP, StepKey.CLEANUP):
+        if step.key in (StepKey.SWAP, StepKey.CLEANUP, StepKey.PROTECTION):
             return ts.aws_call_failed(step.key, exc.message)
         return None
 
@@ -636,6 +648,34 @@ class RecoveryRun:
             self._busy = False
         if self.current is None:
             self._finish("finished")
+        return step
+
+    async def confirm_protection(self) -> StepState:
+        """Apply the protection step's fixes (the engineer saw each command and confirmed),
+        then check again. A guardrail's refusal (read-only, a protected instance) raises
+        GuardrailError and leaves the step waiting; an AWS error fails it (retry reads AWS
+        again and offers only what is still to fix)."""
+        step = self.step(StepKey.PROTECTION)
+        if step is None or self.current is not step:
+            raise RecoveryStateError("Back under protection is not the current step.")
+        if self._busy:
+            raise RecoveryStateError("Back under protection is already running.")
+        self._busy = True
+        try:
+            try:
+                sent = await self._protection.apply(self, step)
+            except GuardrailError as exc:
+                self.record(self.state.refuse(step, exc.message))
+                self._notify("step", step, exc.message)
+                raise
+            except AwsError as exc:
+                self._fail(step, exc.message, ts.aws_call_failed(step.key, exc.message))
+                return step
+            self._notify("step", step, f"{len(sent)} protection fix(es) sent")
+        finally:
+            self._busy = False
+        # Read AWS again: the step passes once every fix shows.
+        await self.run_step()
         return step
 
 

@@ -49,6 +49,7 @@ from vwtui.checks.daily import (
     check_snapshot_age,
     size_deviation,
 )
+from vwtui.checks.protection import check_back_under_protection
 from vwtui.checks.weekly import (
     check_backup_logs,
     check_latest_snapshot_exists,
@@ -64,7 +65,8 @@ if TYPE_CHECKING:
 __all__ = [
     "CLOCK_SKEW", "COMPLIANCE", "DAILY", "FAILED_JOB_STATES", "GROUPS", "GROUP_TITLES",
     "MAX_LINES", "PITR_SLACK", "SIZE_TRAILING", "WEEKLY", "CheckResult", "Readings",
-    "Unreadable", "Verdict", "arn_region", "check_alarms_wired", "check_backup_encryption",
+    "Unreadable", "Verdict", "arn_region", "check_alarms_wired",
+    "check_back_under_protection", "check_backup_encryption",
     "check_backup_jobs", "check_backup_logs", "check_encryption_at_rest",
     "check_failed_backup_rule", "check_latest_snapshot_exists", "check_no_alarm_triggered",
     "check_no_cross_region_copy", "check_pitr_window", "check_plan_lifecycle",
@@ -83,7 +85,7 @@ def evaluate(readings: Readings, config: Config) -> list[CheckResult]:
     r, b = readings, config.backup
     production = r.instances.get(r.production, Unreadable(
         f"instance {r.production}", "it was not read"))
-    return [
+    results = [
         check_backup_jobs(r.backup_jobs, r.now, b.max_age_hours),
         check_snapshot_age(r.snapshots, r.now, b.max_age_hours),
         check_recovery_point_age(r.recovery_points, r.production, r.now, b.max_age_hours),
@@ -105,6 +107,10 @@ def evaluate(readings: Readings, config: Config) -> list[CheckResult]:
         check_failed_backup_rule(r.event_rules, r.sns_topic, config.alarms.sns_topic),
         *_monthly(r),
     ]
+    if r.protection is not None:  # read by read_all; readings built without it skip the item
+        results.append(check_back_under_protection(r.protection, config,
+                                                   config.dns.record or None))
+    return results
 
 
 def _monthly(r: Readings) -> list[CheckResult]:

@@ -21,6 +21,7 @@ from vwtui.model import (
     EventRule,
     Instance,
     PitrWindow,
+    ProtectionReadings,
     RdsEvent,
     RecoveryPoint,
     Snapshot,
@@ -81,12 +82,16 @@ class Readings:
     # recovery test item is left out).
     drill_history: object | None = None
 
+    # The instance production's DNS record points at, as "back under protection" reads it
+    # (None: not read).
+    protection: ProtectionReadings | Unreadable | None = None
+
     def unreadable(self) -> list[Unreadable]:
         """Every reading that failed."""
         values: list[object] = [self.pitr_window, self.replications, self.snapshots,
                                 self.recovery_points, self.backup_jobs, self.alarms,
                                 self.rds_events, self.backup_plan, self.sns_topic,
-                                self.event_rules, self.dr_snapshots,
+                                self.event_rules, self.dr_snapshots, self.protection,
                                 *self.instances.values()]
         return [v for v in values if isinstance(v, Unreadable)]
 

@@ -62,6 +62,9 @@ class StepKey(StrEnum):
     SMOKE = "smoke"
     RTO = "rto"
 
+    # After the swap: the instance now serving is backed up, watched and protected (issue 13).
+    PROTECTION = "protection"
+
 
 class SwapMethod(StrEnum):
     ROUTE53 = "route53"
@@ -183,13 +186,16 @@ STEP_ESTIMATES: dict[Scenario, dict[StepKey, timedelta]] = {
     Scenario.AWS_BACKUP: _minutes(5, 90, 30, 15, 10),
     Scenario.CROSS_REGION: {StepKey.PREREQUISITES: timedelta(minutes=5)},
 }
+# Back under protection: a few reads, and the fixes the engineer confirms.
+PROTECTION_ESTIMATE = timedelta(minutes=10)
 
 # The runbook's monthly test: preparation 5 min, recovery 60-90 min (restore and wait, as each
 # scenario's), validation 30, application connection test 15, RTO 5, cleanup 10.
 DRILL_ESTIMATES: dict[StepKey, timedelta] = {StepKey.SMOKE: timedelta(minutes=15),
                                              StepKey.RTO: timedelta(minutes=5)}
 
-STEP_KEYS = (StepKey.RESTORE, StepKey.WAIT, StepKey.VERIFY, StepKey.SWAP, StepKey.CLEANUP)
+STEP_KEYS = (StepKey.RESTORE, StepKey.WAIT, StepKey.VERIFY, StepKey.SWAP, StepKey.PROTECTION,
+             StepKey.CLEANUP)
 
 # The manual items of the runbook's swap ("minimal downtime approach"), ticked by the engineer.
 # Those before the swap action must be ticked before it runs; "resume" after it.
@@ -530,7 +536,22 @@ def build_plan(request: RecoveryRequest, config: Config, *, zone_id: str | None 
             cli_delete_instance(config, old, now=now or datetime.now(UTC)),
             notes=(("Only an instance this recovery created or renamed; type its identifier "
                    "to confirm; a final snapshot unless declined."),))
-    return (restore, wait, verify, swap, cleanup)
+    return (restore, wait, verify, swap, protection_step(request, config), cleanup)
+
+
+def protection_step(request: RecoveryRequest, config: Config) -> PlannedStep:
+    """Back under protection: the instance now serving is in the AWS Backup plan, keeps its
+    automated backups, is watched by the backup alarms and the EventBridge rule, and has
+    deletion protection; each fix is shown, confirmed and journaled when found."""
+    serving = request.source if request.swap is SwapMethod.RENAME else request.target
+    notes = ["Reads only; each fix found (tag or add to the backup plan, put-metric-alarm, "
+             "deletion protection, backup retention) is shown as its aws command and runs "
+             "only once confirmed (p)."]
+    if config.is_protected(serving):
+        notes.append(f"{serving} is protected: vwtui never modifies it; fixes to the instance "
+                     f"are shown to run by hand.")
+    return PlannedStep(StepKey.PROTECTION, f"Back under protection: {serving}",
+                       PROTECTION_ESTIMATE, False, None, notes=tuple(notes))
 
 
 def _drill_verify(verify: PlannedStep, config: Config) -> PlannedStep:

@@ -33,6 +33,7 @@ from vwtui.recovery.step_state import (
     CHECKLIST_KEYS,
     DELETE_ISSUED,
     MANUAL_SWAP,
+    PROTECTION_FIX,
     RENAMED,
     RESTORE_ISSUED,
     RUN_END,
@@ -66,6 +67,7 @@ __all__ = [
     "CHECKLIST_KEYS",
     "DELETE_ISSUED",
     "MANUAL_SWAP",
+    "PROTECTION_FIX",
     "RENAMED",
     "RESTORE_ISSUED",
     "RUN_END",
@@ -130,6 +132,10 @@ class RunState:
     new_instance: Instance | None = None  # the restored instance as last read
     verification: Verification | None = None
     cross_region: Any = None  # scenario 4's prerequisites as found (CrossRegionStatus)
+    # Back under protection: the findings as last read (vwtui.checks.protection.Finding) and
+    # the keys of the fixes that reached AWS (journaled: never sent twice, even on resume).
+    protection: list[Any] | None = None
+    protection_fixed: list[str] = field(default_factory=list)
     finished: bool = False
     outcome: str | None = None
     # A drill's application test (vwtui.recovery.history.SmokeResult) and the RTO its RTO step
@@ -198,6 +204,8 @@ class RunState:
             self.swap_old_value = str(record.swap_intent.get("old_value") or "")
         if record.swap:
             self.swap_result = SwapResult.from_fields(record.swap)
+        self.protection_fixed = [str(r.get("key")) for r in record.records
+                                 if r.get("event") == PROTECTION_FIX and r.get("key")]
 
     # ---- queries ---------------------------------------------------------------------------
 
@@ -287,6 +295,25 @@ class RunState:
         keep = set(self.renamed) | self.serving | set(self.deleted)
         return [i for i in self.created if i not in keep]
 
+    @property
+    def protected_instance(self) -> str | None:
+        """The instance the protection step looks at: the one the swap put in service (none
+        when the swap did not run)."""
+        return next(iter(self.serving), None)
+
+    def protection_fixes(self) -> list[Any]:
+        """The fixes the protection step may still apply (vwtui.checks.protection.Fix): found
+        on the last read, and not already sent (the journal's protection-fix records)."""
+        found = [f.fix for f in self.protection or () if f.ok is False and f.fix is not None]
+        return [fix for fix in found if fix.key not in self.protection_fixed]
+
+    def protection_fixed_record(self, key: str, command: str) -> Record:
+        """A fix reached AWS: journaled, never sent again."""
+        if key not in self.protection_fixed:
+            self.protection_fixed.append(key)
+        return PROTECTION_FIX, {"step": StepKey.PROTECTION.value, "key": key,
+                                "command": command}
+
     def swap_gate(self) -> SwapGate | None:
         """The swap's checklist against the swap (None: this run has no swap)."""
         swap = self.step(StepKey.SWAP)
@@ -362,6 +389,9 @@ class RunState:
         if (not busy and self.is_current(StepKey.CLEANUP, StepStatus.WAITING)
                 and self.can_delete_replaced()):
             allowed.add(Action.CLEANUP)
+        if not busy and self.is_current(StepKey.PROTECTION, StepStatus.WAITING) \
+                and self.protection_fixes():
+            allowed.add(Action.PROTECT)
         if failed and not busy:
             allowed.add(Action.RETRY)
         if not busy and current is not None:
@@ -382,6 +412,11 @@ class RunState:
             return Hint("✗ failed: r retry · s skip with a reason · a abort", Tone.ERROR)
         if current.key == StepKey.SWAP and current.status is StepStatus.WAITING:
             return Hint(self._swap_hint(), Tone.WARN)
+        if current.key == StepKey.PROTECTION and current.status is StepStatus.WAITING:
+            if self.protection_fixes():
+                return Hint(f"protection: p apply {len(self.protection_fixes())} fix(es) "
+                            f"(shown first) · g check again · s skip", Tone.WARN)
+            return Hint("protection: g check again · s skip with a reason", Tone.WARN)
         if current.key == StepKey.CLEANUP and current.status is StepStatus.WAITING:
             if self.request.drill and self.can_delete_replaced():
                 return Hint(f"cleanup: x delete the test instance {self.replaced} (no final "
@@ -430,7 +465,7 @@ class RunState:
         step.troubleshooting = None
         step.status = StepStatus.RUNNING
         # The swap and cleanup go round while they wait on the engineer: one start is enough.
-        if first or step.key not in (StepKey.SWAP, StepKey.CLEANUP):
+        if first or step.key not in (StepKey.SWAP, StepKey.CLEANUP, StepKey.PROTECTION):
             return [(STEP_START, {"step": step.key, "at": step.started_at,
                                   "command": step.command, "dry_run": self.dry_run})]
         return []

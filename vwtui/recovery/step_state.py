@@ -36,6 +36,7 @@ class Action(StrEnum):
     RETRY = "retry"
     SKIP = "skip"
     ABORT = "abort"
+    PROTECT = "protect"  # apply the protection step's fixes (each shown, confirmed)
 
 
 class Tone(StrEnum):
@@ -66,6 +67,8 @@ SWAP_DONE = "swap-done"
 RENAMED = "renamed"
 DELETE_ISSUED = "delete-issued"
 RUN_END = "run-end"
+# A fix of the protection step reached AWS (its key: "selection", "alarm:<name>", ...).
+PROTECTION_FIX = "protection-fix"
 
 # One journal record: its kind and its fields.
 Record = tuple[str, dict[str, Any]]

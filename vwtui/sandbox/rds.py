@@ -103,6 +103,8 @@ IDENTIFIER_PARAMS = ("DBInstanceIdentifier", "TargetDBInstanceIdentifier",
 CHANGED_BY = {
     "RestoreDBInstanceToPointInTime": ("TargetDBInstanceIdentifier",),
     "ModifyDBInstance": ("DBInstanceIdentifier", "NewDBInstanceIdentifier"),
+    # Tags go on by ARN (the request log names the instance, the ARN's last field).
+    "AddTagsToResource": ("ResourceName",),
 }
 
 
@@ -254,7 +256,7 @@ class RdsShim:
             message = f"Restored from DB instance {source} to {moment:%Y-%m-%d %H:%M:%S} UTC"
             if moment is not None:
                 self.state.restored(target, moment)
-            return self._restored(op, target, message, before)
+            return self._restored(op, target, message, before, form)
         if op == "RestoreDBInstanceFromDBSnapshot":
             snapshot_id = form.get("DBSnapshotIdentifier", "")
             snapshot = self.backend.database_snapshots.get(snapshot_id)
@@ -263,7 +265,8 @@ class RdsShim:
                 self.state.restored(form.get("DBInstanceIdentifier", ""),
                                     created if created.tzinfo else created.replace(tzinfo=UTC))
             message = f"Restored from snapshot {snapshot_id}"
-            return self._restored(op, form.get("DBInstanceIdentifier", ""), message, before)
+            return self._restored(op, form.get("DBInstanceIdentifier", ""), message, before,
+                                  form)
         if op == "DeleteDBInstance":
             identifier = form.get("DBInstanceIdentifier", "")
             self.pending.pop(identifier, None)
@@ -350,10 +353,14 @@ class RdsShim:
         for event in backend.events[before.events:]:
             event.date = now
 
-    def _restored(self, op: str, target: str, message: str, before: _Census) -> Response:
+    def _restored(self, op: str, target: str, message: str, before: _Census,
+                  form: dict[str, str]) -> Response:
         """A restore moto finished at once: make it take `restore_seconds`, as RDS would."""
         databases = self.backend.databases
         db = databases.get(target.lower()) or databases[target]
+        # RDS restores without deletion protection unless the request asks for it; moto copies
+        # the source's.
+        db.deletion_protection = form.get("DeletionProtection", "").lower() == "true"
         self.start_creating(db, message, drop_events_from=before.events)
         return rds_xml(op, {"DBInstance": db})
 

@@ -161,3 +161,23 @@ def check_not_issued_twice(kind: str, instance: str, actions: Collection[Any],
                 f"Refused to start another {what} of {instance}: one{made} was asked at "
                 f"{since} today and completed. One manual backup a day is enough; the next "
                 f"automated backup runs in the backup window.")
+
+def check_protection_fix(config: Config, identifier: str, owned: Collection[str],
+                         action: str) -> None:
+    """A fix of "back under protection" on an instance (tag it, add it to the backup plan,
+    turn deletion protection on, keep its backups): writable, never a protected instance
+    (vwtui never modifies one; fix it by hand), only the run's own instance."""
+    check_writable(config, action)
+    check_not_protected(config, identifier, action)
+    check_owned(identifier, owned, action)
+
+
+def check_alarm_fix(config: Config, alarm_name: str) -> None:
+    """put-metric-alarm only on the configured backup alarms (alarms.backup_age,
+    alarms.backup_failure), on a writable session."""
+    check_writable(config, f"change the alarm {alarm_name}")
+    configured = {config.alarms.backup_age, config.alarms.backup_failure} - {""}
+    if alarm_name not in configured:
+        raise GuardrailError(
+            f"Refused to change the alarm {alarm_name}: a recovery changes only the configured "
+            f"backup alarms ({', '.join(sorted(configured)) or 'none'}).")

@@ -225,6 +225,47 @@ class RecoveryOps:
         await self._send(calls.delete_instance(identifier, skip_final_snapshot=True,
                                                now=self._now()))
 
+    # ---- back under protection ------------------------------------------------------------
+
+    async def add_to_backup_selection(self, plan_id: str, selection_name: str, role_arn: str,
+                                      resource_arns: Sequence[str], *, owned: Collection[str],
+                                      request_id: str | None = None) -> str:
+        """backup:CreateBackupSelection listing `resource_arns` (each the run's own instance,
+        never a protected one); returns the new selection's id."""
+        for arn in resource_arns:
+            guardrails.check_protection_fix(self.config, arn.rsplit(":", 1)[-1], owned,
+                                            "add to the backup plan")
+        call = calls.add_to_backup_selection(plan_id, selection_name, role_arn, resource_arns,
+                                             request_id=request_id)
+        data = await self._send(call)
+        return str(data.get("SelectionId", ""))
+
+    async def tag_instance(self, instance_arn: str, tags: Sequence[tuple[str, str]], *,
+                           owned: Collection[str]) -> None:
+        """rds:AddTagsToResource on the run's own instance (never a protected one)."""
+        guardrails.check_protection_fix(self.config, instance_arn.rsplit(":", 1)[-1], owned,
+                                        "tag")
+        await self._send(calls.tag_instance(instance_arn, tags))
+
+    async def put_metric_alarm(self, alarm: Mapping[str, Any]) -> None:
+        """cloudwatch:PutMetricAlarm of a configured backup alarm (its whole definition)."""
+        guardrails.check_alarm_fix(self.config, str(alarm.get("AlarmName", "")))
+        await self._send(calls.put_metric_alarm(alarm))
+
+    async def enable_deletion_protection(self, identifier: str, *,
+                                         owned: Collection[str]) -> None:
+        """rds:ModifyDBInstance DeletionProtection on the run's own instance."""
+        guardrails.check_protection_fix(self.config, identifier, owned,
+                                        "turn on deletion protection of")
+        await self._send(calls.enable_deletion_protection(identifier))
+
+    async def set_backup_retention(self, identifier: str, days: int, *,
+                                   owned: Collection[str]) -> None:
+        """rds:ModifyDBInstance BackupRetentionPeriod on the run's own instance."""
+        guardrails.check_protection_fix(self.config, identifier, owned,
+                                        "change the backup retention of")
+        await self._send(calls.set_backup_retention(identifier, days))
+
     # ---- scenario 4 -----------------------------------------------------------------------
 
     async def cross_region_prerequisites(self, source: str,
@@ -307,6 +348,8 @@ class RecoveryOps:
             return calls.delete_instance(
                 identifier, skip_final_snapshot=bool(kwargs.get("skip_final_snapshot")),
                 now=self._now())
+        if operation in calls.MUTATING:
+            return calls.MUTATING[operation](*args, **kwargs)
         raise InvalidParameter(f"No AWS call for {operation}.")
 
     def cli_command(self, operation: str, *args: Any, **kwargs: Any) -> str:
