@@ -121,6 +121,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     from vwtui import config as config_mod
 
     config = config_mod.load(args.config).with_read_only(args.read_only)
+    _use_state_dir(config)
     if command == "checklist":
         from vwtui.checklist import run_checklist
 
@@ -130,6 +131,18 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return run_console(config, args)
     raise ConfigError(f"unknown command {command!r}")  # argparse stops this first
+
+
+def _use_state_dir(config: object) -> None:
+    """state.dir (a shared directory on the bastion) for every part of vwtui that keeps state,
+    through $VWTUI_STATE_DIR; one already set in the environment wins."""
+    import os
+
+    from vwtui import safefile
+
+    folder = getattr(getattr(config, "state", None), "dir", "")
+    if folder and not os.environ.get(safefile.SHARED_DIR_ENV):
+        os.environ[safefile.SHARED_DIR_ENV] = os.path.expanduser(folder)
 
 
 if __name__ == "__main__":

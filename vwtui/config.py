@@ -119,6 +119,15 @@ class UiConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class StateConfig:
+    # Where journals, the recovery test log and baselines live. Empty: the private XDG state
+    # dir (~/.local/state/vwtui, 0700). Set: a shared directory on the bastion, readable by the
+    # team's group, so that `vwtui watch` of any of its users can follow a run
+    # ($VWTUI_STATE_DIR overrides it).
+    dir: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     aws: AwsConfig = field(default_factory=AwsConfig)
     instances: InstancesConfig = field(default_factory=InstancesConfig)
@@ -129,6 +138,7 @@ class Config:
     alarms: AlarmsConfig = field(default_factory=AlarmsConfig)
     dns: DnsConfig = field(default_factory=DnsConfig)
     ui: UiConfig = field(default_factory=UiConfig)
+    state: StateConfig = field(default_factory=StateConfig)
     # Where it was read from; None for the built-in defaults.
     source: Path | None = field(default=None, compare=False)
 
@@ -323,6 +333,11 @@ def _check_values(config: Config, where_file: str) -> None:
         )
     _check_names(config, where_file)
     _check_target_pattern(config, where_file)
+    state_dir = config.state.dir.strip()
+    if state_dir and not os.path.isabs(os.path.expanduser(state_dir)):
+        raise ConfigError(f"{where_file}state.dir must be an absolute path (or start with ~), "
+                          f"got {state_dir!r}: a relative one would change with the directory "
+                          f"vwtui is started from")
 
 
 def _check_names(config: Config, where_file: str) -> None:

@@ -97,10 +97,12 @@ class Journal:
         try:
             # The runs dir and the state dir above it: both vwtui's own.
             safefile.private_dir(folder, base=folder.parent)
+            # 0600; 0640 in a shared state dir (state.dir), for the team's observers.
+            mode = safefile.file_mode(path)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND
-                         | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+                         | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
             try:
-                os.fchmod(fd, 0o600)  # whatever the umask
+                os.fchmod(fd, mode)  # whatever the umask
                 os.fsync(fd)
             finally:
                 os.close(fd)
