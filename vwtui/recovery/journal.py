@@ -554,3 +554,22 @@ def _jsonable(value: Any) -> Any:
     if hasattr(value, "total_seconds"):
         return value.total_seconds()
     return value
+
+
+# ---- following a journal as it grows (vwtui watch) ------------------------------------------
+
+def run_from_start_record(path: Path, first: Mapping[str, Any]) -> RunRecord:
+    """A run as its run-start record describes it, for a reader that applies the records that
+    follow one at a time (`apply_record`) as they are appended."""
+    if first.get("event") != RUN_START:
+        raise JournalError(f"{path} does not start with a run-start record; not a vwtui run.")
+    run = _run_from_start(path, first)
+    run.records = [dict(first)]
+    _apply(run, first)
+    return run
+
+
+def apply_record(run: RunRecord, record: Mapping[str, Any]) -> None:
+    """One more record of the run's journal, read as `load_run` reads it."""
+    _apply(run, record)
+    run.records.append(dict(record))
