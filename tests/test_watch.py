@@ -13,6 +13,7 @@ process drives, live and read-only, from its journal.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import string
@@ -229,11 +230,13 @@ def observed_journal(env: RecoveryEnv) -> Path:
                               restore_time=NOW - timedelta(hours=1, minutes=10),
                               incident_time=NOW - timedelta(hours=1))
     started = NOW - timedelta(minutes=10)
-    run_id = jr.new_run_id(started, request.target)
+    run_id = f"20251111T115000Z-{request.target}-1"
+    # The driver's plan, without the sandbox's endpoint (its port changes every time).
+    planned = env.config.replace(aws=dataclasses.replace(env.config.aws, endpoint_url=""))
     journal = jr.Journal.create(run_id, jr.runs_dir())
     plan = [{"key": p.key, "title": p.title, "estimate_seconds": p.estimate.total_seconds(),
              "mutating": p.mutating, "command": p.command}
-            for p in build_plan(request, env.config, now=started, run_id=run_id)]
+            for p in build_plan(request, planned, now=started, run_id=run_id)]
     journal.append(jr.RUN_START, **jr.start_record_fields(request, plan, started))
     journal.append(jr.STEP_START, step="restore", at=started, command=plan[0]["command"])
     journal.append(jr.RESTORE_ISSUED, step="restore", created=[request.target],
