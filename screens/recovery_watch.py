@@ -6,7 +6,8 @@ Nothing on this screen acts: its only keys leave it or quit, and it holds no `Re
 no AWS or PostgreSQL service, no lock. It reads the journal the driver appends to (only the new
 bytes, when inotify says the runs directory changed, or on a 1 s poll of its size) and asks the
 kernel once a second who holds the run's lock: "driven by alice/4242" or "no one drives this
-run".
+run". Idle, it sends little to its terminal: the RTO clock's line each second, the steps'
+elapsed times every ELAPSED_SECONDS.
 """
 
 from __future__ import annotations
@@ -43,6 +44,11 @@ if TYPE_CHECKING:
 
 # The poll when inotify cannot tell (and, with it, the lock holder's refresh).
 POLL_SECONDS = 1.0
+# How often an idle observer redraws the steps' elapsed times (and the detail): the step table
+# and the detail are redrawn whole on any change (~4 KB to a 256-colour terminal), too much each
+# second for an observer that only watches (bench/watch.py: under 400 B/s idle). The RTO clock
+# (one line) still ticks every second; any change in the journal redraws everything at once.
+ELAPSED_SECONDS = 60.0
 
 
 class WatchScreen(Screen[None]):
@@ -89,8 +95,9 @@ class WatchScreen(Screen[None]):
         self.style_of = self.query_one("#run-detail-text", RecoveryText).style_of
         self._read()
         self._start_watching()
-        # The poll (without inotify, the journal; always, who holds the lock and the clock).
+        # The poll (without inotify, the journal; always, who holds the lock).
         self.set_interval(POLL_SECONDS, self._poll)
+        self.set_interval(ELAPSED_SECONDS, self._tick)
         self.query_one(StepList).focus()
 
     def on_unmount(self) -> None:
@@ -134,7 +141,6 @@ class WatchScreen(Screen[None]):
         if holder != self.holder:
             self.holder = holder
             self._show_hint()
-        self._tick()
 
     def _read(self) -> None:
         try:
