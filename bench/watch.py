@@ -4,7 +4,8 @@ A driver in another process (it holds the run's lock and appends to the journal,
 `Journal.append` does) makes 50 step changes (a step of five ends, the next starts, round again)
 at random intervals of 0.1-0.4 s. The observer is the product's app at 80x24 watching that
 journal; every frame it hands to the terminal (rendered to terminal bytes) is timestamped with
-how many step changes it shows. Delay: from the change's journal record (its write time) to the first frame showing it.
+how many step changes it shows. Delay: from the change's journal record (its write time) to
+the first frame showing it.
 
 Then the same run is watched by `vwtui watch` in a real pseudo-terminal (80x24), with the
 driver alive and a step running (so the RTO clock and the step's elapsed time change every
