@@ -404,9 +404,14 @@ class RecoveryManager:
             elsewhere += f" {len(held) - 3} more are driven by other sessions."
         if not free:
             if held:
-                await self.app.push_screen_wait(Notice(
+                from vwtui.screens.recovery_watch import WatchOffer
+
+                offer = WatchOffer(
                     "Recovery driven by another session" if len(held) == 1 else
-                    f"{len(held)} recoveries driven by other sessions", elsewhere))
+                    f"{len(held)} recoveries driven by other sessions", elsewhere)
+                await self.app.push_screen_wait(offer)
+                if offer.watch_wanted:
+                    await self.watch([r.path for r, _ in held])
             return
         record = free[0]
         current = record.current_step or "the end"
@@ -422,6 +427,21 @@ class RecoveryManager:
                        f"driven by another session, not offered here: {elsewhere}")
         if await self.app.push_screen_wait(YesNo("Resume the unfinished recovery?", detail)):
             self.resume(record.path)
+
+    async def watch(self, paths: list[Path]) -> None:
+        """Follow a run another session drives, read-only (a list to pick from when several)."""
+        from vwtui.screens.recovery_watch import PickRun, WatchScreen
+
+        from vwtui.recovery.follow import WatchableRun
+
+        if not paths:
+            return
+        path: Path | None = paths[0]
+        if len(paths) > 1:
+            runs = [WatchableRun(jr.load_run(p), holder_of(p)) for p in paths]
+            path = await self.app.push_screen_wait(PickRun(runs))
+        if path is not None:
+            self.app.push_screen(WatchScreen(path, self.config))
 
     async def _show_damaged(self, damaged: list[jr.DamagedJournal]) -> None:
         """List the damaged journals; open one read-only, as often as asked, then go on."""

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from textual import on, work
@@ -111,7 +112,7 @@ class VwtuiApp(App[int]):
     def __init__(self, config: Config, aws: AwsService, pg: PgService | None = None, *,
                  clock: Callable[[], datetime] = utcnow,
                  environment: Environment = "production", demo: bool = False,
-                 drill: bool = False) -> None:
+                 drill: bool = False, watch: tuple[Path, ...] = ()) -> None:
         if environment not in ("production", "staging"):
             raise ValueError(f"environment must be 'production' or 'staging', not {environment!r}")
         super().__init__()
@@ -126,6 +127,8 @@ class VwtuiApp(App[int]):
         self.open_drill = drill
         # Recoveries belong to the App: they outlive any screen.
         self.recovery = RecoveryManager(self, poll_interval=config.ui.poll_seconds)
+        # `vwtui watch`: the run(s) to follow read-only at start (several: a list to pick from).
+        self.watch_at_start = watch
 
     @property
     def source_instance(self) -> str:
@@ -146,6 +149,10 @@ class VwtuiApp(App[int]):
 
     def on_mount(self) -> None:
         self.load_identity()
+        if self.watch_at_start:
+            self.run_worker(self.recovery.watch(list(self.watch_at_start)), group="watch",
+                            name="watch at start")
+            return
         # An unfinished run in the journal (vwtui killed, SSH dropped): offer to resume it.
         self.call_after_refresh(self.recovery.offer_resume)
         if self.open_drill:

@@ -1,5 +1,5 @@
 """Command line: `vwtui` (the console), `vwtui demo`, `vwtui drill`, `vwtui checklist`,
-`vwtui init`.
+`vwtui init`, `vwtui watch`.
 
 Argument parsing and config loading only; each command lives in its own module and is imported
 when chosen, so `vwtui --help` stays fast and the console's first frame waits for nothing else.
@@ -90,6 +90,14 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--json", action="store_true", help="print JSON (for machines)")
     output.add_argument("--markdown", action="store_true", help="print Markdown (for tickets)")
 
+    watch = sub.add_parser(
+        "watch", help="follow a run another session drives, live and read-only (the RTO "
+                      "clock, steps, evidence), from the journals of the state dir")
+    _common(watch)
+    watch.add_argument("run", nargs="?", metavar="RUN",
+                       help="run id (or its start) or journal path; default: the unfinished "
+                            "run, or a list to pick from when there are several")
+
     init = sub.add_parser("init", help="write a config file (asks for what flags leave out)")
     init.add_argument("--path", metavar="PATH",
                       help="where to write (default: $XDG_CONFIG_HOME/vwtui/config.toml)")
@@ -135,10 +143,15 @@ def _dispatch(args: argparse.Namespace) -> int:
     from vwtui import config as config_mod
 
     config = config_mod.load(args.config).with_read_only(args.read_only)
+    _use_state_dir(config)
     if command == "checklist":
         from vwtui.checklist import run_checklist
 
         return run_checklist(config, args)
+    if command == "watch":
+        from vwtui.console import run_watch
+
+        return run_watch(config.with_read_only(True), args)
     if command == "run":
         from vwtui.console import run_console
 
@@ -150,6 +163,18 @@ def _dispatch(args: argparse.Namespace) -> int:
         args.staging = True  # the console on staging: a drill never restores production
         return run_console(config, args)
     raise ConfigError(f"unknown command {command!r}")  # argparse stops this first
+
+
+def _use_state_dir(config: object) -> None:
+    """state.dir (a shared directory on the bastion) for every part of vwtui that keeps state,
+    through $VWTUI_STATE_DIR; one already set in the environment wins."""
+    import os
+
+    from vwtui import safefile
+
+    folder = getattr(getattr(config, "state", None), "dir", "")
+    if folder and not os.environ.get(safefile.SHARED_DIR_ENV):
+        os.environ[safefile.SHARED_DIR_ENV] = os.path.expanduser(folder)
 
 
 if __name__ == "__main__":

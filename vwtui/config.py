@@ -148,6 +148,15 @@ class ContactsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class StateConfig:
+    # Where journals, the recovery test log and baselines live. Empty: the private XDG state
+    # dir (~/.local/state/vwtui, 0700). Set: a shared directory on the bastion, readable by the
+    # team's group, so that `vwtui watch` of any of its users can follow a run
+    # ($VWTUI_STATE_DIR overrides it).
+    dir: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     aws: AwsConfig = field(default_factory=AwsConfig)
     instances: InstancesConfig = field(default_factory=InstancesConfig)
@@ -160,6 +169,7 @@ class Config:
     ui: UiConfig = field(default_factory=UiConfig)
     drill: DrillConfig = field(default_factory=DrillConfig)
     contacts: ContactsConfig = field(default_factory=ContactsConfig)
+    state: StateConfig = field(default_factory=StateConfig)
     # Where it was read from; None for the built-in defaults.
     source: Path | None = field(default=None, compare=False)
 
@@ -367,6 +377,11 @@ def _check_values(config: Config, where_file: str) -> None:
     _check_names(config, where_file)
     _check_target_pattern(config, where_file)
     _check_drill_pattern(config, where_file)
+    state_dir = config.state.dir.strip()
+    if state_dir and not os.path.isabs(os.path.expanduser(state_dir)):
+        raise ConfigError(f"{where_file}state.dir must be an absolute path (or start with ~), "
+                          f"got {state_dir!r}: a relative one would change with the directory "
+                          f"vwtui is started from")
 
 
 def _check_names(config: Config, where_file: str) -> None:

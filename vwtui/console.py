@@ -36,3 +36,31 @@ def run_console(config: Config, args: argparse.Namespace) -> int:
                    drill=bool(getattr(args, "drill", False)))
     result = app.run()
     return result if isinstance(result, int) else (app.return_code or 0)
+
+
+def run_watch(config: Config, args: argparse.Namespace) -> int:
+    """`vwtui watch [RUN]`: follow a run read-only (the console is read-only too); 1 when
+    there is no run to follow."""
+    import sys
+    from pathlib import Path
+
+    from vwtui.app import VwtuiApp
+    from vwtui.recovery import journal as jr
+    from vwtui.recovery.follow import find_run, watchable_runs
+    from vwtui.services.aws import AwsService
+
+    name = getattr(args, "run", None)
+    paths: tuple[Path, ...]
+    if name:
+        paths = (find_run(name),)
+    else:
+        paths = tuple(r.path for r in watchable_runs())
+        if not paths:
+            print(f"vwtui: no unfinished run in {jr.runs_dir()} to watch; name one "
+                  f"(vwtui watch RUN) to read an ended run.", file=sys.stderr)
+            return 1
+    aws = AwsService(config, profile=getattr(args, "profile", None),
+                     region=getattr(args, "region", None))
+    app = VwtuiApp(config, aws, None, watch=paths)
+    result = app.run()
+    return result if isinstance(result, int) else (app.return_code or 0)

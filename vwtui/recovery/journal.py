@@ -97,10 +97,12 @@ class Journal:
         try:
             # The runs dir and the state dir above it: both vwtui's own.
             safefile.private_dir(folder, base=folder.parent)
+            # 0600; 0640 in a shared state dir (state.dir), for the team's observers.
+            mode = safefile.file_mode(path)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND
-                         | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+                         | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
             try:
-                os.fchmod(fd, 0o600)  # whatever the umask
+                os.fchmod(fd, mode)  # whatever the umask
                 os.fsync(fd)
             finally:
                 os.close(fd)
@@ -552,3 +554,22 @@ def _jsonable(value: Any) -> Any:
     if hasattr(value, "total_seconds"):
         return value.total_seconds()
     return value
+
+
+# ---- following a journal as it grows (vwtui watch) ------------------------------------------
+
+def run_from_start_record(path: Path, first: Mapping[str, Any]) -> RunRecord:
+    """A run as its run-start record describes it, for a reader that applies the records that
+    follow one at a time (`apply_record`) as they are appended."""
+    if first.get("event") != RUN_START:
+        raise JournalError(f"{path} does not start with a run-start record; not a vwtui run.")
+    run = _run_from_start(path, first)
+    run.records = [dict(first)]
+    _apply(run, first)
+    return run
+
+
+def apply_record(run: RunRecord, record: Mapping[str, Any]) -> None:
+    """One more record of the run's journal, read as `load_run` reads it."""
+    _apply(run, record)
+    run.records.append(dict(record))

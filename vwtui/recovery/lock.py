@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from vwtui import safefile
 from vwtui.errors import VwtuiError
 from vwtui.model import utcnow
 
@@ -61,8 +62,12 @@ class RunLock:
         """Take the run's lock, or raise RunLocked naming its live holder."""
         path = lock_path(journal_path)
         flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
-        fd = os.open(path, flags, 0o600)
+        # 0640 in a shared state dir: an observer of the team's group asks it who drives.
+        mode = safefile.file_mode(path)
+        fd = os.open(path, flags, mode)
         try:
+            if os.fstat(fd).st_uid == os.geteuid():
+                os.fchmod(fd, mode)
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)

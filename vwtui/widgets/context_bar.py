@@ -23,6 +23,7 @@ class ContextBar(Static):
 
     def __init__(self) -> None:
         super().__init__("", markup=False)
+        self._shown: Text | None = None
 
     @property
     def vwtui(self) -> VwtuiApp:
@@ -76,4 +77,9 @@ class ContextBar(Static):
         now = app.clock()
         right = Text(f"{fmt.utc(now) if width >= 100 else fmt.clock(now, seconds=False)} UTC ")
         gap = max(width - left.cell_len - right.cell_len, 1)
-        self.update(left + Text(" " * gap) + right)
+        text = left + Text(" " * gap) + right
+        # The same line again is not set: an update relays the screen out and repaints it
+        # whole (an idle `vwtui watch` would send the whole screen every 15 s).
+        if text != self._shown:
+            self._shown = text
+            self.update(text)
