@@ -178,9 +178,11 @@ class ChecklistScreen(Screen[None]):
     @work(exclusive=True, group="checklist")
     async def load(self) -> None:
         banner = self.query_one(SessionBanner)
+        self._draw_signoff()  # the last sign-off starts the weekly review period
+        since = self.last_signoff.signed_at if self.last_signoff is not None else None
         try:
             readings, results, problem = await check_for_screen(self.service, self.config,
-                                                                self.clock())
+                                                                self.clock(), since)
         except VwtuiError as exc:
             self._status(f"Checklist · ✖ {exc.title}: {exc}", "-error")
             return

@@ -25,6 +25,7 @@ from vwtui.checks.common import (
     GROUPS,
     MAX_LINES,
     PITR_SLACK,
+    REVIEW_DAYS,
     SIZE_TRAILING,
     WEEKLY,
     Readings,
@@ -33,13 +34,19 @@ from vwtui.checks.common import (
 )
 from vwtui.checks.compliance import (
     arn_region,
+    backup_rule_states,
+    check_access_logged,
     check_alarms_wired,
+    check_backup_age_alarm,
+    check_backup_schedule,
     check_encryption_at_rest,
     check_failed_backup_rule,
     check_no_cross_region_copy,
     check_pitr_window,
     check_plan_lifecycle,
+    check_sns_subscribers,
     is_failed_backup_rule,
+    schedule_time,
 )
 from vwtui.checks.daily import (
     check_backup_encryption,
@@ -63,14 +70,17 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CLOCK_SKEW", "COMPLIANCE", "DAILY", "FAILED_JOB_STATES", "GROUPS", "GROUP_TITLES",
-    "MAX_LINES", "PITR_SLACK", "SIZE_TRAILING", "WEEKLY", "CheckResult", "Readings",
-    "Unreadable", "Verdict", "arn_region", "check_alarms_wired", "check_backup_encryption",
-    "check_backup_jobs", "check_backup_logs", "check_encryption_at_rest",
-    "check_failed_backup_rule", "check_latest_snapshot_exists", "check_no_alarm_triggered",
-    "check_no_cross_region_copy", "check_pitr_window", "check_plan_lifecycle",
-    "check_recovery_point_age", "check_size_consistency", "check_snapshot_age",
+    "MAX_LINES", "PITR_SLACK", "REVIEW_DAYS", "SIZE_TRAILING", "WEEKLY", "CheckResult",
+    "Readings", "Unreadable", "Verdict", "arn_region", "backup_rule_states",
+    "check_access_logged", "check_alarms_wired", "check_backup_age_alarm",
+    "check_backup_encryption", "check_backup_jobs", "check_backup_logs",
+    "check_backup_schedule", "check_encryption_at_rest", "check_failed_backup_rule",
+    "check_latest_snapshot_exists", "check_no_alarm_triggered", "check_no_cross_region_copy",
+    "check_pitr_window", "check_plan_lifecycle", "check_recovery_point_age",
+    "check_size_consistency", "check_snapshot_age", "check_sns_subscribers",
     "check_vault_has_recent_backups", "evaluate", "exit_status", "format_age",
-    "is_failed_backup_rule", "is_failure_event", "resolved_by", "size_deviation", "summary",
+    "is_failed_backup_rule", "is_failure_event", "resolved_by", "schedule_time",
+    "size_deviation", "summary",
 ]
 
 # The sentence-register duration, under the name the checks' callers know.
@@ -90,9 +100,10 @@ def evaluate(readings: Readings, config: Config) -> list[CheckResult]:
         check_size_consistency(r.snapshots, r.recovery_points, r.production, b.size_tolerance),
         check_backup_encryption(r.snapshots, r.recovery_points),
         check_latest_snapshot_exists(r.snapshots, r.production, r.now, b.max_age_hours),
-        check_vault_has_recent_backups(r.recovery_points, b.vault, r.now, b.max_age_hours),
+        check_vault_has_recent_backups(r.recovery_points, b.vault, r.production, r.now,
+                                       b.max_age_hours),
         check_no_alarm_triggered(r.alarms),
-        check_backup_logs(r.backup_jobs, r.rds_events, r.now),
+        check_backup_logs(r.backup_jobs, r.rds_events, r.now, r.last_signoff),
         check_pitr_window(r.pitr_window, production, b.pitr_window_days, r.now,
                           config.objectives.rpo_hours),
         check_plan_lifecycle(r.backup_plan, b.plan, b.retention_days),
@@ -103,6 +114,11 @@ def evaluate(readings: Readings, config: Config) -> list[CheckResult]:
                            [config.alarms.backup_age, config.alarms.backup_failure],
                            config.alarms.sns_topic),
         check_failed_backup_rule(r.event_rules, r.sns_topic, config.alarms.sns_topic),
+        check_sns_subscribers(r.sns_topic, config.alarms.sns_topic),
+        check_backup_age_alarm(r.alarms, config.alarms.backup_age, b.max_age_hours),
+        check_backup_schedule(production, r.backup_plan, b.backup_window, b.plan_schedule_utc,
+                              b.plan),
+        check_access_logged(r.trails, r.region),
     ]
 
 
