@@ -309,29 +309,8 @@ def _md(text: str) -> str:
 
 def render_markdown(results: Sequence[CheckResult], readings: Readings, config: Config,
                     last: SignOff | None = None) -> str:
-    """A Markdown report for a ticket: a table per group, then the diagnosis of each failure."""
-    from vwtui.diagnosis import entry_for
+    """A Markdown report for a ticket (`vwtui.report.checklist_markdown`): a table per group,
+    the sign-off, then the runbook's causes once per troubleshooting entry."""
+    from vwtui.report import checklist_markdown
 
-    lines = [f"# {_heading(readings, config)}", "", f"**{_totals(results)}**", "",
-             signoff_line(last, readings.now), ""]
-    for group in GROUPS:
-        members = [r for r in results if r.group == group]
-        if not members:
-            continue
-        lines += [f"## {GROUP_TITLES[group]}", "", "| Verdict | Check | Evidence |",
-                  "| --- | --- | --- |"]
-        for r in members:
-            evidence = "<br>".join(_md(e) for e in r.evidence)
-            lines.append(f"| {_SYMBOL[r.verdict]} {_MARK[r.verdict]} | {_md(r.title)} | "
-                         f"{evidence} |")
-        lines.append("")
-    failing = [r for r in results if r.verdict is not Verdict.PASS]
-    if failing:
-        lines += ["## Troubleshooting", ""]
-        for r in failing:
-            entry = entry_for(r.diagnosis)
-            lines += [f"### {r.title} ({r.verdict.value})", "",
-                      f"{entry.title} ({entry.source}). Common causes:", ""]
-            lines += [f"{n}. {cause}" for n, cause in enumerate(entry.causes, 1)]
-            lines.append("")
-    return "\n".join(lines)
+    return checklist_markdown(results, readings, config, last)

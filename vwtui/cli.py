@@ -1,4 +1,5 @@
-"""Command line: `vwtui` (the console), `vwtui demo`, `vwtui checklist`, `vwtui init`.
+"""Command line: `vwtui` (the console), `vwtui demo`, `vwtui checklist`, `vwtui report`,
+`vwtui init`.
 
 Argument parsing and config loading only; each command lives in its own module and is imported
 when chosen, so `vwtui --help` stays fast and the console's first frame waits for nothing else.
@@ -76,6 +77,15 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--json", action="store_true", help="print JSON (for machines)")
     output.add_argument("--markdown", action="store_true", help="print Markdown (for tickets)")
 
+    report = sub.add_parser(
+        "report", help="print a recovery or drill run's report in Markdown (for a ticket or "
+                       "the runbook log): plan, steps with times, verification, RTO and RPO "
+                       "achieved, who ran it, notes")
+    _common(report)
+    report.add_argument("run", nargs="?", default="latest", metavar="RUN_ID",
+                        help="the run's id (its journal's name), or latest (the default)")
+    report.add_argument("--json", action="store_true", help="print JSON (for machines)")
+
     init = sub.add_parser("init", help="write a config file (asks for what flags leave out)")
     init.add_argument("--path", metavar="PATH",
                       help="where to write (default: $XDG_CONFIG_HOME/vwtui/config.toml)")
@@ -125,6 +135,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from vwtui.checklist import run_checklist
 
         return run_checklist(config, args)
+    if command == "report":
+        from vwtui.report import run_report_command
+
+        return run_report_command(config, args)
     if command == "run":
         from vwtui.console import run_console
 
