@@ -358,6 +358,13 @@ async def test_the_failure_rule_must_match_expired_jobs_too(
 async def test_api_access_is_logged_by_cloudtrail(make_sandbox: Callable[..., Any]) -> None:
     sandbox = make_sandbox("healthy")
     trail = client(sandbox, "cloudtrail")
+    trail.put_event_selectors(TrailName="video-window-audit", EventSelectors=[
+        {"ReadWriteType": "All", "IncludeManagementEvents": False}])
+    results = await signed(sandbox)
+    assert by_verdict(results, Verdict.FAIL) == {"compliance.access_logged"}
+    assert "logs no management events" in evidence(results["compliance.access_logged"])
+    trail.put_event_selectors(TrailName="video-window-audit", EventSelectors=[
+        {"ReadWriteType": "All", "IncludeManagementEvents": True}])
     trail.stop_logging(Name="video-window-audit")
     results = await signed(sandbox)
     assert by_verdict(results, Verdict.FAIL) == {"compliance.access_logged"}

@@ -491,6 +491,8 @@ class Seeder:
         trail = self.client("cloudtrail")
         trail.create_trail(Name=TRAIL, S3BucketName=bucket, IsMultiRegionTrail=True,
                            IncludeGlobalServiceEvents=True, EnableLogFileValidation=True)
+        trail.put_event_selectors(TrailName=TRAIL, EventSelectors=[
+            {"ReadWriteType": "All", "IncludeManagementEvents": True}])
         trail.start_logging(Name=TRAIL)
 
     def dns(self) -> None:
