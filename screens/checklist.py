@@ -108,6 +108,7 @@ class ChecklistScreen(Screen[None]):
         Binding("t", "troubleshoot", "Troubleshoot", id="checklist.troubleshoot"),
         Binding("s", "sign_off", "Sign off", id="checklist.sign_off"),
         Binding("r", "refresh", "Refresh", id="checklist.refresh"),
+        Binding("p", "report", "Report", id="checklist.report"),
         Binding("escape", "back", "Back", id="checklist.back"),
     ]
 
@@ -124,6 +125,8 @@ class ChecklistScreen(Screen[None]):
         self._service = service
         self._clock = clock
         self.signoff_log = log or SignOffLog()
+        # Where reports are saved: beside the sign-off log (the state directory).
+        self.report_base = self.signoff_log.path.parent
         self.readings: Readings | None = None
         self.results: list[CheckResult] = []
         self.last_signoff: SignOff | None = None
@@ -178,9 +181,11 @@ class ChecklistScreen(Screen[None]):
     @work(exclusive=True, group="checklist")
     async def load(self) -> None:
         banner = self.query_one(SessionBanner)
+        self._draw_signoff()  # the last sign-off starts the weekly review period
+        since = self.last_signoff.signed_at if self.last_signoff is not None else None
         try:
             readings, results, problem = await check_for_screen(self.service, self.config,
-                                                                self.clock())
+                                                                self.clock(), since)
         except VwtuiError as exc:
             self._status(f"Checklist · ✖ {exc.title}: {exc}", "-error")
             return
@@ -301,6 +306,26 @@ class ChecklistScreen(Screen[None]):
             return
         self._draw_signoff()
         self.notify(f"Signed off by {signoff.name}.", markup=False)
+
+    def action_report(self) -> None:
+        """Save the checklist's report (Markdown: verdicts with evidence, the sign-off, the
+        runbook's causes once per entry) under the state directory, and copy it to the
+        clipboard where the terminal allows."""
+        from vwtui.report import checklist_markdown, save_report
+
+        if not self.results or self.readings is None:
+            self.notify("Wait for the checklist to load before making its report.",
+                        severity="warning")
+            return
+        text = checklist_markdown(self.results, self.readings, self.config, self.last_signoff)
+        try:
+            path = save_report(f"checklist-{self.readings.now:%Y%m%dT%H%M%SZ}", text,
+                               base=self.report_base)
+        except VwtuiError as exc:
+            self.notify(str(exc), title=exc.title, severity="error", markup=False)
+            return
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Report saved to {path} (and copied to the clipboard).", markup=False)
 
     def action_back(self) -> None:
         """Back to where the checklist was opened from (the dashboard, in the console)."""

@@ -67,9 +67,10 @@ class RunScreen(Screen[None]):
         Binding("a", "abort", "Abort…", id="recovery.abort"),
         Binding("escape", "leave", "Dashboard", id="recovery.leave"),
         Binding("q", "quit_run", "Quit", id="recovery.quit"),
+        Binding("p", "report", "Report", id="recovery.report"),
     ]
 
-    _ACTIONS = ("go", "tick", "cleanup", "retry", "skip", "abort", "protect")
+    _ACTIONS = ("go", "tick", "cleanup", "retry", "skip", "abort", "protect", "report")
 
     @property
     def context_source(self) -> str:
@@ -252,6 +253,9 @@ class RunScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("leave", "quit_run"):
             return True
+        if action == "report":
+            # The report is of an ended run: hidden from the footer until then.
+            return self.run.finished
         allowed = self.run.state.allowed_actions(self.manager.is_busy(self.run))
         wanted = ACTION_OF.get(action)
         return True if wanted is None else wanted in allowed
@@ -339,6 +343,31 @@ class RunScreen(Screen[None]):
 
     def action_leave(self) -> None:
         self.manager.leave(self)
+
+    def action_report(self) -> None:
+        """Save the ended run's report (Markdown, for a ticket or the runbook log) beside its
+        journal, and copy it to the clipboard where the terminal allows."""
+        from datetime import timedelta
+
+        from vwtui.errors import VwtuiError
+        from vwtui.report import load_report, run_markdown, save_report
+
+        run = self.run
+        if not run.finished:
+            self.notify("The report is made once the run has ended.", severity="warning")
+            return
+        objectives = run.config.objectives
+        try:
+            report = load_report(run.run_id, base=run.state_base,
+                                 rto_target=timedelta(hours=objectives.rto_hours),
+                                 rpo_target=timedelta(hours=objectives.rpo_hours))
+            text = run_markdown(report)
+            path = save_report(run.run_id, text, base=run.state_base)
+        except VwtuiError as exc:
+            self.notify(str(exc), title=exc.title, severity="error", markup=False)
+            return
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Report saved to {path} (and copied to the clipboard).", markup=False)
 
     def action_quit_run(self) -> None:
         """Quit vwtui; while the run is open, ask first (it can be resumed later)."""

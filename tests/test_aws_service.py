@@ -167,8 +167,14 @@ class TestHealthyAccount:
         topic = await aws.sns_topic(CFG.alarms.sns_topic)
         assert topic.exists
         assert [(s.protocol, s.endpoint) for s in topic.subscriptions] == [
-            ("email", "ops-team@craftvideomarketplace.com")]
+            ("email", "ops-team@craftvideomarketplace.com"), ("sms", "+15555550100")]
         assert not (await aws.sns_topic("no-such-topic")).exists
+
+    async def test_cloudtrail_trails_with_their_logging_status(self, aws: AwsService) -> None:
+        (trail,) = await aws.cloudtrail_trails()
+        assert trail.name == "video-window-audit" and trail.multi_region
+        assert trail.logging and trail.management_events is True
+        assert trail.home_region == aws.region
 
     async def test_eventbridge_rule_for_backup_failures(self, aws: AwsService) -> None:
         (rule,) = await aws.eventbridge_rules(source="aws.backup")

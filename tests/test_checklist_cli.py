@@ -55,17 +55,22 @@ def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "state"
 
 
-def test_a_healthy_account_prints_a_table_and_exits_0(
+def test_a_healthy_account_prints_a_table_and_asks_about_the_weeks_failed_job(
         make_sandbox: Callable[..., Any], state: Path, tmp_path: Path) -> None:
+    """Never signed off: the week's FAILED staging job (retried, completed) fails the logs
+    item, resolved and when, and the exit status is 1 until the review is signed off (the
+    JSON test below signs it)."""
     config = write_config(tmp_path / "config.toml", make_sandbox("healthy"))
     done = vwtui("--config", str(config))
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1, done.stderr
     out = done.stdout
     for heading in ("Daily checks", "Weekly checklist", "Compliance"):
         assert f"\n{heading}\n" in out
     assert "✔ PASS    Newest automated snapshot < 25 h old" in out
+    assert "✖ FAIL    Backup logs show no errors" in out
+    assert "(resolved: job" in words(out)
     assert "Last sign-off: none yet (weekly review due)" in out
-    assert out.rstrip().endswith("16 pass, 0 fail, 0 unknown")
+    assert out.rstrip().endswith("19 pass, 1 fail, 0 unknown")
     assert "\033[" not in out  # NO_COLOR, and not a terminal anyway
     assert done.stderr == ""
 
@@ -80,7 +85,7 @@ def test_json_lists_every_check_with_evidence_and_the_last_sign_off(
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["ok"] is True
-    assert report["summary"] == {"pass": 16, "fail": 0, "unknown": 0}
+    assert report["summary"] == {"pass": 20, "fail": 0, "unknown": 0}
     assert report["instance"] == "video-window"
     assert report["region"] == sandbox.region
     assert {c["group"] for c in report["checks"]} == {"daily", "weekly", "compliance"}
@@ -109,7 +114,10 @@ def test_stale_backups_fail_and_markdown_carries_the_diagnosis(
     assert "| ✖ FAIL | Newest automated snapshot < 25 h old |" in md
     assert "older than 25 h" in md
     assert "## Troubleshooting" in md
-    assert "### Newest automated snapshot < 25 h old (fail)" in md
+    assert "- Newest automated snapshot < 25 h old (fail)" in md
+    # The causes of one runbook entry once, however many items point at it.
+    headings = [line for line in md.splitlines() if line.startswith("### ")]
+    assert md.count("Common causes:") == len(headings) == len(set(headings))
     assert "1. Insufficient IAM permissions: verify backup role has required policies" in md
 
 

@@ -71,15 +71,18 @@ def verdicts(screen: ChecklistScreen) -> dict[str, str]:
     return {str(key.value): str(table.get_cell(key, "verdict")) for key in table.rows}
 
 
-async def test_c_opens_the_checklist_and_a_healthy_account_passes(
+async def test_c_opens_the_checklist_and_a_healthy_account_asks_about_the_weeks_failure(
         make_sandbox: Callable[..., Any], state_home: Path) -> None:
+    """Never signed off: the FAILED staging job of three days ago (retried) fails the weekly
+    logs item, and only it; every other item passes."""
     sandbox = make_sandbox("healthy")
     async with make_app(sandbox).run_test(size=SIZE) as pilot:
         screen = await open_checklist(pilot)
         shown = verdicts(screen)
-        assert len(shown) == 16
-        assert set(shown.values()) == {"✔ pass"}
-        assert "16 pass, 0 fail, 0 unknown" in text_of(screen, "#checklist-status")
+        assert len(shown) == 20
+        assert {k for k, v in shown.items() if v != "✔ pass"} == {"weekly.backup_logs"}
+        assert shown["weekly.backup_logs"] == "✖ FAIL"
+        assert "19 pass, 1 fail, 0 unknown" in text_of(screen, "#checklist-status")
         signoff = screen.query_one("#checklist-signoff", Static)
         assert "none yet (weekly review due)" in str(signoff.content)
         assert signoff.has_class("-overdue")
@@ -97,6 +100,17 @@ async def test_c_opens_the_checklist_and_a_healthy_account_passes(
         await pilot.press(*"Dana", "escape")
         await pilot.pause()
         assert pilot.app.screen is screen
+        # p saves the checklist's report under the state directory.
+        await pilot.press("p")
+        await pilot.pause()
+        saved = list((state_home.parent / "reports").glob("checklist-*.md"))
+        assert len(saved) == 1
+        report = saved[0].read_text(encoding="utf-8")
+        assert "| ✖ FAIL | Backup logs show no errors |" in report
+        assert "(resolved: job" in report
+        assert "Last sign-off: none yet (weekly review due)" in report
+        assert any(f"Report saved to {saved[0]}" in str(n.message)
+                   for n in pilot.app._notifications)
     assert not state_home.exists()
 
 
@@ -131,7 +145,7 @@ async def test_an_unreadable_call_shows_unknown_not_pass(
         shown = verdicts(screen)
         assert shown["daily.backup_jobs"] == "? unknown"
         assert shown["weekly.backup_logs"] == "? unknown"
-        assert "14 pass, 0 fail, 2 unknown" in text_of(screen, "#checklist-status")
+        assert "18 pass, 0 fail, 2 unknown" in text_of(screen, "#checklist-status")
         await pilot.press("t")  # unknown items open their diagnosis too
         await pilot.pause()
         body = text_of(pilot.app.screen, "#troubleshoot-text")
@@ -160,8 +174,8 @@ async def test_sign_off_is_logged_and_shown_after_a_restart(
     record = json.loads(lines[0])
     assert record["name"] == "Dana"
     assert record["notes"] == "OPS-12 [b]filed[/b]"
-    assert set(record["verdicts"].values()) == {"pass"}
-    assert len(record["verdicts"]) == 16
+    assert {k for k, v in record["verdicts"].items() if v != "pass"} == {"weekly.backup_logs"}
+    assert len(record["verdicts"]) == 20
     # A new app, as after a restart, shows the sign-off from the log.
     async with make_app(sandbox).run_test(size=SIZE) as pilot:
         screen = await open_checklist(pilot)
@@ -169,6 +183,8 @@ async def test_sign_off_is_logged_and_shown_after_a_restart(
         assert "Last sign-off: Dana" in str(signoff.content)
         assert "OPS-12 [b]filed[/b]" in str(signoff.content)  # shown as typed, not as markup
         assert not signoff.has_class("-overdue")
+        # The review period now starts at the sign-off: the failure it saw is behind it.
+        assert verdicts(screen)["weekly.backup_logs"] == "✔ pass"
 
 
 async def test_a_review_older_than_seven_days_is_flagged(

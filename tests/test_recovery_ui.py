@@ -192,6 +192,17 @@ async def test_pitr_recovery_end_to_end(recovery_env: Start) -> None:
         await answer_text(pilot, "old production kept for a day")
         await wait_until(pilot, lambda: run.finished, "the run to finish")
         assert "Run finished" in screen_text(app)
+        # p on the ended run saves its report beside the journal (the run's own record).
+        await pilot.press("p")
+        saved = run.state_base / "reports" / f"{run.run_id}.md"
+        await wait_until(pilot, saved.exists, "the report")
+        report = saved.read_text(encoding="utf-8")
+        assert report.startswith(f"# Recovery report: {run.run_id}")
+        assert "| Outcome | finished |" in report
+        assert "| RPO achieved | 4 min (target 1 h: met) |" in report
+        assert "(target 4 h: met) |" in report
+        assert "| Row count of users | pass |" in report
+        assert "skipped: old production kept for a day" in report
 
     assert env.sandbox.calls("RestoreDBInstanceToPointInTime") == [
         "rds:RestoreDBInstanceToPointInTime"]

@@ -230,7 +230,7 @@ class TestHealthyAccount:
         assert age["AlarmActions"] == failure["AlarmActions"] == [topic]
         subs = client("sns").list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
         assert [(s["Protocol"], s["Endpoint"]) for s in subs] == [
-            ("email", "ops-team@craftvideomarketplace.com")]
+            ("email", "ops-team@craftvideomarketplace.com"), ("sms", "+15555550100")]
         events = client("events")
         rule = events.describe_rule(Name="video-window-backup-job-failed")
         assert '"FAILED"' in rule["EventPattern"] and '"EXPIRED"' in rule["EventPattern"]

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 # The AWS services the checklist calls: their clients are made before the calls start.
-SERVICES = ("rds", "backup", "cloudwatch", "sns", "events", "route53")
+SERVICES = ("rds", "backup", "cloudwatch", "sns", "events", "route53", "cloudtrail")
 # Backup jobs and RDS events are read this far back (the weekly review's span).
 HISTORY = timedelta(days=7)
 
@@ -61,8 +61,10 @@ def _start(source: str, call: Coroutine[Any, Any, T]) -> asyncio.Task[T | Unread
     return asyncio.ensure_future(_read(source, call))
 
 
-async def read_all(service: AwsService, config: Config, now: datetime | None = None) -> Readings:
-    """Every reading the checks need, all AWS calls at once; failures become Unreadable."""
+async def read_all(service: AwsService, config: Config, now: datetime | None = None,
+                   last_signoff: datetime | None = None) -> Readings:
+    """Every reading the checks need, all AWS calls at once; failures become Unreadable.
+    `last_signoff` starts the weekly review period (None: the full REVIEW_DAYS)."""
     now = now or utcnow()
     production, staging = config.instances.production, config.instances.staging
     others = [staging] if staging and staging != production else []
@@ -91,6 +93,7 @@ async def read_all(service: AwsService, config: Config, now: datetime | None = N
     topic = _start(f"the SNS topic {config.alarms.sns_topic}",
                    service.sns_topic(config.alarms.sns_topic))
     rules = _start("the EventBridge rules", service.eventbridge_rules(source="aws.backup"))
+    trails = _start("the CloudTrail trails", service.cloudtrail_trails())
     instances = [_start(f"instance {name}", service.instance(name)) for name in others]
     from vwtui.services.protection import production_protection
 
@@ -100,7 +103,7 @@ async def read_all(service: AwsService, config: Config, now: datetime | None = N
                                               alarm_names=alarms))
     await asyncio.gather(dr_snapshots, production_detail, pitr_window, snapshots,
                          recovery_points, backup_jobs, alarm_list, events, plan, topic, rules,
-                         protection, *instances)
+                         protection, trails, *instances)
     detail = production_detail.result()
     instance: Instance | Unreadable
     replications: tuple[str, ...] | Unreadable
@@ -117,7 +120,8 @@ async def read_all(service: AwsService, config: Config, now: datetime | None = N
         backup_jobs=backup_jobs.result(), alarms=alarm_list.result(),
         rds_events=events.result(), backup_plan=plan.result(), sns_topic=topic.result(),
         event_rules=rules.result(), dr_region=dr_region, dr_snapshots=dr_snapshots.result(),
-        protection=protection.result(), drill_history=_drill_history())
+        protection=protection.result(), drill_history=_drill_history(),
+        trails=trails.result(), last_signoff=last_signoff)
 
 
 def _drill_history() -> object:
@@ -150,10 +154,11 @@ async def _dr_snapshots(service: AwsService, config: Config,
         raise AwsError(str(exc), code=exc.code, operation=exc.operation) from exc
 
 
-async def run_checks(service: AwsService, config: Config,
-                     now: datetime | None = None) -> tuple[Readings, list[CheckResult]]:
+async def run_checks(service: AwsService, config: Config, now: datetime | None = None,
+                     last_signoff: datetime | None = None
+                     ) -> tuple[Readings, list[CheckResult]]:
     """Read everything once and evaluate every check."""
-    readings = await read_all(service, config, now)
+    readings = await read_all(service, config, now, last_signoff)
     return readings, checks.evaluate(readings, config)
 
 
@@ -178,11 +183,12 @@ def pointing_at_banner(readings: Readings) -> Readings:
     return replace(readings, **changes)
 
 
-async def check_for_screen(service: AwsService, config: Config, now: datetime | None = None
+async def check_for_screen(service: AwsService, config: Config, now: datetime | None = None,
+                           last_signoff: datetime | None = None
                            ) -> tuple[Readings, list[CheckResult], str | None]:
     """As `run_checks`, for a screen with a banner: the session failure's sentence apart (None
     when AWS answered), and the items that met it pointing at the banner."""
-    readings = await read_all(service, config, now)
+    readings = await read_all(service, config, now, last_signoff)
     problem = session_problem(readings)
     if problem is not None:
         readings = pointing_at_banner(readings)
@@ -197,9 +203,11 @@ def run_checklist(config: Config, args: argparse.Namespace) -> int:
 
     service = AwsService(config, profile=getattr(args, "profile", None),
                          region=getattr(args, "region", None))
+    # The last sign-off first: it starts the weekly review period.
+    last, log_problem = _last_signoff()
     try:
         service.prepare(SERVICES)
-        readings, results = asyncio.run(_run(service, config))
+        readings, results = asyncio.run(_run(service, config, last))
     except SessionError as exc:
         print(f"vwtui: {exc}", file=sys.stderr)
         return 2
@@ -208,7 +216,6 @@ def run_checklist(config: Config, args: argparse.Namespace) -> int:
         # Once, not once per item: every call met the same trouble.
         print(f"vwtui: {problem}", file=sys.stderr)
         return 2
-    last, log_problem = _last_signoff()
     if getattr(args, "json", False):
         out = render_json(results, readings, config, last)
     elif getattr(args, "markdown", False):
@@ -223,11 +230,13 @@ def run_checklist(config: Config, args: argparse.Namespace) -> int:
     return checks.exit_status(results)
 
 
-async def _run(service: AwsService, config: Config) -> tuple[Readings, list[CheckResult]]:
+async def _run(service: AwsService, config: Config,
+               last: SignOff | None = None) -> tuple[Readings, list[CheckResult]]:
     # Each boto3 call holds a thread: give them enough to all be in flight at once.
     with ThreadPoolExecutor(max_workers=24, thread_name_prefix="vwtui-aws") as pool:
         asyncio.get_running_loop().set_default_executor(pool)
-        return await run_checks(service, config)
+        return await run_checks(service, config,
+                                last_signoff=last.signed_at if last is not None else None)
 
 
 def _last_signoff() -> tuple[SignOff | None, str | None]:
@@ -325,29 +334,8 @@ def _md(text: str) -> str:
 
 def render_markdown(results: Sequence[CheckResult], readings: Readings, config: Config,
                     last: SignOff | None = None) -> str:
-    """A Markdown report for a ticket: a table per group, then the diagnosis of each failure."""
-    from vwtui.diagnosis import entry_for
+    """A Markdown report for a ticket (`vwtui.report.checklist_markdown`): a table per group,
+    the sign-off, then the runbook's causes once per troubleshooting entry."""
+    from vwtui.report import checklist_markdown
 
-    lines = [f"# {_heading(readings, config)}", "", f"**{_totals(results)}**", "",
-             signoff_line(last, readings.now), ""]
-    for group in GROUPS:
-        members = [r for r in results if r.group == group]
-        if not members:
-            continue
-        lines += [f"## {GROUP_TITLES[group]}", "", "| Verdict | Check | Evidence |",
-                  "| --- | --- | --- |"]
-        for r in members:
-            evidence = "<br>".join(_md(e) for e in r.evidence)
-            lines.append(f"| {_SYMBOL[r.verdict]} {_MARK[r.verdict]} | {_md(r.title)} | "
-                         f"{evidence} |")
-        lines.append("")
-    failing = [r for r in results if r.verdict is not Verdict.PASS]
-    if failing:
-        lines += ["## Troubleshooting", ""]
-        for r in failing:
-            entry = entry_for(r.diagnosis)
-            lines += [f"### {r.title} ({r.verdict.value})", "",
-                      f"{entry.title} ({entry.source}). Common causes:", ""]
-            lines += [f"{n}. {cause}" for n, cause in enumerate(entry.causes, 1)]
-            lines.append("")
-    return "\n".join(lines)
+    return checklist_markdown(results, readings, config, last)

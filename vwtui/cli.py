@@ -1,5 +1,5 @@
 """Command line: `vwtui` (the console), `vwtui demo`, `vwtui drill`, `vwtui checklist`,
-`vwtui init`, `vwtui watch`.
+`vwtui report`, `vwtui init`, `vwtui watch`.
 
 Argument parsing and config loading only; each command lives in its own module and is imported
 when chosen, so `vwtui --help` stays fast and the console's first frame waits for nothing else.
@@ -98,6 +98,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help="run id (or its start) or journal path; default: the unfinished "
                             "run, or a list to pick from when there are several")
 
+    report = sub.add_parser(
+        "report", help="print a recovery or drill run's report in Markdown (for a ticket or "
+                       "the runbook log): plan, steps with times, verification, RTO and RPO "
+                       "achieved, who ran it, notes")
+    _common(report)
+    report.add_argument("run", nargs="?", default="latest", metavar="RUN_ID",
+                        help="the run's id (its journal's name), or latest (the default)")
+    report.add_argument("--json", action="store_true", help="print JSON (for machines)")
+
     init = sub.add_parser("init", help="write a config file (asks for what flags leave out)")
     init.add_argument("--path", metavar="PATH",
                       help="where to write (default: $XDG_CONFIG_HOME/vwtui/config.toml)")
@@ -152,6 +161,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         from vwtui.console import run_watch
 
         return run_watch(config.with_read_only(True), args)
+
+    if command == "report":
+        from vwtui.report import run_report_command
+
+        return run_report_command(config, args)
     if command == "run":
         from vwtui.console import run_console
 

@@ -57,6 +57,10 @@ class BackupConfig:
     # Newest backup's size may differ from the trailing median by this fraction before it is
     # flagged.
     size_tolerance: float = 0.2
+    # RDS automated backup window (PreferredBackupWindow, UTC) and the time of day (UTC) the
+    # backup plan's rules run: the runbook's 03:00-04:00 and 05:00.
+    backup_window: str = "03:00-04:00"
+    plan_schedule_utc: str = "05:00"
 
 
 @dataclass(frozen=True, slots=True)

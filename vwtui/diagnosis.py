@@ -142,6 +142,22 @@ ENTRIES: dict[str, RunbookEntry] = {
                   "aws events list-rules"),
         source=NOT_IN_RUNBOOK,
     ),
+    "access-logging": RunbookEntry(
+        key="access-logging",
+        title="API access is not logged",
+        symptoms="No CloudTrail trail logs the account's API calls in the region (runbook: "
+                 "GDPR compliance, access logged)",
+        causes=("No trail covers the region (a single-region trail elsewhere)",
+                "The trail's logging was stopped",
+                "The trail's event selectors exclude management events"),
+        resolution=("Start logging (aws cloudtrail start-logging --name <trail>)",
+                    "Make the trail multi-region, or add one in this region, with management "
+                    "events (read and write)"),
+        commands=("aws cloudtrail describe-trails --include-shadow-trails",
+                  "aws cloudtrail get-trail-status --name <trail>",
+                  "aws cloudtrail get-event-selectors --trail-name <trail>"),
+        source=NOT_IN_RUNBOOK,
+    ),
 }
 
 

@@ -44,6 +44,8 @@ class Instance:
     multi_az: bool
     created: datetime | None
     tags: tuple[tuple[str, str], ...] = ()
+    # PreferredBackupWindow, "hh:mm-hh:mm" in UTC (None when not reported).
+    backup_window: str | None = None
 
     @property
     def pitr_enabled(self) -> bool:
@@ -249,6 +251,8 @@ class BackupRule:
     schedule: str | None
     delete_after_days: int | None
     copy_actions: tuple[CopyAction, ...] = ()
+    # ScheduleExpressionTimezone (None: AWS Backup's default, UTC).
+    schedule_timezone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,3 +343,16 @@ class ProtectionReadings:
     alarms: tuple[AlarmDefinition, ...] | None  # the configured alarms that exist
     event_rules: tuple[EventRule, ...] | None
     unreadable: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Trail:
+    """A CloudTrail trail (DescribeTrails) with its logging status (GetTrailStatus)."""
+
+    name: str
+    arn: str
+    home_region: str
+    multi_region: bool
+    logging: bool
+    # Whether its event selectors record management events (the API calls); None: not said.
+    management_events: bool | None = None

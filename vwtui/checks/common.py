@@ -26,6 +26,7 @@ from vwtui.model import (
     RecoveryPoint,
     Snapshot,
     SnsTopic,
+    Trail,
     Verdict,
 )
 
@@ -42,6 +43,8 @@ PITR_SLACK = timedelta(hours=24)
 CLOCK_SKEW = timedelta(minutes=5)
 # Evidence lists are cut after this many lines, with a count of the rest.
 MAX_LINES = 5
+# The weekly review looks back this far at most (less when the last sign-off is more recent).
+REVIEW_DAYS = 7
 
 DAILY, WEEKLY, COMPLIANCE = "daily", "weekly", "compliance"
 GROUPS = (DAILY, WEEKLY, COMPLIANCE)
@@ -86,14 +89,29 @@ class Readings:
     # (None: not read).
     protection: ProtectionReadings | Unreadable | None = None
 
+    # The CloudTrail trails seen in the region (shadow trails included). Not read: unknown.
+    trails: list[Trail] | Unreadable = field(
+        default_factory=lambda: Unreadable("the CloudTrail trails", "they were not read"))
+    # When the last weekly review was signed off (None: never): the weekly review period
+    # starts there, at most REVIEW_DAYS back.
+    last_signoff: datetime | None = None
+
     def unreadable(self) -> list[Unreadable]:
         """Every reading that failed."""
         values: list[object] = [self.pitr_window, self.replications, self.snapshots,
                                 self.recovery_points, self.backup_jobs, self.alarms,
                                 self.rds_events, self.backup_plan, self.sns_topic,
-                                self.event_rules, self.dr_snapshots, self.protection,
+                                self.event_rules, self.dr_snapshots, self.protection, self.trails,
                                 *self.instances.values()]
         return [v for v in values if isinstance(v, Unreadable)]
+
+    def review_start(self) -> datetime:
+        """Where the weekly review period starts: the last sign-off, at most REVIEW_DAYS
+        back (a review signed a month ago does not make a month of logs the reviewer's)."""
+        earliest = self.now - timedelta(days=REVIEW_DAYS)
+        if self.last_signoff is None or self.last_signoff < earliest:
+            return earliest
+        return min(self.last_signoff, self.now)
 
 
 # ---- building results ------------------------------------------------------------------------

@@ -1,9 +1,12 @@
 """Compliance: the PITR window, the backup plan's lifecycle, encryption at rest, data
-residency (no cross-region copy), and the alerting wired up (alarms, SNS, EventBridge)."""
+residency (no cross-region copy), the alerting wired up (alarms, SNS with email and SMS
+subscribers, the backup-age alarm's metric and threshold, the EventBridge rule for FAILED and
+EXPIRED jobs), the backup window and plan schedule, and API access logged by CloudTrail."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -28,6 +31,7 @@ from vwtui.model import (
     RecoveryPoint,
     Snapshot,
     SnsTopic,
+    Trail,
 )
 
 if TYPE_CHECKING:
@@ -168,22 +172,14 @@ def check_no_cross_region_copy(plan: BackupPlan | Unreadable | None,
 
 def check_alarms_wired(alarms: list[Alarm] | Unreadable, topic: SnsTopic | Unreadable,
                        alarm_names: Sequence[str], topic_name: str) -> CheckResult:
-    """Both backup alarms exist and notify the SNS topic, which has a confirmed subscriber."""
+    """Both backup alarms exist and notify the SNS topic (its subscribers are the
+    `check_sns_subscribers` item)."""
     v = Verdicts()
     topic_arn = topic.arn if isinstance(topic, SnsTopic) else None
     if isinstance(topic, Unreadable):
         v.missing(topic)
     elif not topic.exists:
         v.fail(f"SNS topic {topic_name} does not exist")
-    else:
-        confirmed = [s for s in topic.subscriptions if s.confirmed]
-        pending = len(topic.subscriptions) - len(confirmed)
-        if confirmed:
-            names = ", ".join(f"{s.protocol}:{s.endpoint}" for s in confirmed[:3])
-            v.ok(f"topic {topic_name} has {len(confirmed)} confirmed subscriber(s): {names}")
-        else:
-            v.fail(f"topic {topic_name} has no confirmed subscriber"
-                   + (f" ({pending} pending confirmation)" if pending else ""))
     if isinstance(alarms, Unreadable):
         v.missing(alarms)
     else:
@@ -197,30 +193,187 @@ def check_alarms_wired(alarms: list[Alarm] | Unreadable, topic: SnsTopic | Unrea
                 v.fail(f"alarm {name} does not notify {topic_name} (actions: {actions})")
             else:
                 v.ok(f"alarm {name} notifies {topic_name}")
-    return v.result("compliance.alarms_wired", "Backup alarms wired to SNS with a subscriber",
+    return v.result("compliance.alarms_wired", "Backup alarms notify the SNS topic",
                     COMPLIANCE, "alarms")
+
+
+# The runbook's delivery: "Email + SMS for critical alerts".
+ALERT_PROTOCOLS = ("email", "sms")
+
+
+def check_sns_subscribers(topic: SnsTopic | Unreadable, topic_name: str,
+                          protocols: Sequence[str] = ALERT_PROTOCOLS) -> CheckResult:
+    """The SNS topic has a confirmed subscriber for each of `protocols` (email and SMS for
+    critical alerts), each one listed."""
+    v = Verdicts()
+    if isinstance(topic, Unreadable):
+        v.missing(topic)
+    elif not topic.exists:
+        v.fail(f"SNS topic {topic_name} does not exist")
+    else:
+        for protocol in protocols:
+            # email-json is still an email to a person; sms is only sms.
+            mine = [s for s in topic.subscriptions
+                    if s.protocol.lower() in ((protocol, f"{protocol}-json")
+                                              if protocol == "email" else (protocol,))]
+            confirmed = [s for s in mine if s.confirmed]
+            for s in confirmed:
+                v.ok(f"{protocol} subscriber {s.endpoint} ({s.protocol}, confirmed)")
+            if not confirmed:
+                pending = len(mine)
+                v.fail(f"topic {topic_name} has no confirmed {protocol} subscriber"
+                       + (f" ({pending} pending confirmation)" if pending else ""))
+    return v.result("compliance.sns_subscribers",
+                    "SNS topic has email and SMS subscribers", COMPLIANCE, "alarms")
+
+
+# The backup-age alarm's metric (the runbook's "Backup Age Alarm").
+BACKUP_AGE_METRIC = "TimeSinceLastBackup"
+
+
+def check_backup_age_alarm(alarms: list[Alarm] | Unreadable, name: str,
+                           max_age_hours: float) -> CheckResult:
+    """The backup-age alarm watches TimeSinceLastBackup with a threshold of the backup-age
+    limit (25 h, as the metric's seconds: 90000)."""
+    v = Verdicts()
+    want = max_age_hours * 3600
+    if isinstance(alarms, Unreadable):
+        v.missing(alarms)
+    else:
+        alarm = next((a for a in alarms if a.name == name), None)
+        if alarm is None or not alarm.exists:
+            v.fail(f"alarm {name} does not exist")
+        else:
+            where = f"{alarm.namespace}/{alarm.metric}" if alarm.namespace else str(alarm.metric)
+            if alarm.metric != BACKUP_AGE_METRIC:
+                v.fail(f"alarm {name} watches {where}, not {BACKUP_AGE_METRIC}")
+            else:
+                v.ok(f"alarm {name} watches {where}")
+            if alarm.threshold is None:
+                v.cannot_tell(f"alarm {name} reports no threshold")
+            elif abs(alarm.threshold - want) > 1:
+                v.fail(f"alarm {name} threshold is {alarm.threshold:g} s "
+                       f"({fmt.in_hours(alarm.threshold / 3600)}), not {want:g} s "
+                       f"({fmt.in_hours(max_age_hours)})")
+            else:
+                v.ok(f"alarm {name} threshold is {alarm.threshold:g} s "
+                     f"({fmt.in_hours(max_age_hours)})")
+    return v.result("compliance.backup_age_alarm",
+                    f"Backup-age alarm on {BACKUP_AGE_METRIC} > {fmt.in_hours(max_age_hours)}",
+                    COMPLIANCE, "alarms")
+
+
+_UTC_ZONES = frozenset({"utc", "etc/utc", "gmt", "etc/gmt", "z", "zulu", "etc/zulu",
+                        "universal", "etc/universal"})
+_CRON = re.compile(r"^cron\((\S+)\s+(\S+)\s")
+
+
+def schedule_time(expression: str | None) -> str | None:
+    """The time of day of a daily `cron(M H ...)` schedule as "HH:MM", or None when the
+    expression is not one fixed time a day."""
+    match = _CRON.match((expression or "").strip())
+    if not match or not match.group(1).isdigit() or not match.group(2).isdigit():
+        return None
+    return f"{int(match.group(2)):02d}:{int(match.group(1)):02d}"
+
+
+def check_backup_schedule(instance: Instance | Unreadable, plan: BackupPlan | Unreadable | None,
+                          backup_window: str, plan_schedule_utc: str,
+                          plan_name: str) -> CheckResult:
+    """The RDS backup window and the backup plan's schedule are the configured ones
+    (the runbook's 03:00-04:00 UTC and 05:00 UTC)."""
+    v = Verdicts()
+    if isinstance(instance, Unreadable):
+        v.missing(instance)
+    elif instance.backup_window is None:
+        v.cannot_tell(f"{instance.identifier} reports no backup window")
+    elif instance.backup_window != backup_window:
+        v.fail(f"backup window of {instance.identifier} is {instance.backup_window} UTC, "
+               f"not {backup_window} UTC")
+    else:
+        v.ok(f"backup window of {instance.identifier} is {instance.backup_window} UTC")
+    if isinstance(plan, Unreadable):
+        v.missing(plan)
+    elif plan is None:
+        v.fail(f"no backup plan named {plan_name}")
+    elif not plan.rules:
+        v.fail(f"backup plan {plan_name} has no rules")
+    else:
+        for rule in plan.rules:
+            at = schedule_time(rule.schedule)
+            zone = rule.schedule_timezone or "UTC"
+            if at is None:
+                v.fail(f"rule {rule.name} runs on {rule.schedule or 'no schedule'}, not daily "
+                       f"at {plan_schedule_utc} UTC")
+            elif zone.lower() not in _UTC_ZONES:
+                v.fail(f"rule {rule.name} runs at {at} {zone}, not {plan_schedule_utc} UTC")
+            elif at != plan_schedule_utc:
+                v.fail(f"rule {rule.name} runs at {at} UTC, not {plan_schedule_utc} UTC")
+            else:
+                v.ok(f"rule {rule.name} runs daily at {at} UTC ({rule.schedule})")
+    return v.result("compliance.backup_schedule",
+                    f"Backup window {backup_window} and plan at {plan_schedule_utc} UTC",
+                    COMPLIANCE, "backup-job-fails")
+
+
+def check_access_logged(trails: list[Trail] | Unreadable, region: str) -> CheckResult:
+    """Access logged: a CloudTrail trail that is logging covers the region (its home region or
+    a multi-region trail) and records management events (the API calls)."""
+    v = Verdicts()
+    if isinstance(trails, Unreadable):
+        v.missing(trails)
+    else:
+        good = []
+        for t in trails:
+            covers = t.multi_region or t.home_region == region
+            scope = "all regions" if t.multi_region else t.home_region
+            if not covers:
+                continue
+            if not t.logging:
+                v.ok(f"trail {t.name} ({scope}) is NOT logging")
+            elif t.management_events is False:
+                v.ok(f"trail {t.name} ({scope}) logs no management events")
+            else:
+                good.append(t)
+                v.ok(f"trail {t.name} ({scope}) is logging API calls")
+        if not good:
+            v.fail(f"no CloudTrail trail logs API calls in {region} "
+                   f"({len(trails)} trail(s) seen)")
+    return v.result("compliance.access_logged", f"CloudTrail logs API access in {region}",
+                    COMPLIANCE, "access-logging")
 
 
 def _is_topic(arn: str, topic_arn: str | None, topic_name: str) -> bool:
     return arn == topic_arn if topic_arn else arn.rsplit(":", 1)[-1] == topic_name
 
 
-def is_failed_backup_rule(rule: EventRule) -> bool:
-    """An EventBridge rule that matches AWS Backup job state changes to FAILED."""
+# The job states the failure rule must match: the runbook's "FAILED or EXPIRED".
+RULE_STATES = ("FAILED", "EXPIRED")
+
+
+def backup_rule_states(rule: EventRule) -> set[str] | None:
+    """The job states an EventBridge rule on AWS Backup job state changes matches, or None
+    when the rule is not about them (another source or detail type, or no state named)."""
     try:
         pattern = json.loads(rule.event_pattern or "{}")
     except ValueError:
-        return False
+        return None
     if not isinstance(pattern, dict):
-        return False
+        return None
     sources = _as_list(pattern.get("source"))
     kinds = _as_list(pattern.get("detail-type"))
     detail = pattern.get("detail")
     if not isinstance(detail, dict):
         detail = {}
-    states = _as_list(detail.get("state"))
-    return ("aws.backup" in sources and (not kinds or "Backup Job State Change" in kinds)
-            and "FAILED" in states)
+    states = {s for s in _as_list(detail.get("state")) if isinstance(s, str)}
+    if "aws.backup" not in sources or (kinds and "Backup Job State Change" not in kinds):
+        return None
+    return states or None
+
+
+def is_failed_backup_rule(rule: EventRule) -> bool:
+    """An EventBridge rule that matches AWS Backup job state changes to FAILED."""
+    return "FAILED" in (backup_rule_states(rule) or set())
 
 
 def _as_list(value: object) -> list[object]:
@@ -231,26 +384,38 @@ def _as_list(value: object) -> list[object]:
 
 def check_failed_backup_rule(rules: list[EventRule] | Unreadable,
                              topic: SnsTopic | Unreadable, topic_name: str) -> CheckResult:
-    """An enabled EventBridge rule matches failed AWS Backup jobs and targets the SNS topic."""
+    """An enabled EventBridge rule matches AWS Backup jobs ending FAILED and EXPIRED and
+    targets the SNS topic."""
     v = Verdicts()
+    wanted = " and ".join(RULE_STATES)
     if isinstance(rules, Unreadable):
         v.missing(rules)
     else:
         topic_arn = topic.arn if isinstance(topic, SnsTopic) else None
-        matching = [r for r in rules if is_failed_backup_rule(r)]
-        good = [r for r in matching if r.state == "ENABLED"
+        matching = [(r, states) for r in rules
+                    if (states := backup_rule_states(r)) and states & set(RULE_STATES)]
+        good = [r for r, states in matching if r.state == "ENABLED"
+                and set(RULE_STATES) <= states
                 and any(_is_topic(t, topic_arn, topic_name) for t in r.targets)]
         if good:
             for r in good:
-                v.ok(f"rule {r.name} is ENABLED, matches FAILED backup jobs, notifies "
+                v.ok(f"rule {r.name} is ENABLED, matches {wanted} backup jobs, notifies "
                      f"{topic_name}")
         elif not matching:
             v.fail(f"no EventBridge rule matches failed AWS Backup jobs "
                    f"({len(rules)} aws.backup rule(s) found)")
         else:
-            for r in matching:
+            for r, states in matching:
+                missing = [s for s in RULE_STATES if s not in states]
                 targets = ", ".join(r.targets) or "none"
-                v.fail(f"rule {r.name} is {r.state}, targets: {targets} "
-                       f"(needs ENABLED and {topic_name})")
+                problems = []
+                if missing:
+                    problems.append(f"does not match {' or '.join(missing)}")
+                if r.state != "ENABLED":
+                    problems.append(f"is {r.state}")
+                if not any(_is_topic(t, topic_arn, topic_name) for t in r.targets):
+                    problems.append(f"targets {targets}, not {topic_name}")
+                v.fail(f"rule {r.name} {', '.join(problems)} (needs ENABLED, {wanted}, "
+                       f"and {topic_name})")
     return v.result("compliance.eventbridge_rule", "EventBridge rule for failed backup jobs",
                     COMPLIANCE, "alarms")

@@ -8,16 +8,18 @@ import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from vwtui import fmt
 from vwtui.checks.common import (
     FAILED_JOB_STATES,
+    REVIEW_DAYS,
     WEEKLY,
     Unreadable,
     Verdicts,
     age_verdict,
-    judge_failures,
+    job_line,
     limited,
     newest_of,
+    points_of,
+    resolved_by,
     when,
 )
 from vwtui.model import (
@@ -55,21 +57,24 @@ def check_latest_snapshot_exists(snapshots: list[Snapshot] | Unreadable, product
 
 
 def check_vault_has_recent_backups(points: list[RecoveryPoint] | Unreadable, vault: str,
-                                   now: datetime, max_age_hours: float) -> CheckResult:
-    """AWS Backup vault contains recent backups: its newest completed recovery point is
-    younger than the backup-age limit."""
+                                   production: str, now: datetime,
+                                   max_age_hours: float) -> CheckResult:
+    """AWS Backup vault contains recent backups of the protected database: production's newest
+    completed recovery point is younger than the backup-age limit (a fresh backup of another
+    resource in the same vault does not count)."""
     v = Verdicts()
     if isinstance(points, Unreadable):
         v.missing(points)
     else:
-        completed = [p for p in points if p.status == "COMPLETED"]
+        completed = [p for p in points_of(points, production) if p.status == "COMPLETED"]
         newest = newest_of(completed, lambda p: p.created)
         if newest is None or newest.created is None:
-            v.fail(f"vault {vault} holds no completed recovery point ({len(points)} in all)")
+            v.fail(f"vault {vault} holds no completed recovery point of {production} "
+                   f"({len(points)} recovery point(s) in all)")
         else:
-            resource = fmt.short_arn(newest.resource_arn)
-            age_verdict(v, f"recovery point of {resource}", newest.created, now, max_age_hours)
-            v.ok(f"{len(completed)} completed recovery point(s) in {vault}")
+            age_verdict(v, f"recovery point of {production}", newest.created, now,
+                        max_age_hours)
+            v.ok(f"{len(completed)} completed recovery point(s) of {production} in {vault}")
     return v.result("weekly.vault_recent", "AWS Backup vault contains recent backups", WEEKLY,
                     "backup-job-fails")
 
@@ -97,29 +102,47 @@ _ERROR_WORDS = re.compile(r"\b(fail|failed|failure|error|errors)\b", re.IGNORECA
 
 
 def check_backup_logs(jobs: list[BackupJob] | Unreadable, events: list[RdsEvent] | Unreadable,
-                      now: datetime, days: int = 7) -> CheckResult:
-    """Backup logs show no errors: in the last `days` days, no failed, expired, aborted or
-    partial backup job that was not followed by a completed one of the same resource, and no
-    RDS failure event for the instance. Resolved failures are listed as evidence."""
+                      now: datetime, since: datetime | None = None) -> CheckResult:
+    """Backup logs show no errors: in the review period (from `since`, the last sign-off, at
+    most REVIEW_DAYS back), no backup job ended failed, expired, aborted or partial and no RDS
+    failure event was reported for the instance. A failure a later job made good still fails
+    the item (the reviewer has not seen it yet); its evidence says it was resolved and when.
+    Once signed off, it falls out of the next review period."""
     v = Verdicts()
-    since = now - timedelta(days=days)
+    earliest = now - timedelta(days=REVIEW_DAYS)
+    start = since if since is not None and earliest < since <= now else earliest
+    period = (f"since the last sign-off ({when(start)})" if start != earliest
+              else f"in the last {REVIEW_DAYS} d")
     if isinstance(jobs, Unreadable):
         v.missing(jobs)
     else:
-        recent = [j for j in jobs if j.created is not None and j.created >= since]
-        failed = [j for j in recent if j.state in FAILED_JOB_STATES]
-        judge_failures(v, failed, jobs)
-        if not failed:
-            v.ok(f"no failed backup job in the last {days} d ({len(recent)} job(s))")
+        recent = [j for j in jobs if (ended := j.completed or j.created) is not None
+                  and ended >= start]
+        failed = sorted((j for j in recent if j.state in FAILED_JOB_STATES),
+                        key=lambda j: j.created or start)
+        lines = []
+        for job in failed:
+            later = resolved_by(job, jobs)
+            lines.append(job_line(job) if later is None else
+                         f"{job_line(job)} (resolved: job {later.job_id} completed at "
+                         f"{when(later.completed or later.created)})")
+        for line in limited(lines):
+            v.fail(line)
+        if failed:
+            open_count = sum(1 for j in failed if resolved_by(j, jobs) is None)
+            v.fail(f"{len(failed)} failed backup job(s) {period}, {open_count} not yet "
+                   f"resolved: review them before signing off")
+        else:
+            v.ok(f"no failed backup job {period} ({len(recent)} job(s))")
     if isinstance(events, Unreadable):
         v.missing(events)
     else:
-        recent_events = [e for e in events if e.time >= since]
+        recent_events = [e for e in events if e.time >= start]
         bad = [e for e in recent_events if is_failure_event(e)]
         for line in limited([f"RDS event {when(e.time)}: {e.message}" for e in bad]):
             v.fail(line)
         if not bad:
-            v.ok(f"no RDS failure event in the last {days} d ({len(recent_events)} event(s))")
+            v.ok(f"no RDS failure event {period} ({len(recent_events)} event(s))")
     return v.result("weekly.backup_logs", "Backup logs show no errors", WEEKLY,
                     "backup-job-fails")
 

@@ -10,8 +10,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from vwtui.fmt import stopwatch
+
+if TYPE_CHECKING:
+    from vwtui.model import RestoreJob
 
 # The stopwatch text ("1:02:03") is written by fmt; the old name stays for its importers.
 format_duration = stopwatch
@@ -90,3 +94,31 @@ class RtoClock:
         """The same clock, stopped at `at`."""
         return replace(self, finished_at=at)
 
+
+
+def aws_restore_eta(job: RestoreJob, now: datetime) -> datetime | None:
+    """When AWS itself expects a restore job to be done, or None when it gives no estimate.
+
+    ExpectedCompletionTimeMinutes is the job's whole expected duration, counted from its
+    creation; without it, PercentDone (between 0 and 100, exclusive) projects the time taken so
+    far. Never before `now`: a job past its estimate is still running.
+    """
+    if job.status in ("COMPLETED", "FAILED", "ABORTED"):
+        return None
+    if job.expected_minutes:
+        start = job.created if job.created is not None and job.created <= now else now
+        return max(start + timedelta(minutes=job.expected_minutes), now)
+    percent = _percent(job.percent_done)
+    if percent is not None and 0 < percent < 100 and job.created is not None \
+            and job.created < now:
+        taken = now - job.created
+        return now + taken * ((100 - percent) / percent)
+    return None
+
+
+def _percent(text: str | None) -> float | None:
+    """AWS Backup's PercentDone, a string that may end in "%"."""
+    try:
+        return float((text or "").strip().rstrip("%"))
+    except ValueError:
+        return None

@@ -147,6 +147,9 @@ class StepState:
     progress: str = ""
     troubleshooting: Troubleshooting | None = None
     checklist: list[ChecklistItem] = field(default_factory=list)
+    # When AWS itself expects the step's work to be done (a restore job's estimate), if it
+    # said: it replaces the plan's estimate for what is left of the step.
+    aws_eta: datetime | None = None
 
     def elapsed(self, now: datetime) -> timedelta:
         """Time spent in the step so far (or in total, once it ended)."""
@@ -161,6 +164,8 @@ class StepState:
             return timedelta(0)
         if self.status is StepStatus.PENDING:
             return self.estimate
+        if self.aws_eta is not None:
+            return max(self.aws_eta - now, timedelta(0))
         return max(self.estimate - self.elapsed(now), timedelta(0))
 
 

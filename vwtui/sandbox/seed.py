@@ -33,6 +33,8 @@ EVENT_DAYS = 14  # RDS keeps events for 14 days
 # moto needs a master password; this fake instance has no data and the value is never shown.
 _MOTO_PASSWORD = "sandbox-fake-instance"
 OPS_EMAIL = "ops-team@craftvideomarketplace.com"
+OPS_SMS = "+15555550100"  # a number reserved for fiction
+TRAIL = "video-window-audit"
 
 _session_lock = threading.Lock()
 _session: Any = None
@@ -105,6 +107,7 @@ class Seeder:
         self.dns()
         self.rds_events()
         self.aborted_backup_jobs()
+        self.cloudtrail()
         return self.fleet
 
     # ---- network and encryption ------------------------------------------------------------
@@ -394,6 +397,8 @@ class Seeder:
         topic = sns.create_topic(Name=self.config.alarms.sns_topic,
                                  Tags=[{"Key": "Application", "Value": "video-window"}])["TopicArn"]
         sns.subscribe(TopicArn=topic, Protocol="email", Endpoint=OPS_EMAIL)
+        # The runbook: "Email + SMS for critical alerts".
+        sns.subscribe(TopicArn=topic, Protocol="sms", Endpoint=OPS_SMS)
         self.fleet.topic_arn = topic
         events = self.client("events")
         rule = "video-window-backup-job-failed"
@@ -490,6 +495,22 @@ class Seeder:
         return ("OK", "Threshold Crossed: no datapoints were received for 24 periods and 24 "
                       "missing datapoints were treated as [NonBreaching].",
                 min(back_to_ok, self.now))
+
+    def cloudtrail(self) -> None:
+        """A multi-region trail logging the account's API calls ("access logged").
+
+        Its S3 bucket is made in moto's S3 backend directly (the product never calls S3, and
+        botocore's S3 model is large to load for one call)."""
+        from moto.s3.models import s3_backends
+
+        bucket = f"video-window-cloudtrail-{self.state.account}"
+        s3_backends[self.state.account]["aws"].create_bucket(bucket, self.state.region)
+        trail = self.client("cloudtrail")
+        trail.create_trail(Name=TRAIL, S3BucketName=bucket, IsMultiRegionTrail=True,
+                           IncludeGlobalServiceEvents=True, EnableLogFileValidation=True)
+        trail.put_event_selectors(TrailName=TRAIL, EventSelectors=[
+            {"ReadWriteType": "All", "IncludeManagementEvents": True}])
+        trail.start_logging(Name=TRAIL)
 
     def dns(self) -> None:
         route53 = self.client("route53")

@@ -36,6 +36,7 @@ from vwtui.model import (
     Snapshot,
     SnsSubscription,
     SnsTopic,
+    Trail,
     utcnow,
 )
 
@@ -53,6 +54,7 @@ from vwtui.services.aws_parse import (
     recovery_point_from,
     restore_job_from,
     snapshot_from,
+    trail_from,
 )
 
 if TYPE_CHECKING:
@@ -460,6 +462,22 @@ class AwsService:
                       targets=tuple(t["Arn"] for t in found if t.get("Arn")))
             for r, found in zip(rules, targets, strict=True)
         ]
+
+    async def cloudtrail_trails(self) -> list[Trail]:
+        """cloudtrail:DescribeTrails (shadow trails too: an organisation or multi-region trail
+        made elsewhere shows in every region), then cloudtrail:GetTrailStatus and
+        cloudtrail:GetEventSelectors of each, concurrently."""
+        data = await self.call("cloudtrail", "DescribeTrails", includeShadowTrails=True)
+        found = data.get("trailList") or []
+
+        async def one(item: dict[str, Any]) -> Trail:
+            arn = item.get("TrailARN") or item.get("Name", "")
+            status, selectors = await asyncio.gather(
+                self.call("cloudtrail", "GetTrailStatus", Name=arn),
+                self.call("cloudtrail", "GetEventSelectors", TrailName=arn))
+            return trail_from(item, status, selectors)
+
+        return list(await asyncio.gather(*(one(item) for item in found)))
 
     async def instance_with_replications(
             self, identifier: str) -> tuple[Instance, tuple[str, ...]]:

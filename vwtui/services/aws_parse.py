@@ -20,6 +20,7 @@ from vwtui.model import (
     RecoveryPoint,
     RestoreJob,
     Snapshot,
+    Trail,
 )
 
 
@@ -46,6 +47,7 @@ def instance_from(d: dict[str, Any]) -> Instance:
         multi_az=bool(d.get("MultiAZ")),
         created=_aware(d.get("InstanceCreateTime")),
         tags=tuple((t["Key"], t["Value"]) for t in d.get("TagList", [])),
+        backup_window=d.get("PreferredBackupWindow"),
     )
 
 
@@ -160,7 +162,8 @@ def backup_plan_from(d: dict[str, Any]) -> BackupPlan:
                                 target_vault=rule.get("TargetBackupVaultName", ""),
                                 schedule=rule.get("ScheduleExpression"),
                                 delete_after_days=lifecycle.get("DeleteAfterDays"),
-                                copy_actions=copies))
+                                copy_actions=copies,
+                                schedule_timezone=rule.get("ScheduleExpressionTimezone")))
     return BackupPlan(plan_id=d.get("BackupPlanId", ""), name=plan.get("BackupPlanName", ""),
                       arn=d.get("BackupPlanArn", ""), rules=tuple(rules))
 
@@ -174,3 +177,20 @@ def _pattern_names_source(pattern: str | None, source: str) -> bool:
     except (ValueError, AttributeError):
         return False
     return source in (sources if isinstance(sources, list) else [sources])
+
+
+def trail_from(d: dict[str, Any], status: dict[str, Any], selectors: dict[str, Any]) -> Trail:
+    """A DescribeTrails item with its GetTrailStatus and GetEventSelectors answers."""
+    management: bool | None = None
+    basic = selectors.get("EventSelectors")
+    if basic:
+        management = any(s.get("IncludeManagementEvents", True) for s in basic)
+    elif selectors.get("AdvancedEventSelectors"):
+        management = any(
+            any(f.get("Field") == "eventCategory" and "Management" in (f.get("Equals") or [])
+                for f in a.get("FieldSelectors") or [])
+            for a in selectors["AdvancedEventSelectors"])
+    return Trail(name=d.get("Name", ""), arn=d.get("TrailARN", ""),
+                 home_region=d.get("HomeRegion", ""),
+                 multi_region=bool(d.get("IsMultiRegionTrail")),
+                 logging=bool(status.get("IsLogging")), management_events=management)

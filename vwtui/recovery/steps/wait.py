@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Protocol
 
+from vwtui import fmt
 from vwtui.recovery import journal as jr
 from vwtui.recovery import troubleshooting as ts
+from vwtui.recovery.clock import aws_restore_eta
 from vwtui.recovery.plan import Scenario
 from vwtui.recovery.state import StepFailed, StepState, StepStatus
 from vwtui.recovery.steps import Outcome, StepContext
@@ -93,7 +95,12 @@ class WaitStep:
                 ctx.note(jr.STEP_PROGRESS, step=step.key, restore_job_id=job.job_id,
                          status=job.status)
                 last = job.status
+            # AWS's own estimate, when it gives one, drives the run's ETA for this step.
+            now = ctx.now()
+            step.aws_eta = aws_restore_eta(job, now)
             eta = f", about {job.expected_minutes} min" if job.expected_minutes else ""
+            if step.aws_eta is not None:
+                eta += f", done about {fmt.clock(step.aws_eta, seconds=False, zone=True)}"
             # AWS Backup's PercentDone is a string that may already end in "%".
             pct = f" {job.percent_done.rstrip('%')}%" if job.percent_done else ""
             ctx.progress(step, f"restore job {job.status}{pct}{eta} (poll {polls})")
