@@ -107,7 +107,7 @@ def test_implied_rpo_is_incident_minus_restore_time() -> None:
 
 def test_pitr_plan_has_the_runbook_steps_and_estimates() -> None:
     plan = build_plan(request(), Config())
-    assert [s.key for s in plan] == ["restore", "wait", "verify", "swap", "cleanup"]
+    assert [s.key for s in plan] == ["restore", "wait", "verify", "parity", "swap", "cleanup"]
     assert all(isinstance(s, PlannedStep) for s in plan)
     # Production is protected: its cleanup is no delete at all, not even a preview of one.
     assert [s.mutating for s in plan] == [True, False, False, True, False]

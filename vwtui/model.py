@@ -44,6 +44,12 @@ class Instance:
     multi_az: bool
     created: datetime | None
     tags: tuple[tuple[str, str], ...] = ()
+    # Every setting of vwtui.instance_settings.SETTINGS as read (the parity step compares them).
+    settings: tuple[tuple[str, object], ...] = ()
+
+    @property
+    def setting_values(self) -> dict[str, object]:
+        return dict(self.settings)
 
     @property
     def pitr_enabled(self) -> bool:

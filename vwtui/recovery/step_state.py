@@ -36,6 +36,7 @@ class Action(StrEnum):
     RETRY = "retry"
     SKIP = "skip"
     ABORT = "abort"
+    FIX = "fix"  # apply the parity step's fixes to the run's own instance
 
 
 class Tone(StrEnum):

@@ -106,6 +106,40 @@ CHANGED_BY = {
 }
 
 
+# moto's restores copy nearly every setting of the source; RDS does not: what the request does
+# not give is RDS's default (its RestoreDBInstance* docs: single-AZ, the default parameter
+# group; no deletion protection, log exports or IAM auth unless asked; a maintenance window of
+# its choosing; enhanced monitoring off). The shim resets them, so a restore that does not carry
+# the source's settings shows it, as it would on AWS.
+_AWS_DEFAULTS_ON_RESTORE = {"RestoreDBInstanceToPointInTime": "TargetDBInstanceIdentifier",
+                            "RestoreDBInstanceFromDBSnapshot": "DBInstanceIdentifier"}
+_RESTORE_DEFAULTS: dict[str, tuple[str, Any]] = {
+    "MultiAZ": ("multi_az", False),
+    "DBParameterGroupName": ("db_parameter_group_name", None),
+    "DeletionProtection": ("deletion_protection", False),
+    "EnableCloudwatchLogsExports": ("enabled_cloudwatch_logs_exports", []),
+    "EnableIAMDatabaseAuthentication": ("enable_iam_database_authentication", False),
+    "CopyTagsToSnapshot": ("copy_tags_to_snapshot", False),
+    "CACertificateIdentifier": ("ca_certificate_identifier", "rds-ca-rsa2048-g1"),
+}
+_RESTORE_ALWAYS: dict[str, Any] = {
+    "preferred_maintenance_window": "wed:06:38-wed:07:08",
+    "monitoring_interval": 0,
+    "monitoring_role_arn": None,
+}
+
+
+def restore_defaults(db: MotoDBInstance, form: dict[str, str]) -> None:
+    """RDS's defaults for what a restore request did not give (see _RESTORE_DEFAULTS)."""
+    for param, (attribute, default) in _RESTORE_DEFAULTS.items():
+        if not any(key == param or key.startswith(param + ".") for key in form):
+            setattr(db, attribute, list(default) if isinstance(default, list) else default)
+        elif form.get(param, "").lower() == "false":
+            setattr(db, attribute, False)  # moto takes only a true override
+    for attribute, value in _RESTORE_ALWAYS.items():
+        setattr(db, attribute, value)
+
+
 def lower_identifiers(request: WireRequest, environ: dict[str, Any]) -> WireRequest:
     """The request with its DB instance identifiers lower-cased, as RDS reads them; the
     environ's body replaced too, so moto reads the same. ARNs are left as they are."""
@@ -241,6 +275,11 @@ class RdsShim:
         if response[0] != 200:
             return response
         form = request.form()
+        if op in _AWS_DEFAULTS_ON_RESTORE:
+            target = form.get(_AWS_DEFAULTS_ON_RESTORE[op], "").lower()
+            db = self.backend.databases.get(target)
+            if db is not None:
+                restore_defaults(db, form)
         if op == "RestoreDBInstanceToPointInTime":
             target = form.get("TargetDBInstanceIdentifier", "")
             when = form.get("RestoreTime")

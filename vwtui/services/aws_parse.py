@@ -9,6 +9,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from vwtui.instance_settings import read_settings
 from vwtui.model import (
     Alarm,
     AlarmState,
@@ -46,6 +47,7 @@ def instance_from(d: dict[str, Any]) -> Instance:
         multi_az=bool(d.get("MultiAZ")),
         created=_aware(d.get("InstanceCreateTime")),
         tags=tuple((t["Key"], t["Value"]) for t in d.get("TagList", [])),
+        settings=read_settings(d),
     )
 
 

@@ -109,3 +109,13 @@ def check_create(config: Config, identifier: str, source: str | None = None) -> 
             f"Refused to restore as {identifier}: that name belongs to the source or a protected "
             f"instance. Restore under a new name (restore.target_pattern, e.g. "
             f"{config.restore.target_pattern}).")
+
+
+def check_modify(config: Config, identifier: str, *, owned: Collection[str]) -> None:
+    """A modify of settings (the source's settings after a restore, the parity step's fixes,
+    deletion protection off before a cleanup): writable, never a protected instance, only one
+    this run created or renamed."""
+    action = "modify"
+    check_writable(config, action)
+    check_not_protected(config, identifier, action)
+    check_owned(identifier, owned, action)
