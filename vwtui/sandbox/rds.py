@@ -269,6 +269,8 @@ class RdsShim:
         refused = self.refuse(op, request.form())
         if refused is not None:
             return refused
+        if op == "CreateDBInstanceReadReplica" and request.region:
+            self._parameter_group_for_replica(request.region, request.form())
         before = self._census()
         response = call_moto()
         self._redate_new(before)
@@ -307,6 +309,22 @@ class RdsShim:
             self.add_event(new, f"Renamed instance from {form.get('DBInstanceIdentifier')} "
                                 f"to {new}", "configuration change")
         return response
+
+    def _parameter_group_for_replica(self, region: str, form: dict[str, str]) -> None:
+        """moto fails a cross-region replica of an instance whose custom parameter group does
+        not exist in the replica's region (AWS gives the replica that region's default): the
+        shim makes the group there first."""
+        source = form.get("SourceDBInstanceIdentifier", "").rsplit(":db:", 1)[-1].lower()
+        db = self.backend.databases.get(source)
+        group = getattr(db, "db_parameter_group_name", None) if db is not None else None
+        there = rds_backends[self.state.account][region]
+        if not group or group.startswith("default") or group in there.db_parameter_groups:
+            return
+        mine = self.backend.db_parameter_groups.get(group)
+        if mine is not None:
+            there.create_db_parameter_group({
+                "db_parameter_group_name": group, "db_parameter_group_family": mine.family,
+                "description": mine.description, "tags": []})
 
     def refuse(self, op: str, form: dict[str, str]) -> Response | None:
         """Checks AWS makes that moto does not."""

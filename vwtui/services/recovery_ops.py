@@ -152,13 +152,14 @@ class RecoveryOps:
         data = await self._send(call)
         return instance_from(data["DBInstance"])
 
-    async def add_tags(self, identifier: str, arn: str, tags: Sequence[tuple[str, str]], *,
+    async def add_tags(self, arn: str, tags: Sequence[tuple[str, str]], *,
                        owned: Collection[str]) -> None:
-        """rds:AddTagsToResource on the run's own instance (same guardrails as a modify)."""
+        """rds:AddTagsToResource on the run's own instance, named by its ARN (same guardrails
+        as a modify, on the identifier the ARN names)."""
         call = calls.add_tags(arn, tags)
-        guardrails.check_modify(self.config, identifier, owned=owned)
-        if not arn.endswith(f":db:{identifier}"):
-            raise InvalidParameter(f"{arn} is not the ARN of {identifier}.")
+        if ":db:" not in arn:
+            raise InvalidParameter(f"{arn} is not the ARN of a DB instance.")
+        guardrails.check_modify(self.config, arn.rsplit(":db:", 1)[-1], owned=owned)
         await self._send(call)
 
     async def disable_deletion_protection(self, identifier: str, *, owned: Collection[str],

@@ -30,7 +30,7 @@ class ParityOps(Protocol):
     async def modify_instance(self, identifier: str, settings: Mapping[str, Any], *,
                               owned: Collection[str]) -> Instance: ...
 
-    async def add_tags(self, identifier: str, arn: str, tags: Sequence[tuple[str, str]], *,
+    async def add_tags(self, arn: str, tags: Sequence[tuple[str, str]], *,
                        owned: Collection[str]) -> None: ...
 
     def cli_command(self, operation: str, *args: object, **kwargs: object) -> str: ...
@@ -109,5 +109,5 @@ class ParityStep:
         if params:
             await self.ops.modify_instance(target, params, owned=state.owned)
         if tags:
-            await self.ops.add_tags(target, new.arn, tags, owned=state.owned)
+            await self.ops.add_tags(new.arn, tags, owned=state.owned)
         return await self.compare(ctx)

@@ -36,7 +36,7 @@ class SettingsOps(Protocol):
     async def modify_instance(self, identifier: str, settings: Mapping[str, Any], *,
                               owned: Collection[str]) -> Instance: ...
 
-    async def add_tags(self, identifier: str, arn: str, tags: Sequence[tuple[str, str]], *,
+    async def add_tags(self, arn: str, tags: Sequence[tuple[str, str]], *,
                        owned: Collection[str]) -> None: ...
 
     def cli_command(self, operation: str, *args: object, **kwargs: object) -> str: ...
@@ -113,7 +113,7 @@ class WaitStep:
             state.new_instance = await self.ops.modify_instance(target, params,
                                                                 owned=state.owned)
         if tags:
-            await self.ops.add_tags(target, instance.arn, tags, owned=state.owned)
+            await self.ops.add_tags(instance.arn, tags, owned=state.owned)
         said = [*params] + (["tags"] if tags else [])
         return f" Applied {state.request.source}'s {', '.join(said)} (modify-db-instance)."
 
