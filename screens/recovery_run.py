@@ -18,10 +18,11 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
-from vwtui.screens.recovery_confirm import YesNo
+from vwtui.screens.recovery_confirm import ReasonPrompt, YesNo
 from vwtui.screens.recovery_detail import render_outcome, render_step
 from vwtui.screens.recovery_style import CSS_PATH, SCENARIO_TAG, RecoveryText
 
+from vwtui.errors import VwtuiError
 from vwtui.recovery.plan import Scenario
 from vwtui.recovery.state import CHECKLIST_KEYS, Action, StepState, StepStatus, Tone
 from vwtui.widgets.context_bar import ContextBar
@@ -38,7 +39,8 @@ if TYPE_CHECKING:
 # The run screen's actions, as the run's state names them (leave and quit always apply).
 ACTION_OF = {"go": Action.GO, "tick": Action.TICK, "tick_next": Action.TICK,
              "cleanup": Action.CLEANUP, "toggle_final_snapshot": Action.CLEANUP,
-             "retry": Action.RETRY, "skip": Action.SKIP, "abort": Action.ABORT}
+             "retry": Action.RETRY, "skip": Action.SKIP, "abort": Action.ABORT,
+             "fix": Action.FIX}
 # How loud a hint is, as a component class of recovery.tcss.
 TONE_CLASS = {Tone.DONE: "recovery--strong", Tone.ERROR: "recovery--bad",
               Tone.WARN: "recovery--turn"}
@@ -57,6 +59,7 @@ class RunScreen(Screen[None]):
         Binding("2", "tick(2)", "Tick item 2", show=False, id="recovery.tick_2"),
         Binding("3", "tick(3)", "Tick item 3", show=False, id="recovery.tick_3"),
         Binding("x", "cleanup", "Delete replaced", id="recovery.cleanup"),
+        Binding("m", "fix", "Match source", id="recovery.fix"),
         Binding("f", "toggle_final_snapshot", "Final snapshot", show=False,
                 id="recovery.final_snapshot"),
         Binding("r", "retry", "Retry", id="recovery.retry"),
@@ -66,7 +69,7 @@ class RunScreen(Screen[None]):
         Binding("q", "quit_run", "Quit", id="recovery.quit"),
     ]
 
-    _ACTIONS = ("go", "tick", "cleanup", "retry", "skip", "abort")
+    _ACTIONS = ("go", "tick", "cleanup", "retry", "skip", "abort", "fix")
 
     @property
     def context_source(self) -> str:
@@ -242,6 +245,10 @@ class RunScreen(Screen[None]):
             self.notify(not_ready, severity="warning", markup=False)
             self.redraw()
             return
+        if state.swap_needs_confirmation() and state.parity_refusal() is not None:
+            # A setting that must match the source's still differs: a typed reason first.
+            self.swap_after_reason(state.parity_refusal() or "")
+            return
         if state.swap_needs_confirmation():
             # The one step that moves the application's traffic: a y, not a stray g.
             current = state.current
@@ -249,6 +256,30 @@ class RunScreen(Screen[None]):
             self.swap_after_yes(current.title)
             return
         self.manager.drive(self.run, self.run.run_until_blocked)
+        self.redraw()
+
+    @work(group="recovery-question")
+    async def swap_after_reason(self, warning: str) -> None:
+        """The swap despite a must-match difference: the engineer's reason (journaled), then
+        the usual y / n."""
+        reason = await self.app.push_screen_wait(ReasonPrompt(
+            "Swap with settings that differ from the source?",
+            f"{warning} Say why the swap goes ahead anyway; the journal keeps the reason."))
+        if not reason:
+            return
+        try:
+            self.run.accept_parity_gap(reason)
+        except VwtuiError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        current = self.run.current
+        if current is not None:
+            self.swap_after_yes(current.title)
+
+    def action_fix(self) -> None:
+        """The parity step's fixes, on the run's own instance (the guardrails decide)."""
+        self._follow = True
+        self.manager.drive(self.run, self.run.apply_parity_fixes)
         self.redraw()
 
     @work(group="recovery-question")
