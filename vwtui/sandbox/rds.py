@@ -103,6 +103,9 @@ IDENTIFIER_PARAMS = ("DBInstanceIdentifier", "TargetDBInstanceIdentifier",
 CHANGED_BY = {
     "RestoreDBInstanceToPointInTime": ("TargetDBInstanceIdentifier",),
     "ModifyDBInstance": ("DBInstanceIdentifier", "NewDBInstanceIdentifier"),
+    # An ARN: its last ":"-part is the instance (a tag change counts as a change of it).
+    "AddTagsToResource": ("ResourceName",),
+    "RemoveTagsFromResource": ("ResourceName",),
 }
 
 
