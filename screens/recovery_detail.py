@@ -100,8 +100,11 @@ def render_step(run: RecoveryRun, step: StepState, now: datetime, *,
         text.append(f"\n✗ {step.error}", style=style_of("recovery--bad"))
     if step.command and step.status is not StepStatus.FAILED and not refused:
         # Every line of the command carries its own mark: a read-only wait is not a "$" line.
-        mark = "$ " if step.mutating else "(read-only) "
         for line in step.command.splitlines():
+            words = line.split()
+            reads = (len(words) > 2 and words[2].startswith(("describe-", "list-", "get-"))) or \
+                words[2:3] == ["wait"]
+            mark = "$ " if step.mutating and not reads else "(read-only) "
             text.append(f"\n{mark}", style=style_of("recovery--strong"))
             text.append(line, style=style_of("recovery--muted"))
     return text

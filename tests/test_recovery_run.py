@@ -62,7 +62,8 @@ async def test_pitr_recovery_end_to_end_with_route53_swap(env: Env) -> None:
 
     last = await run.run_until_blocked()
 
-    assert last is not None and last.key == "swap", (last.error, last.detail)
+    assert last is not None
+    assert last.key == "swap", (last.error, last.detail)
     assert last.status is StepStatus.WAITING
     assert statuses(run)["restore"] is StepStatus.DONE
     assert statuses(run)["wait"] is StepStatus.DONE
