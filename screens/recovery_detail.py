@@ -21,6 +21,7 @@ from vwtui.widgets.palette import StyleOf, unstyled
 from vwtui.widgets.steps import STATUS_CLASS, status_cell
 
 if TYPE_CHECKING:
+    from vwtui.instance_settings import Comparison
     from vwtui.orchestrator import RecoveryRun
 
 VERDICT_CLASS = {CheckVerdict.PASS: "verdict--pass", CheckVerdict.WARN: "verdict--warn",
@@ -29,6 +30,36 @@ VERDICT_CLASS = {CheckVerdict.PASS: "verdict--pass", CheckVerdict.WARN: "verdict
 
 def _t(moment: datetime | None) -> str:
     return "—" if moment is None else f"{moment.astimezone(UTC):%H:%M:%S} UTC"
+
+
+_VERDICT_MARK = {"must match": ("✗", "recovery--bad"), "may differ": ("~", "recovery--muted"),
+                 "differs on purpose": ("≠", "recovery--turn")}
+
+
+def _parity_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, tuple):
+        return ",".join(f"{v[0]}={v[1]}" if isinstance(v, tuple) else str(v)
+                        for v in value) or "none"
+    return "–" if value is None else str(value)
+
+
+def _parity(comparison: Comparison, text: Text, style_of: StyleOf) -> None:
+    """The new instance's settings side by side with the source's: each difference with its
+    verdict, then what is the same."""
+    if comparison.differences:
+        text.append(f"\n  {'setting':<22} {comparison.source[:17]:<17} "
+                    f"{comparison.new[:17]:<17} verdict", style=style_of("recovery--muted"))
+    for diff in comparison.differences:
+        mark, style = _VERDICT_MARK[diff.verdict.value]
+        text.append(f"\n{mark} ", style=style_of(style))
+        text.append(f"{diff.label[:22]:<22} {_parity_value(diff.source)[:17]:<17} "
+                    f"{_parity_value(diff.new)[:17]:<17} {diff.verdict.value}")
+    different = {d.key for d in comparison.differences}
+    same = [setting.label for setting, _, _ in comparison.rows if setting.key not in different]
+    text.append(f"\n✓ the same ({len(same)}): " + ", ".join(same),
+                style=style_of("recovery--muted"))
 
 
 def render_step(run: RecoveryRun, step: StepState, now: datetime, *,
@@ -59,6 +90,8 @@ def render_step(run: RecoveryRun, step: StepState, now: datetime, *,
         _swap(run, step, text, style_of)
     elif step.key == StepKey.CLEANUP:
         _cleanup(run, step, text, skip_final_snapshot, style_of)
+    elif step.key == StepKey.PARITY and run.state.parity is not None:
+        _parity(run.state.parity, text, style_of)
     elif step.key == StepKey.PREREQUISITES and run.cross_region is not None:
         text.append("\n" + "\n".join(run.cross_region.lines()))
     if step.status is StepStatus.FAILED:
@@ -67,8 +100,11 @@ def render_step(run: RecoveryRun, step: StepState, now: datetime, *,
         text.append(f"\n✗ {step.error}", style=style_of("recovery--bad"))
     if step.command and step.status is not StepStatus.FAILED and not refused:
         # Every line of the command carries its own mark: a read-only wait is not a "$" line.
-        mark = "$ " if step.mutating else "(read-only) "
         for line in step.command.splitlines():
+            words = line.split()
+            reads = (len(words) > 2 and words[2].startswith(("describe-", "list-", "get-"))) or \
+                words[2:3] == ["wait"]
+            mark = "$ " if step.mutating and not reads else "(read-only) "
             text.append(f"\n{mark}", style=style_of("recovery--strong"))
             text.append(line, style=style_of("recovery--muted"))
     return text

@@ -18,10 +18,11 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
-from vwtui.screens.recovery_confirm import YesNo
+from vwtui.screens.recovery_confirm import ReasonPrompt, YesNo
 from vwtui.screens.recovery_detail import render_outcome, render_step
 from vwtui.screens.recovery_style import CSS_PATH, SCENARIO_TAG, RecoveryText
 
+from vwtui.errors import VwtuiError
 from vwtui.recovery.drill import escalation_lines
 from vwtui.recovery.plan import Scenario
 from vwtui.recovery.state import CHECKLIST_KEYS, Action, StepState, StepStatus, Tone
@@ -40,7 +41,8 @@ if TYPE_CHECKING:
 ACTION_OF = {"go": Action.GO, "tick": Action.TICK, "tick_next": Action.TICK,
              "cleanup": Action.CLEANUP, "toggle_final_snapshot": Action.CLEANUP,
              "retry": Action.RETRY, "skip": Action.SKIP, "abort": Action.ABORT,
-             "protect": Action.PROTECT}
+             "protect": Action.PROTECT,
+             "fix": Action.FIX}
 # How loud a hint is, as a component class of recovery.tcss.
 TONE_CLASS = {Tone.DONE: "recovery--strong", Tone.ERROR: "recovery--bad",
               Tone.WARN: "recovery--turn"}
@@ -60,6 +62,7 @@ class RunScreen(Screen[None]):
         Binding("3", "tick(3)", "Tick item 3", show=False, id="recovery.tick_3"),
         Binding("x", "cleanup", "Delete replaced", id="recovery.cleanup"),
         Binding("p", "protect", "Apply fixes", id="recovery.protect"),
+        Binding("m", "fix", "Match source", id="recovery.fix"),
         Binding("f", "toggle_final_snapshot", "Final snapshot", show=False,
                 id="recovery.final_snapshot"),
         Binding("r", "retry", "Retry", id="recovery.retry"),
@@ -70,7 +73,7 @@ class RunScreen(Screen[None]):
         Binding("p", "report", "Report", id="recovery.report"),
     ]
 
-    _ACTIONS = ("go", "tick", "cleanup", "retry", "skip", "abort", "protect", "report")
+    _ACTIONS = ("go", "tick", "cleanup", "retry", "skip", "abort", "protect", "report", "fix")
 
     @property
     def context_source(self) -> str:
@@ -271,6 +274,10 @@ class RunScreen(Screen[None]):
             self.notify(not_ready, severity="warning", markup=False)
             self.redraw()
             return
+        if state.swap_needs_confirmation() and state.parity_refusal() is not None:
+            # A setting that must match the source's still differs: a typed reason first.
+            self.swap_after_reason(state.parity_refusal() or "")
+            return
         if state.swap_needs_confirmation():
             # The one step that moves the application's traffic: a y, not a stray g.
             current = state.current
@@ -278,6 +285,30 @@ class RunScreen(Screen[None]):
             self.swap_after_yes(current.title)
             return
         self.manager.drive(self.run, self.run.run_until_blocked)
+        self.redraw()
+
+    @work(group="recovery-question")
+    async def swap_after_reason(self, warning: str) -> None:
+        """The swap despite a must-match difference: the engineer's reason (journaled), then
+        the usual y / n."""
+        reason = await self.app.push_screen_wait(ReasonPrompt(
+            "Swap with settings that differ from the source?",
+            f"{warning} Say why the swap goes ahead anyway; the journal keeps the reason."))
+        if not reason:
+            return
+        try:
+            self.run.accept_parity_gap(reason)
+        except VwtuiError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        current = self.run.current
+        if current is not None:
+            self.swap_after_yes(current.title)
+
+    def action_fix(self) -> None:
+        """The parity step's fixes, on the run's own instance (the guardrails decide)."""
+        self._follow = True
+        self.manager.drive(self.run, self.run.apply_parity_fixes)
         self.redraw()
 
     @work(group="recovery-question")

@@ -36,6 +36,48 @@ POINT = "arn:aws:backup:eu-west-1:123456789012:recovery-point:1EB3B5E7-9EB0-435A
 ROLE = "arn:aws:iam::123456789012:role/video-window-backup-role"
 PROFILE = "vwtui-parse-test"
 
+# A source instance with every setting the catalog knows set (normalised, as read).
+SOURCE_SETTINGS: dict[str, Any] = {
+    "DBInstanceClass": "db.r6g.large", "MultiAZ": True,
+    "DBParameterGroupName": "video-window-postgres16", "OptionGroupName": "video-window-og",
+    "DBSubnetGroupName": "video-window-db-subnets", "VpcSecurityGroupIds": GROUPS,
+    "Port": 5433, "PubliclyAccessible": False, "StorageType": "io2", "AllocatedStorage": 500,
+    "Iops": 12000, "StorageThroughput": None, "MaxAllocatedStorage": 1000,
+    "EnableIAMDatabaseAuthentication": True,
+    "EnableCloudwatchLogsExports": ("postgresql", "upgrade"), "CopyTagsToSnapshot": True,
+    "AutoMinorVersionUpgrade": False, "CACertificateIdentifier": "rds-ca-rsa2048-g1",
+    "NetworkType": "IPV4", "BackupRetentionPeriod": 14, "PreferredBackupWindow": "03:00-04:00",
+    "PreferredMaintenanceWindow": "sun:04:30-sun:05:00", "MonitoringInterval": 60,
+    "MonitoringRoleArn": "arn:aws:iam::123456789012:role/rds-monitoring",
+    "EnablePerformanceInsights": True,
+    "PerformanceInsightsKMSKeyId": "arn:aws:kms:eu-west-1:123456789012:key/abc",
+    "PerformanceInsightsRetentionPeriod": 731,
+    "Tags": (("Application", "video-window"), ("Cost Center", "video, window")),
+    "StorageEncrypted": True, "DeletionProtection": True, "EngineVersion": "16.4",
+    "AvailabilityZone": "eu-west-1a",
+}
+
+
+def _settings(path: str) -> dict[str, Any]:
+    from vwtui.instance_settings import RestorePath, restore_choices
+
+    return {c.key: c.value for c in restore_choices(SOURCE_SETTINGS, RestorePath(path), {},
+                                                    {"DeletionProtection": False})
+            if c.key not in ("DBInstanceClass", "DBSubnetGroupName", "VpcSecurityGroupIds")}
+
+
+def _all_fixes() -> dict[str, Any]:
+    from vwtui.instance_settings import after_restore
+
+    params, _ = after_restore(SOURCE_SETTINGS, __import__(
+        "vwtui.instance_settings", fromlist=["RestorePath"]).RestorePath.SNAPSHOT, {})
+    return {**params, "MultiAZ": True, "DBPortNumber": 5433, "DBParameterGroupName": "pg",
+            "CloudwatchLogsExportConfiguration": {"EnableLogTypes": ["postgresql"],
+                                                  "DisableLogTypes": ["upgrade"]},
+            "EnableIAMDatabaseAuthentication": True, "CopyTagsToSnapshot": False,
+            "VpcSecurityGroupIds": list(GROUPS)}
+
+
 # At least one case per mutating call (test_every_mutating_call_has_a_case holds it).
 CASES: dict[str, list[AwsCall]] = {
     "restore_to_point_in_time": [
@@ -51,11 +93,18 @@ CASES: dict[str, list[AwsCall]] = {
         # A tag value the shorthand cannot carry: the line falls back to JSON.
         calls.restore_to_point_in_time("video-window", TARGET, WHEN,
                                        run_id="a run, with=odd 'chars'"),
+        # Every setting the restore takes, from the source (a tag with a space and a comma).
+        calls.restore_to_point_in_time("video-window", TARGET, WHEN, run_id=RUN_ID,
+                                       subnet_group="video-window-db-subnets",
+                                       security_groups=GROUPS, instance_class="db.r6g.large",
+                                       settings=_settings("pitr")),
     ],
     "restore_from_snapshot": [
         calls.restore_from_snapshot(
             "rds:video-window-2025-11-11-03-00", TARGET, subnet_group="video-window-db-subnets",
             security_groups=GROUPS, instance_class="db.t3.medium", run_id=RUN_ID),
+        calls.restore_from_snapshot("rds:video-window-2025-11-11-03-00", TARGET, run_id=RUN_ID,
+                                    settings=_settings("snapshot")),
     ],
     "start_restore_job": [
         calls.start_restore_job(
@@ -63,6 +112,20 @@ CASES: dict[str, list[AwsCall]] = {
                                         GROUPS), role_arn=ROLE),
         calls.start_restore_job(POINT, restore_job_metadata(TARGET, None, None, ()),
                                 role_arn=ROLE),
+        calls.start_restore_job(POINT, restore_job_metadata(
+            TARGET, "db.r6g.large", "video-window-db-subnets", GROUPS,
+            _settings("aws-backup")), role_arn=ROLE),
+    ],
+    "modify_instance": [
+        calls.modify_instance(TARGET, _all_fixes()),
+        calls.modify_instance(TARGET, {"PreferredMaintenanceWindow": "sun:04:30-sun:05:00"}),
+    ],
+    "add_tags": [
+        calls.add_tags(f"arn:aws:rds:eu-west-1:123456789012:db:{TARGET}",
+                       [("Application", "video-window"), ("Cost Center", "video, window")]),
+    ],
+    "disable_deletion_protection": [
+        calls.disable_deletion_protection("video-window-old-202511111200"),
     ],
     "rename_instance": [calls.rename_instance("video-window", "video-window-old-202511111200")],
     "upsert_record": [
@@ -284,3 +347,18 @@ def test_cli_command_is_the_rendering_of_the_call_the_method_makes() -> None:
         calls.upsert_record("Z1", "db.example", "new.example", ttl=CONFIG.dns.ttl).cli(CONFIG)
     assert ops.aws_call("start_restore_job", POINT, {"DBInstanceIdentifier": TARGET}) \
         .params["IamRoleArn"] == CONFIG.backup.restore_role_arn
+
+
+def test_the_restores_carry_the_source_settings_and_backup_never_sends_multi_az_false() -> None:
+    pitr = CASES["restore_to_point_in_time"][-1].params
+    assert pitr["MultiAZ"] is True and pitr["DBParameterGroupName"] == "video-window-postgres16"
+    assert pitr["EnableCloudwatchLogsExports"] == ["postgresql", "upgrade"]
+    assert pitr["DeletionProtection"] is False  # on again after the swap, not before
+    assert {"Key": "Cost Center", "Value": "video, window"} in pitr["Tags"]
+    assert pitr["Tags"][-2:] == [{"Key": "created-by", "Value": "vwtui"},
+                                 {"Key": "vwtui-run", "Value": RUN_ID}]
+    metadata = CASES["start_restore_job"][-1].params["Metadata"]
+    assert metadata["MultiAZ"] == "true"
+    assert metadata["EnableCloudwatchLogsExports"] == '["postgresql","upgrade"]'
+    assert all(isinstance(v, str) for v in metadata.values())
+    assert "MultiAZ" not in CASES["start_restore_job"][1].params["Metadata"]

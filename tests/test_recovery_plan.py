@@ -107,11 +107,11 @@ def test_implied_rpo_is_incident_minus_restore_time() -> None:
 
 def test_pitr_plan_has_the_runbook_steps_and_estimates() -> None:
     plan = build_plan(request(), Config())
-    assert [s.key for s in plan] == ["restore", "wait", "verify", "swap", "protection",
-                                    "cleanup"]
+    assert [s.key for s in plan] == ["restore", "wait", "verify", "parity", "swap",
+                                    "protection", "cleanup"]
     assert all(isinstance(s, PlannedStep) for s in plan)
     # Production is protected: its cleanup is no delete at all, not even a preview of one.
-    assert [s.mutating for s in plan] == [True, False, False, True, False, False]
+    assert [s.mutating for s in plan] == [True, False, False, False, True, False, False]
     assert plan[-1].command is None and "protected, never deleted" in plan[-1].title
     assert plan[1].estimate == timedelta(minutes=20)  # "10-20 minutes"
     assert timedelta(hours=1) <= total_estimate(plan) <= timedelta(hours=2)  # "1-2 hours"
@@ -149,7 +149,8 @@ def test_backup_plan_uses_the_configured_role_and_runbook_metadata() -> None:
     import json
     metadata = json.loads(words[words.index("--metadata") + 1])
     assert metadata["DBInstanceIdentifier"] == "video-window-recovery-202511111200"
-    assert metadata["Engine"] == "postgres" and metadata["MultiAZ"] == "false"
+    # Never a fixed MultiAZ "false": without the source's settings, none at all (AWS's default).
+    assert metadata["Engine"] == "postgres" and "MultiAZ" not in metadata
     assert metadata["DBInstanceClass"] == "db.t3.medium"
     assert "describe-restore-job" in (plan[1].command or "")
 
@@ -162,7 +163,7 @@ def test_an_unknown_class_is_left_out_so_aws_keeps_the_original() -> None:
 
 
 def test_route53_swap_command_upserts_the_configured_record() -> None:
-    swap = build_plan(request(), Config(), zone_id="Z123", new_endpoint="new.rds.example")[3]
+    swap = build_plan(request(), Config(), zone_id="Z123", new_endpoint="new.rds.example")[4]
     assert "change-resource-record-sets --hosted-zone-id Z123" in (swap.command or "")
     assert '"Action":"UPSERT"' in (swap.command or "")
     assert "db.videowindow.internal." in (swap.command or "")
@@ -171,7 +172,7 @@ def test_route53_swap_command_upserts_the_configured_record() -> None:
 
 def test_rename_swap_is_two_renames_and_warns() -> None:
     req = request(swap=SwapMethod.RENAME)
-    swap = build_plan(req, Config(), now=NOW)[3]
+    swap = build_plan(req, Config(), now=NOW)[4]
     lines = (swap.command or "").splitlines()
     assert "--new-db-instance-identifier video-window-old-202511111200" in lines[0]
     assert "--db-instance-identifier video-window-recovery-202511111200 " \
@@ -225,19 +226,19 @@ def test_a_staging_swap_never_names_production_s_record() -> None:
     # The monthly drill restores staging: its Route53 swap repoints staging's record, or, with
     # none configured (the default), no record at all: a swap by hand, no AWS call.
     drill = request(source="video-window-staging")
-    swap = build_plan(drill, Config())[3]
+    swap = build_plan(drill, Config())[4]
     assert swap.key == "swap" and swap.command is None and not swap.mutating
     assert "by hand" in swap.title and "db.videowindow.internal." not in swap.title
     assert any("No DNS record is configured for video-window-staging" in w
                for w in plan_warnings(drill, Config()))
     staging_dns = Config(dns=DnsConfig(staging_record="db-staging.videowindow.internal."))
-    swap = build_plan(drill, staging_dns, zone_id="Z1", new_endpoint="new.example")[3]
+    swap = build_plan(drill, staging_dns, zone_id="Z1", new_endpoint="new.example")[4]
     words = shlex.split(swap.command or "")
     assert swap.mutating and "db-staging.videowindow.internal." in swap.title
     assert "db-staging.videowindow.internal." in " ".join(words)
     assert "db.videowindow.internal." not in " ".join(words)
     # Production's plan repoints production's record.
-    assert "db.videowindow.internal." in (build_plan(request(), Config())[3].command or "")
+    assert "db.videowindow.internal." in (build_plan(request(), Config())[4].command or "")
 
 
 def test_verify_says_where_it_connects_when_database_host_overrides_the_endpoint() -> None:

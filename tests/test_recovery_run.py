@@ -63,7 +63,9 @@ async def test_pitr_recovery_end_to_end_with_route53_swap(env: Env) -> None:
 
     last = await run.run_until_blocked()
 
-    assert last is not None and last.key == "swap" and last.status is StepStatus.WAITING
+    assert last is not None
+    assert last.key == "swap", (last.error, last.detail)
+    assert last.status is StepStatus.WAITING
     assert statuses(run)["restore"] is StepStatus.DONE
     assert statuses(run)["wait"] is StepStatus.DONE
     assert statuses(run)["verify"] is StepStatus.DONE
@@ -178,8 +180,9 @@ async def test_aws_backup_recovery_end_to_end(env: Env) -> None:
                                           recovery_point_arn=point))
     await run.run_until_blocked()
     assert statuses(run) == {"restore": StepStatus.DONE, "wait": StepStatus.DONE,
-                             "verify": StepStatus.DONE, "swap": StepStatus.WAITING,
-                             "protection": StepStatus.PENDING, "cleanup": StepStatus.PENDING}
+                             "verify": StepStatus.DONE, "parity": StepStatus.DONE,
+                             "swap": StepStatus.WAITING, "protection": StepStatus.PENDING,
+                             "cleanup": StepStatus.PENDING}
     assert run.restore_job_id is not None
     job = await env.aws.call("backup", "DescribeRestoreJob", RestoreJobId=run.restore_job_id)
     assert job["IamRoleArn"] == env.config.backup.restore_role_arn

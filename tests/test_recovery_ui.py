@@ -146,7 +146,7 @@ async def test_pitr_recovery_end_to_end(recovery_env: Start) -> None:
         # The clock, the restore and wait done, verify judged with a verdict per check.
         assert "● RTO 0:00:" in text and "/ 4 h on time" in text and "RPO 0:04:00 ✓" in text
         assert run.verification is not None and run.verification.passed
-        await pilot.press("up")  # the cursor from the swap (current) to verify
+        await pilot.press("up", "up")  # the cursor from the swap (current) to verify
         text = screen_text(app)
         assert "✓ PASS: 6 passed, 0 warnings, 0 failed (reference: baseline)" in text
         assert "✓ pass Row count of users: 5,000 rows" in text

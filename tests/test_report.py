@@ -62,7 +62,7 @@ def write_run(base: Path, *, with_history: bool = True) -> None:
                    plan=[_plan_json(p) for p in plan], started_at=STARTED.isoformat(),
                    dry_run=False, host="bastion-1", pid=4242)
     times = {"prerequisites": (0, 1), "restore": (1, 3), "wait": (3, 71), "verify": (71, 74),
-             "swap": (74, 80), "cleanup": (80, 92)}
+             "parity": (74, 75), "swap": (75, 80), "protection": (80, 82), "cleanup": (82, 92)}
     details = {"prerequisites": "All prerequisites met.",
                "restore": f"restore-db-instance-to-point-in-time issued for {TARGET}.",
                "wait": f"{TARGET} is available at {TARGET}.abc.eu-west-1.rds.amazonaws.com.",

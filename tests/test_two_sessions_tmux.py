@@ -217,10 +217,11 @@ def test_second_session_cannot_drive_a_run_until_its_driver_dies(
         time.sleep(0.2)
     elapsed = datetime.now(UTC) - started_at
     b2.press("y")
-    # The resumed run stands where A left it: restore, wait and verify done, the swap next.
+    # The resumed run stands where A left it: restore, wait, verify and parity done, the swap
+    # next.
     screen = b2.wait_for(f"1 PITR · video-window → {start['request']['target']}",
                          "g: run “Swap", timeout=120)
-    assert screen.count("✓ done") == 3
+    assert screen.count("✓ done") == 4
     assert "Traceback" not in screen
     # The RTO clock counts from A's start, not from the resume.
     assert rto_on(screen) >= elapsed - timedelta(seconds=1)

@@ -72,6 +72,11 @@ class RestoreConfig:
     # The name a recovery instance gets: {source} is the instance recovered from, {time:...}
     # the moment the recovery was requested (UTC, strftime codes).
     target_pattern: str = "{source}-recovery-{time:%Y%m%d%H%M}"
+    # Every other setting a restore takes comes from the source instance. These two may be
+    # set to differ on purpose (the parity step then says so): "true"/"false", empty = as the
+    # source; a DB parameter group name, empty = the source's.
+    multi_az: str = ""
+    parameter_group: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,6 +373,9 @@ def _check_values(config: Config, where_file: str) -> None:
     if not 0 < config.backup.size_tolerance < 1:
         raise ConfigError(f"{where_file}backup.size_tolerance is a fraction between 0 and 1 "
                           f"(0.2 = 20 %), got {config.backup.size_tolerance}")
+    if config.restore.multi_az not in ("", "true", "false"):
+        raise ConfigError(f"{where_file}restore.multi_az must be \"true\", \"false\" or empty "
+                          f"(as the source), got {config.restore.multi_az!r}")
     endpoint = config.aws.endpoint_url
     if endpoint and not endpoint.startswith(("http://", "https://")):
         raise ConfigError(f"{where_file}aws.endpoint_url must start with http:// or https://, "

@@ -46,6 +46,12 @@ class Instance:
     tags: tuple[tuple[str, str], ...] = ()
     # PreferredBackupWindow, "hh:mm-hh:mm" in UTC (None when not reported).
     backup_window: str | None = None
+    # Every setting of vwtui.instance_settings.SETTINGS as read (the parity step compares them).
+    settings: tuple[tuple[str, object], ...] = ()
+
+    @property
+    def setting_values(self) -> dict[str, object]:
+        return dict(self.settings)
 
     @property
     def pitr_enabled(self) -> bool:

@@ -58,6 +58,7 @@ from vwtui.recovery.state import (
 from vwtui.recovery.steps import Outcome
 from vwtui.recovery.steps.cleanup import CleanupStep
 from vwtui.recovery.steps.drill import DrillVerifyStep, RtoStep, SmokeStep
+from vwtui.recovery.steps.parity import ParityStep
 from vwtui.recovery.steps.prerequisites import PrerequisitesStep
 from vwtui.recovery.steps.protection import ProtectionStep
 from vwtui.recovery.steps.restore import RestoreSettings as RestoreSettings
@@ -138,11 +139,13 @@ class RecoveryRun:
         reads = _Reads(aws, self.ops)
         self._cleanup = CleanupStep(self.ops)
         self._protection = ProtectionStep(reads, self.ops)
+        self._parity = ParityStep(reads, self.ops)
         self._executors: dict[str, Any] = {
             StepKey.PREREQUISITES: PrerequisitesStep(reads),
             StepKey.RESTORE: RestoreStep(reads, self.ops),
-            StepKey.WAIT: WaitStep(reads),
+            StepKey.WAIT: WaitStep(reads, self.ops),
             StepKey.VERIFY: VerifyStep(reads, pg, self.state_base),
+            StepKey.PARITY: self._parity,
             StepKey.SWAP: SwapStep(SwapByHand(reads), Route53Swap(reads, self.ops),
                                    RenameSwap(self.ops)),
             StepKey.CLEANUP: self._cleanup,
@@ -612,6 +615,44 @@ class RecoveryRun:
             self.record(record)
         self._notify("checklist", self.step(StepKey.SWAP), f"{item.label}: ticked")
         return item
+
+    async def apply_parity_fixes(self) -> StepState:
+        """The parity step's one key: modify the run's own instance so that every setting that
+        must match the source's does (guarded: never a protected instance, never read-only),
+        then compare again; the step finishes once nothing that must match differs."""
+        step = self.step(StepKey.PARITY)
+        if step is None or self.current is not step or step.status is not StepStatus.WAITING:
+            raise RecoveryStateError("The parity step is not waiting for its fixes.")
+        if self._busy:
+            raise RecoveryStateError("A step is running; wait for it to stop first.")
+        self._busy = True
+        try:
+            try:
+                comparison = await self._parity.fix(self, step)
+            except GuardrailError as exc:
+                self.record(self.state.refuse(step, exc.message))
+                self._notify("step", step, exc.message)
+                raise
+            except AwsError as exc:
+                self._fail(step, exc.message, ts.aws_call_failed(step.key, exc.message))
+                return step
+            step.error = None
+            if comparison.must_match_left:
+                step.detail = (f"Fixes applied; still different: "
+                               f"{', '.join(d.label for d in comparison.must_match_left)}.")
+                self._notify("step", step, step.detail)
+            else:
+                self._end(step, (StepStatus.DONE,
+                                 f"Fixes applied. {comparison.summary()}"))
+        finally:
+            self._busy = False
+        return step
+
+    def accept_parity_gap(self, reason: str) -> None:
+        """The engineer's typed reason to swap while a must-match setting differs (journaled)."""
+        self.record(self.state.accept_parity_gap(reason, self._now()))
+        self._notify("step", self.step(StepKey.SWAP), "Swap despite parity differences: "
+                     + reason)
 
     async def confirm_cleanup(self, typed_confirmation: str, *,
                               skip_final_snapshot: bool = False) -> StepState:

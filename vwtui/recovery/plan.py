@@ -12,9 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from vwtui import fmt, names
+from vwtui import instance_settings as settings_catalog
 from vwtui.errors import VwtuiError
 from vwtui.services import calls
 from vwtui.services.calls import RUN_ID_PLACEHOLDER, retired_identifier
@@ -28,6 +29,21 @@ class RecoveryInputError(VwtuiError):
     """A recovery input (time, identifier, choice) that cannot be used, with the reason."""
 
     title = "Cannot use this input"
+
+
+def _freeze(value: Any) -> Any:
+    """A JSON value as held in a request: lists become tuples (hashable, as read)."""
+    return tuple(_freeze(v) for v in value) if isinstance(value, list) else value
+
+
+def _thaw(value: Any) -> Any:
+    return [_thaw(v) for v in value] if isinstance(value, tuple) else value
+
+
+def _pairs(value: object) -> list[tuple[Any, Any]]:
+    if not isinstance(value, list):
+        return []
+    return [(item[0], item[1]) for item in value if isinstance(item, list) and len(item) == 2]
 
 
 class Scenario(StrEnum):
@@ -56,6 +72,7 @@ class StepKey(StrEnum):
     RESTORE = "restore"
     WAIT = "wait"
     VERIFY = "verify"
+    PARITY = "parity"
     SWAP = "swap"
     CLEANUP = "cleanup"
     # The monthly drill's own steps (no swap in a drill).
@@ -102,6 +119,9 @@ class RecoveryRequest:
     drill: bool = False
     rotation_method: str | None = None
     override_reason: str | None = None
+    # The source instance's settings as read when the request was made (instance_settings
+    # keys, normalised values): what the restore carries over. Empty: not read.
+    source_settings: tuple[tuple[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, object]:
         """A JSON-ready mapping (the journal's record of the request)."""
@@ -123,6 +143,7 @@ class RecoveryRequest:
             "drill": self.drill,
             "rotation_method": self.rotation_method,
             "override_reason": self.override_reason,
+            "source_settings": [[k, _thaw(v)] for k, v in self.source_settings],
         }
 
     @classmethod
@@ -155,6 +176,8 @@ class RecoveryRequest:
             drill=bool(data.get("drill")),
             rotation_method=text("rotation_method"),
             override_reason=text("override_reason"),
+            source_settings=tuple((str(k), _freeze(v)) for k, v
+                                  in _pairs(data.get("source_settings"))),
         )
 
 
@@ -176,8 +199,13 @@ class PlannedStep:
 def _minutes(restore: int, wait: int, verify: int, swap: int,
              cleanup: int) -> dict[StepKey, timedelta]:
     return {StepKey.RESTORE: timedelta(minutes=restore), StepKey.WAIT: timedelta(minutes=wait),
-            StepKey.VERIFY: timedelta(minutes=verify), StepKey.SWAP: timedelta(minutes=swap),
-            StepKey.CLEANUP: timedelta(minutes=cleanup)}
+            StepKey.VERIFY: timedelta(minutes=verify),
+            StepKey.PARITY: timedelta(minutes=PARITY_MINUTES),
+            StepKey.SWAP: timedelta(minutes=swap), StepKey.CLEANUP: timedelta(minutes=cleanup)}
+
+
+# The parity step: a read, and a modify of the new instance when something differs.
+PARITY_MINUTES = 5
 
 
 STEP_ESTIMATES: dict[Scenario, dict[StepKey, timedelta]] = {
@@ -194,8 +222,8 @@ PROTECTION_ESTIMATE = timedelta(minutes=10)
 DRILL_ESTIMATES: dict[StepKey, timedelta] = {StepKey.SMOKE: timedelta(minutes=15),
                                              StepKey.RTO: timedelta(minutes=5)}
 
-STEP_KEYS = (StepKey.RESTORE, StepKey.WAIT, StepKey.VERIFY, StepKey.SWAP, StepKey.PROTECTION,
-             StepKey.CLEANUP)
+STEP_KEYS = (StepKey.RESTORE, StepKey.WAIT, StepKey.VERIFY, StepKey.PARITY, StepKey.SWAP,
+             StepKey.PROTECTION, StepKey.CLEANUP)
 
 # The manual items of the runbook's swap ("minimal downtime approach"), ticked by the engineer.
 # Those before the swap action must be ticked before it runs; "resume" after it.
@@ -381,40 +409,131 @@ def plan_warnings(request: RecoveryRequest, config: Config) -> tuple[str, ...]:
     return tuple(warnings)
 
 
+# ---- the source's settings ------------------------------------------------------------------
+
+# Set by vwtui on every restore, whatever the source: the new instance must stay deletable
+# by an abort until it serves production (part of the protection step's job after the swap).
+DELIBERATE_SETTINGS: dict[str, Any] = {"DeletionProtection": False}
+# Carried in RecoveryRequest's own fields (and the plan's lines) already.
+_REQUEST_FIELDS = frozenset({"DBInstanceClass", "DBSubnetGroupName", "VpcSecurityGroupIds"})
+
+
+def restore_path(scenario: Scenario) -> settings_catalog.RestorePath:
+    return {Scenario.PITR: settings_catalog.RestorePath.PITR,
+            Scenario.SNAPSHOT: settings_catalog.RestorePath.SNAPSHOT}.get(
+        scenario, settings_catalog.RestorePath.BACKUP)
+
+
+def config_overrides(config: Config) -> dict[str, Any]:
+    """The settings config sets for a restored instance (instance_settings keys, normalised
+    values): these differ from the source on purpose."""
+    r = config.restore
+    out: dict[str, Any] = {}
+    if r.instance_class:
+        out["DBInstanceClass"] = r.instance_class
+    if r.subnet_group:
+        out["DBSubnetGroupName"] = r.subnet_group
+    if r.security_groups:
+        out["VpcSecurityGroupIds"] = tuple(sorted(r.security_groups))
+    if r.multi_az:
+        out["MultiAZ"] = r.multi_az == "true"
+    if r.parameter_group:
+        out["DBParameterGroupName"] = r.parameter_group
+    return out
+
+
+def restore_choices(request: RecoveryRequest,
+                    config: Config) -> list[settings_catalog.Chosen]:
+    """Every setting the restore sends, with where it came from (none when the source's
+    settings were not read: AWS's defaults then)."""
+    if not request.source_settings:
+        return []
+    return settings_catalog.restore_choices(
+        dict(request.source_settings), restore_path(request.scenario), config_overrides(config),
+        DELIBERATE_SETTINGS)
+
+
+def restore_extra_params(request: RecoveryRequest, config: Config) -> dict[str, Any]:
+    """The restore's parameters beyond the request's own fields, as the API takes them."""
+    return {c.key: c.value for c in restore_choices(request, config)
+            if c.key not in _REQUEST_FIELDS}
+
+
+def post_restore_settings(request: RecoveryRequest,
+                          config: Config) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """What the restore cannot take, applied by a modify (and tags) once the instance is
+    available: (ModifyDBInstance parameters, tags to add)."""
+    if not request.source_settings:
+        return {}, []
+    return settings_catalog.after_restore(dict(request.source_settings),
+                                          restore_path(request.scenario),
+                                          config_overrides(config))
+
+
+def settings_notes(request: RecoveryRequest, config: Config) -> tuple[str, ...]:
+    """Where the restore's settings come from, and what a modify applies after it."""
+    if not request.source_settings:
+        return (f"The settings of {request.source} were not read: the restore takes AWS's "
+                f"defaults (single-AZ, default parameter group); the parity step compares.",)
+    chosen = restore_choices(request, config)
+    label = {s.key: s.label for s in settings_catalog.SETTINGS}
+    by_origin: dict[str, list[str]] = {}
+    for c in chosen:
+        by_origin.setdefault(c.origin, []).append(label[c.key])
+    names_of = {"source": f"from {request.source}", "config": "from config (restore.*)",
+                "vwtui": "set by vwtui"}
+    parts = [f"{names_of[o]}: {', '.join(items)}" for o, items in by_origin.items()]
+    notes = ["Restore settings " + "; ".join(parts) + "."]
+    params, tags = post_restore_settings(request, config)
+    after = [p for p in params] + (["tags"] if tags else [])
+    if after:
+        notes.append("The restore cannot take " + ", ".join(after) + ": a modify-db-instance "
+                     "applies them once the instance is available.")
+    return tuple(notes)
+
+
 # ---- AWS CLI twins -------------------------------------------------------------------------
 # Thin wrappers over vwtui.services.calls: every line the plan shows is the CLI rendering of
 # the very AwsCall the run sends. Values not known yet show as <...> placeholders.
 
 def cli_restore_pitr(config: Config | None, source: str, target: str, restore_time: datetime,
                      subnet_group: str | None, security_groups: Sequence[str],
-                     instance_class: str | None, run_id: str = RUN_ID_PLACEHOLDER) -> str:
+                     instance_class: str | None, run_id: str = RUN_ID_PLACEHOLDER,
+                     settings: Mapping[str, Any] | None = None) -> str:
     """aws rds restore-db-instance-to-point-in-time ... (scenario 1, step 2)."""
     return calls.restore_to_point_in_time(
         source, target, restore_time, subnet_group=subnet_group,
         security_groups=security_groups, instance_class=instance_class,
-        run_id=run_id).cli(config)
+        run_id=run_id, settings=settings).cli(config)
 
 
 def cli_restore_snapshot(config: Config | None, snapshot_id: str, target: str,
                          subnet_group: str | None, security_groups: Sequence[str],
-                         instance_class: str | None, run_id: str = RUN_ID_PLACEHOLDER) -> str:
+                         instance_class: str | None, run_id: str = RUN_ID_PLACEHOLDER,
+                         settings: Mapping[str, Any] | None = None) -> str:
     """aws rds restore-db-instance-from-db-snapshot ... (scenario 2, step 2)."""
     return calls.restore_from_snapshot(
         snapshot_id, target, subnet_group=subnet_group, security_groups=security_groups,
-        instance_class=instance_class, run_id=run_id).cli(config)
+        instance_class=instance_class, run_id=run_id, settings=settings).cli(config)
 
 
 def restore_job_metadata(target: str, instance_class: str | None, subnet_group: str | None,
-                         security_groups: Sequence[str]) -> dict[str, str]:
+                         security_groups: Sequence[str],
+                         settings: Mapping[str, Any] | None = None) -> dict[str, str]:
     """The runbook's metadata for an RDS restore job (scenario 3, step 2), plus the class and
     the network choices when known. AWS Backup takes every value as a string, a list as a
     JSON-array-encoded string: VpcSecurityGroupIds is '["sg-1","sg-2"]' (AWS Backup developer
     guide, "Restore testing inferred metadata", format for list-typed values; the Aurora
-    restore page shows the same in GetRecoveryPointRestoreMetadata's answer)."""
+    restore page shows the same in GetRecoveryPointRestoreMetadata's answer). `settings`: the
+    source's other settings, in the API's form."""
     metadata = {"DBInstanceIdentifier": target}
     if instance_class:
         metadata["DBInstanceClass"] = instance_class
-    metadata.update({"Engine": "postgres", "MultiAZ": "false"})
+    metadata["Engine"] = "postgres"
+    # The source's settings (MultiAZ among them: never a fixed "false"), as strings.
+    for key, value in (settings or {}).items():
+        if key not in metadata and key not in _REQUEST_FIELDS:
+            metadata[key] = settings_catalog.backup_metadata_value(value)
     if subnet_group:
         metadata["DBSubnetGroupName"] = subnet_group
     if security_groups:
@@ -480,13 +599,15 @@ def build_plan(request: RecoveryRequest, config: Config, *, zone_id: str | None 
     target = request.target
     subnet = request.subnet_group or None
     groups = request.security_groups
+    extra = restore_extra_params(request, config)
+    restore_notes = settings_notes(request, config)
     if request.scenario is Scenario.PITR:
         restore_time = request.restore_time or datetime(1970, 1, 1, tzinfo=UTC)
         restore = PlannedStep(
             StepKey.RESTORE, f"Restore {request.source} to {_fmt(restore_time)} as {target}",
             estimates[StepKey.RESTORE], True,
             cli_restore_pitr(config, request.source, target, restore_time, subnet, groups,
-                             request.instance_class, run_id))
+                             request.instance_class, run_id, extra), notes=restore_notes)
         wait_cmd = cli_wait_available(config, target)
     elif request.scenario is Scenario.SNAPSHOT:
         snapshot = request.snapshot_id or "<snapshot-id>"
@@ -494,20 +615,29 @@ def build_plan(request: RecoveryRequest, config: Config, *, zone_id: str | None 
             StepKey.RESTORE, f"Restore snapshot {snapshot} as {target}",
             estimates[StepKey.RESTORE], True,
             cli_restore_snapshot(config, snapshot, target, subnet, groups,
-                                 request.instance_class, run_id))
+                                 request.instance_class, run_id, extra), notes=restore_notes)
         wait_cmd = cli_wait_available(config, target)
     else:
         point = request.recovery_point_arn or "<recovery-point-arn>"
-        metadata = restore_job_metadata(target, request.instance_class, subnet, groups)
+        metadata = restore_job_metadata(target, request.instance_class, subnet, groups, extra)
         restore = PlannedStep(
             StepKey.RESTORE,
             f"Start an AWS Backup restore job of {_short_arn(point)} as {target}",
             estimates[StepKey.RESTORE], True,
-            cli_start_restore_job(config, point, config.backup.restore_role_arn, metadata))
+            cli_start_restore_job(config, point, config.backup.restore_role_arn, metadata),
+            notes=restore_notes)
         wait_cmd = (cli_describe_restore_job(config, restore_job_id or "<restore-job-id>") + "\n"
                     + cli_wait_available(config, target))
+    post_params, post_tags = post_restore_settings(request, config)
+    wait_mutating = False
+    if post_params:
+        wait_cmd += "\n" + calls.modify_instance(target, post_params).cli(config)
+        wait_mutating = True
+    if post_tags:
+        wait_cmd += "\n" + calls.add_tags(f"<arn of {target}>", post_tags).cli(config)
+        wait_mutating = True
     wait = PlannedStep(StepKey.WAIT, f"Wait until {target} is available",
-                       estimates[StepKey.WAIT], False,
+                       estimates[StepKey.WAIT], wait_mutating,
                        wait_cmd)
     verify_notes = ["Row counts, newest created_at against the restore point, orphaned "
                     "records, indexes."]
@@ -517,9 +647,14 @@ def build_plan(request: RecoveryRequest, config: Config, *, zone_id: str | None 
         StepKey.VERIFY, f"Verify the data of {target} (validation queries)",
         estimates[StepKey.VERIFY],
         False, None, notes=tuple(verify_notes))
+    parity = PlannedStep(
+        StepKey.PARITY, f"Parity: {target}'s settings against {request.source}'s",
+        estimates[StepKey.PARITY], False, None,
+        notes=(f"Each setting side by side, with a verdict; a key applies the fixes to "
+               f"{target} (modify-db-instance), never to a protected instance.",))
     if request.drill:
-        return (restore, wait, _drill_verify(verify, config), *_drill_steps(request, config,
-                                                                              estimates, now))
+        return (restore, wait, _drill_verify(verify, config), parity,
+                *_drill_steps(request, config, estimates, now))
     swap = _swap_step(request, config, estimates[StepKey.SWAP], zone_id, new_endpoint, now)
     old = replaced or _replaced(request, now)
     if config.is_protected(old):
@@ -536,7 +671,7 @@ def build_plan(request: RecoveryRequest, config: Config, *, zone_id: str | None 
             cli_delete_instance(config, old, now=now or datetime.now(UTC)),
             notes=(("Only an instance this recovery created or renamed; type its identifier "
                    "to confirm; a final snapshot unless declined."),))
-    return (restore, wait, verify, swap, protection_step(request, config), cleanup)
+    return (restore, wait, verify, parity, swap, protection_step(request, config), cleanup)
 
 
 def protection_step(request: RecoveryRequest, config: Config) -> PlannedStep:

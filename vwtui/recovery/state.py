@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from vwtui import names
+from vwtui.instance_settings import Comparison
 from vwtui.model import Instance
 from vwtui.recovery.clock import RtoClock
 from vwtui.recovery.plan import (
@@ -136,6 +137,10 @@ class RunState:
     # the keys of the fixes that reached AWS (journaled: never sent twice, even on resume).
     protection: list[Any] | None = None
     protection_fixed: list[str] = field(default_factory=list)
+    # The parity step's comparison of the new instance with the source (None: not run yet).
+    parity: Comparison | None = None
+    # The engineer's typed reason to swap while a must-match setting still differs.
+    parity_reason: str | None = None
     finished: bool = False
     outcome: str | None = None
     # A drill's application test (vwtui.recovery.history.SmokeResult) and the RTO its RTO step
@@ -335,6 +340,29 @@ class RunState:
                 and current.status is StepStatus.WAITING and bool(current.command)
                 and gate is not None and not gate.ran and not self.dry_run)
 
+    def parity_refusal(self) -> str | None:
+        """Why the swap may not run yet: a setting that must match the source's still differs
+        and no reason was given (None: it may)."""
+        if self.parity is None or self.parity_reason or self.dry_run:
+            return None
+        left = self.parity.must_match_left
+        if not left:
+            return None
+        names_ = ", ".join(d.label for d in left)
+        return (f"{self.request.target} still differs from {self.request.source} in "
+                f"{len(left)} setting{'s' if len(left) > 1 else ''} that must match "
+                f"({names_}): fix them at the parity step, or give a reason to swap anyway.")
+
+    def accept_parity_gap(self, reason: str, now: datetime) -> Record:
+        """The engineer's reason to swap despite must-match differences (journaled)."""
+        if not reason.strip():
+            raise RecoveryStateError("Say why the swap may go ahead with these differences: "
+                                     "the journal keeps the reason.")
+        self.parity_reason = reason.strip()
+        left = [d.key for d in self.parity.must_match_left] if self.parity else []
+        return STEP_PROGRESS, {"step": StepKey.SWAP.value, "parity_override": self.parity_reason,
+                               "differences": left, "at": now}
+
     def go_refusal(self) -> str | None:
         """Why "run the next step" would do nothing at the swap (a tick is missing), or None."""
         if not self.is_current(StepKey.SWAP, StepStatus.WAITING):
@@ -372,7 +400,7 @@ class RunState:
         return (not self.finished and current is not None
                 and current.status is not StepStatus.FAILED
                 and current.key in (StepKey.RESTORE, StepKey.WAIT, StepKey.VERIFY,
-                                    StepKey.PREREQUISITES))
+                                    StepKey.PARITY, StepKey.PREREQUISITES))
 
     def allowed_actions(self, busy: bool) -> frozenset[Action]:
         """What the engineer may do now; `busy` while a step runs."""
@@ -392,6 +420,9 @@ class RunState:
         if not busy and self.is_current(StepKey.PROTECTION, StepStatus.WAITING) \
                 and self.protection_fixes():
             allowed.add(Action.PROTECT)
+        if (not busy and self.is_current(StepKey.PARITY, StepStatus.WAITING)
+                and self.parity is not None and self.parity.fixable):
+            allowed.add(Action.FIX)
         if failed and not busy:
             allowed.add(Action.RETRY)
         if not busy and current is not None:
@@ -412,6 +443,10 @@ class RunState:
             return Hint("✗ failed: r retry · s skip with a reason · a abort", Tone.ERROR)
         if current.key == StepKey.SWAP and current.status is StepStatus.WAITING:
             return Hint(self._swap_hint(), Tone.WARN)
+        if current.key == StepKey.PARITY and current.status is StepStatus.WAITING:
+            fixable = len(self.parity.fixable) if self.parity else 0
+            return Hint(f"parity: m applies {fixable} fix{'es' if fixable != 1 else ''} to "
+                        f"{self.request.target} · g go on as is · s skip", Tone.WARN)
         if current.key == StepKey.PROTECTION and current.status is StepStatus.WAITING:
             if self.protection_fixes():
                 return Hint(f"protection: p apply {len(self.protection_fixes())} fix(es) "

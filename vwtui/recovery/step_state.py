@@ -37,6 +37,7 @@ class Action(StrEnum):
     SKIP = "skip"
     ABORT = "abort"
     PROTECT = "protect"  # apply the protection step's fixes (each shown, confirmed)
+    FIX = "fix"  # apply the parity step's fixes to the run's own instance
 
 
 class Tone(StrEnum):

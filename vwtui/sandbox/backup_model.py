@@ -129,10 +129,33 @@ def _instance_kwargs(point: RecoveryPoint, metadata: dict[str, str]) -> dict[str
         "master_username": src.master_username,
         "multi_az": metadata.get("MultiAZ", "false").lower() == "true",
         "backup_retention_period": src.backup_retention,
-        "preferred_backup_window": "03:00-04:00",
-        "preferred_maintenance_window": "sun:04:30-sun:05:00",
+        "preferred_backup_window": metadata.get("PreferredBackupWindow") or "03:00-04:00",
+        # AWS Backup's restore cannot take a maintenance window: RDS picks one.
+        "preferred_maintenance_window": "wed:06:38-wed:07:08",
         "tags": list(src.tags),
     }
+    # The other RDS settings the metadata may carry (AWS Backup hands them to the snapshot
+    # restore); what it does not carry is RDS's default.
+    flags = {"DeletionProtection": "deletion_protection",
+             "EnableIAMDatabaseAuthentication": "enable_iam_database_authentication",
+             "CopyTagsToSnapshot": "copy_tags_to_snapshot",
+             "PubliclyAccessible": "publicly_accessible",
+             "AutoMinorVersionUpgrade": "auto_minor_version_upgrade"}
+    for key, attribute in flags.items():
+        if key in metadata:
+            kwargs[attribute] = metadata[key].lower() == "true"
+    texts = {"DBParameterGroupName": "db_parameter_group_name",
+             "OptionGroupName": "option_group_name", "StorageType": "storage_type",
+             "CACertificateIdentifier": "ca_certificate_identifier",
+             "NetworkType": "network_type"}
+    for key, attribute in texts.items():
+        if metadata.get(key):
+            kwargs[attribute] = metadata[key]
+    if metadata.get("BackupRetentionPeriod"):
+        kwargs["backup_retention_period"] = int(metadata["BackupRetentionPeriod"])
+    if metadata.get("EnableCloudwatchLogsExports"):
+        kwargs["enable_cloudwatch_logs_exports"] = json.loads(
+            metadata["EnableCloudwatchLogsExports"])
     return kwargs
 
 

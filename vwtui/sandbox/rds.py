@@ -103,9 +103,44 @@ IDENTIFIER_PARAMS = ("DBInstanceIdentifier", "TargetDBInstanceIdentifier",
 CHANGED_BY = {
     "RestoreDBInstanceToPointInTime": ("TargetDBInstanceIdentifier",),
     "ModifyDBInstance": ("DBInstanceIdentifier", "NewDBInstanceIdentifier"),
-    # Tags go on by ARN (the request log names the instance, the ARN's last field).
+    # An ARN: its last ":"-part is the instance (a tag change counts as a change of it).
     "AddTagsToResource": ("ResourceName",),
+    "RemoveTagsFromResource": ("ResourceName",),
 }
+
+
+# moto's restores copy nearly every setting of the source; RDS does not: what the request does
+# not give is RDS's default (its RestoreDBInstance* docs: single-AZ, the default parameter
+# group; no deletion protection, log exports or IAM auth unless asked; a maintenance window of
+# its choosing; enhanced monitoring off). The shim resets them, so a restore that does not carry
+# the source's settings shows it, as it would on AWS.
+_AWS_DEFAULTS_ON_RESTORE = {"RestoreDBInstanceToPointInTime": "TargetDBInstanceIdentifier",
+                            "RestoreDBInstanceFromDBSnapshot": "DBInstanceIdentifier"}
+_RESTORE_DEFAULTS: dict[str, tuple[str, Any]] = {
+    "MultiAZ": ("multi_az", False),
+    "DBParameterGroupName": ("db_parameter_group_name", None),
+    "DeletionProtection": ("deletion_protection", False),
+    "EnableCloudwatchLogsExports": ("enabled_cloudwatch_logs_exports", []),
+    "EnableIAMDatabaseAuthentication": ("enable_iam_database_authentication", False),
+    "CopyTagsToSnapshot": ("copy_tags_to_snapshot", False),
+    "CACertificateIdentifier": ("ca_certificate_identifier", "rds-ca-rsa2048-g1"),
+}
+_RESTORE_ALWAYS: dict[str, Any] = {
+    "preferred_maintenance_window": "wed:06:38-wed:07:08",
+    "monitoring_interval": 0,
+    "monitoring_role_arn": None,
+}
+
+
+def restore_defaults(db: MotoDBInstance, form: dict[str, str]) -> None:
+    """RDS's defaults for what a restore request did not give (see _RESTORE_DEFAULTS)."""
+    for param, (attribute, default) in _RESTORE_DEFAULTS.items():
+        if not any(key == param or key.startswith(param + ".") for key in form):
+            setattr(db, attribute, list(default) if isinstance(default, list) else default)
+        elif form.get(param, "").lower() == "false":
+            setattr(db, attribute, False)  # moto takes only a true override
+    for attribute, value in _RESTORE_ALWAYS.items():
+        setattr(db, attribute, value)
 
 
 def lower_identifiers(request: WireRequest, environ: dict[str, Any]) -> WireRequest:
@@ -241,6 +276,8 @@ class RdsShim:
         refused = self.refuse(op, request.form())
         if refused is not None:
             return refused
+        if op == "CreateDBInstanceReadReplica" and request.region:
+            self._parameter_group_for_replica(request.region, request.form())
         before = self._census()
         self.snapshot_changes += 1
         response = call_moto()
@@ -248,6 +285,11 @@ class RdsShim:
         if response[0] != 200:
             return response
         form = request.form()
+        if op in _AWS_DEFAULTS_ON_RESTORE:
+            target = form.get(_AWS_DEFAULTS_ON_RESTORE[op], "").lower()
+            db = self.backend.databases.get(target)
+            if db is not None:
+                restore_defaults(db, form)
         if op == "RestoreDBInstanceToPointInTime":
             target = form.get("TargetDBInstanceIdentifier", "")
             when = form.get("RestoreTime")
@@ -276,6 +318,22 @@ class RdsShim:
             self.add_event(new, f"Renamed instance from {form.get('DBInstanceIdentifier')} "
                                 f"to {new}", "configuration change")
         return response
+
+    def _parameter_group_for_replica(self, region: str, form: dict[str, str]) -> None:
+        """moto fails a cross-region replica of an instance whose custom parameter group does
+        not exist in the replica's region (AWS gives the replica that region's default): the
+        shim makes the group there first."""
+        source = form.get("SourceDBInstanceIdentifier", "").rsplit(":db:", 1)[-1].lower()
+        db = self.backend.databases.get(source)
+        group = getattr(db, "db_parameter_group_name", None) if db is not None else None
+        there = rds_backends[self.state.account][region]
+        if not group or group.startswith("default") or group in there.db_parameter_groups:
+            return
+        mine = self.backend.db_parameter_groups.get(group)
+        if mine is not None:
+            there.create_db_parameter_group({
+                "db_parameter_group_name": group, "db_parameter_group_family": mine.family,
+                "description": mine.description, "tags": []})
 
     def refuse(self, op: str, form: dict[str, str]) -> Response | None:
         """Checks AWS makes that moto does not."""

@@ -153,6 +153,11 @@ class Seeder:
             DBSubnetGroupName="video-window-db-subnets",
             DBSubnetGroupDescription="Private subnets of the Video Window database",
             SubnetIds=self.fleet.subnet_ids)
+        # Production's own parameter group, log exports and deletion protection: a restore
+        # that does not carry them over shows it (the parity step).
+        rds.create_db_parameter_group(
+            DBParameterGroupName=PRODUCTION_PARAMETER_GROUP, DBParameterGroupFamily="postgres16",
+            Description="Video Window production (max_connections, work_mem)")
         specs = (
             (self.production, "db.t3.medium", 100, True, "production", 412),
             (self.staging, "db.t3.micro", 20, False, "staging", 298),
@@ -174,7 +179,8 @@ class Seeder:
                 Tags=[{"Key": "Application", "Value": "video-window"},
                       {"Key": "Environment", "Value": env},
                       {"Key": "Owner", "Value": "devops"},
-                      {"Key": "BackupPlan", "Value": self.config.backup.plan}])["DBInstance"]
+                      {"Key": "BackupPlan", "Value": self.config.backup.plan}],
+                **(_PRODUCTION_EXTRAS if identifier == self.production else {}))["DBInstance"]
             self.fleet.instance_arns[identifier] = data["DBInstanceArn"]
             db = self.rds_shim.backend.databases[identifier]
             created = (self.now - age_days * DAY).replace(hour=10 + age_days % 7, minute=17,
@@ -529,6 +535,14 @@ class Seeder:
                 "ResourceRecords": [{"Value": address}]}})
         route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={
             "Comment": "database endpoints", "Changes": changes})
+
+
+PRODUCTION_PARAMETER_GROUP = "video-window-postgres16"
+_PRODUCTION_EXTRAS: dict[str, Any] = {
+    "DBParameterGroupName": PRODUCTION_PARAMETER_GROUP,
+    "DeletionProtection": True,
+    "EnableCloudwatchLogsExports": ["postgresql", "upgrade"],
+}
 
 
 def demo_restore_history(now: datetime, config: Config) -> list[Any]:

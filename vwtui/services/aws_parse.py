@@ -9,6 +9,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from vwtui.instance_settings import read_settings
 from vwtui.model import (
     Alarm,
     AlarmState,
@@ -48,6 +49,7 @@ def instance_from(d: dict[str, Any]) -> Instance:
         created=_aware(d.get("InstanceCreateTime")),
         tags=tuple((t["Key"], t["Value"]) for t in d.get("TagList", [])),
         backup_window=d.get("PreferredBackupWindow"),
+        settings=read_settings(d),
     )
 
 

@@ -77,25 +77,30 @@ def restore_to_point_in_time(source: str, target: str, restore_time: datetime, *
                              subnet_group: str | None = None,
                              security_groups: Sequence[str] = (),
                              instance_class: str | None = None,
-                             run_id: str | None = None) -> AwsCall:
-    """rds:RestoreDBInstanceToPointInTime (scenario 1). `run_id` None: no run tag."""
+                             run_id: str | None = None,
+                             settings: Mapping[str, Any] | None = None) -> AwsCall:
+    """rds:RestoreDBInstanceToPointInTime (scenario 1). `run_id` None: no run tag. `settings`:
+    more parameters as the API takes them (the source's settings: MultiAZ, ...)."""
     params: dict[str, Any] = {
         "SourceDBInstanceIdentifier": source,
         "TargetDBInstanceIdentifier": target,
         "RestoreTime": restore_time.astimezone(UTC),
     }
-    params.update(_new_instance(subnet_group, security_groups, instance_class, run_id))
+    params.update(_new_instance(subnet_group, security_groups, instance_class, run_id,
+                                settings))
     return AwsCall("rds", "RestoreDBInstanceToPointInTime", params)
 
 
 def restore_from_snapshot(snapshot_id: str, target: str, *, subnet_group: str | None = None,
                           security_groups: Sequence[str] = (),
                           instance_class: str | None = None,
-                          run_id: str | None = None) -> AwsCall:
+                          run_id: str | None = None,
+                          settings: Mapping[str, Any] | None = None) -> AwsCall:
     """rds:RestoreDBInstanceFromDBSnapshot (scenario 2). `run_id` None: no run tag."""
     params: dict[str, Any] = {"DBInstanceIdentifier": target,
                               "DBSnapshotIdentifier": snapshot_id}
-    params.update(_new_instance(subnet_group, security_groups, instance_class, run_id))
+    params.update(_new_instance(subnet_group, security_groups, instance_class, run_id,
+                                settings))
     return AwsCall("rds", "RestoreDBInstanceFromDBSnapshot", params)
 
 
@@ -118,6 +123,28 @@ def rename_instance(identifier: str, new_identifier: str) -> AwsCall:
         "NewDBInstanceIdentifier": new_identifier,
         "ApplyImmediately": True,
     })
+
+
+def modify_instance(identifier: str, settings: Mapping[str, Any]) -> AwsCall:
+    """rds:ModifyDBInstance of the run's own instance with `settings` (the source's settings
+    a restore could not take, or the parity step's fixes), applied immediately."""
+    params: dict[str, Any] = {"DBInstanceIdentifier": identifier, **settings,
+                              "ApplyImmediately": True}
+    return AwsCall("rds", "ModifyDBInstance", params)
+
+
+def add_tags(arn: str, tags: Sequence[tuple[str, str]]) -> AwsCall:
+    """rds:AddTagsToResource: the source's tags on the run's own instance."""
+    return AwsCall("rds", "AddTagsToResource", {
+        "ResourceName": arn, "Tags": [{"Key": k, "Value": v} for k, v in tags]})
+
+
+def disable_deletion_protection(identifier: str) -> AwsCall:
+    """rds:ModifyDBInstance turning deletion protection off (cleanup of an `-old-` instance
+    that kept the source's protection), applied immediately."""
+    return AwsCall("rds", "ModifyDBInstance", {"DBInstanceIdentifier": identifier,
+                                               "DeletionProtection": False,
+                                               "ApplyImmediately": True})
 
 
 def upsert_record(zone_id: str, record: str, value: str, *, ttl: int) -> AwsCall:
@@ -205,6 +232,9 @@ MUTATING: dict[str, Callable[..., AwsCall]] = {
     "put_metric_alarm": put_metric_alarm,
     "enable_deletion_protection": enable_deletion_protection,
     "set_backup_retention": set_backup_retention,
+    "modify_instance": modify_instance,
+    "add_tags": add_tags,
+    "disable_deletion_protection": disable_deletion_protection,
 }
 
 
@@ -292,16 +322,21 @@ def recovery_tags(run_id: str | None) -> list[dict[str, str]]:
 
 
 def _new_instance(subnet_group: str | None, security_groups: Sequence[str],
-                  instance_class: str | None, run_id: str | None) -> dict[str, Any]:
-    """The parameters both RDS restores share; absent ones are AWS's default (as the source)."""
-    params: dict[str, Any] = {}
+                  instance_class: str | None, run_id: str | None,
+                  settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The parameters both RDS restores share; absent ones are AWS's default. The source's
+    tags (in `settings`) come first, then the run's own."""
+    settings = dict(settings or {})
+    source_tags = list(settings.pop("Tags", None) or [])
+    params: dict[str, Any] = dict(settings)
     if instance_class:
         params["DBInstanceClass"] = instance_class
     if subnet_group:
         params["DBSubnetGroupName"] = subnet_group
     if security_groups:
         params["VpcSecurityGroupIds"] = list(security_groups)
-    params["Tags"] = recovery_tags(run_id)
+    own = {t["Key"] for t in recovery_tags(run_id)}
+    params["Tags"] = [t for t in source_tags if t["Key"] not in own] + recovery_tags(run_id)
     return params
 
 

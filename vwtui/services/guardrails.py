@@ -181,3 +181,13 @@ def check_alarm_fix(config: Config, alarm_name: str) -> None:
         raise GuardrailError(
             f"Refused to change the alarm {alarm_name}: a recovery changes only the configured "
             f"backup alarms ({', '.join(sorted(configured)) or 'none'}).")
+
+
+def check_modify(config: Config, identifier: str, *, owned: Collection[str]) -> None:
+    """A modify of settings (the source's settings after a restore, the parity step's fixes,
+    deletion protection off before a cleanup): writable, never a protected instance, only one
+    this run created or renamed."""
+    action = "modify"
+    check_writable(config, action)
+    check_not_protected(config, identifier, action)
+    check_owned(identifier, owned, action)

@@ -90,12 +90,14 @@ class RecoveryOps:
     async def restore_to_point_in_time(
             self, source: str, target: str, restore_time: datetime, *,
             subnet_group: str | None = None, security_groups: Sequence[str] = (),
-            instance_class: str | None = None, run_id: str | None = None) -> Instance:
+            instance_class: str | None = None, run_id: str | None = None,
+            settings: Mapping[str, Any] | None = None) -> Instance:
         """rds:RestoreDBInstanceToPointInTime (scenario 1). Refused on a read-only session or
         when `target` is the source or a protected name."""
         call = calls.restore_to_point_in_time(
             source, target, restore_time, subnet_group=subnet_group,
-            security_groups=security_groups, instance_class=instance_class, run_id=run_id)
+            security_groups=security_groups, instance_class=instance_class, run_id=run_id,
+            settings=settings)
         guardrails.check_create(self.config, target, source)
         data = await self._send(call)
         return instance_from(data["DBInstance"])
@@ -103,11 +105,11 @@ class RecoveryOps:
     async def restore_from_snapshot(
             self, snapshot_id: str, target: str, *, subnet_group: str | None = None,
             security_groups: Sequence[str] = (), instance_class: str | None = None,
-            run_id: str | None = None) -> Instance:
+            run_id: str | None = None, settings: Mapping[str, Any] | None = None) -> Instance:
         """rds:RestoreDBInstanceFromDBSnapshot (scenario 2)."""
         call = calls.restore_from_snapshot(
             snapshot_id, target, subnet_group=subnet_group, security_groups=security_groups,
-            instance_class=instance_class, run_id=run_id)
+            instance_class=instance_class, run_id=run_id, settings=settings)
         guardrails.check_create(self.config, target)
         data = await self._send(call)
         return instance_from(data["DBInstance"])
@@ -139,6 +141,38 @@ class RecoveryOps:
             return await self.aws.instance(identifier)
         except NotFound:
             return None
+
+    # ---- settings of the run's own instance -----------------------------------------------
+
+    async def modify_instance(self, identifier: str, settings: Mapping[str, Any], *,
+                              owned: Collection[str]) -> Instance:
+        """rds:ModifyDBInstance of `settings`, applied immediately: only an instance the run
+        created or renamed (`owned`), never a protected one, never on a read-only session."""
+        call = calls.modify_instance(identifier, settings)
+        guardrails.check_modify(self.config, identifier, owned=owned)
+        data = await self._send(call)
+        return instance_from(data["DBInstance"])
+
+    async def add_tags(self, arn: str, tags: Sequence[tuple[str, str]], *,
+                       owned: Collection[str]) -> None:
+        """rds:AddTagsToResource on the run's own instance, named by its ARN (same guardrails
+        as a modify, on the identifier the ARN names)."""
+        call = calls.add_tags(arn, tags)
+        if ":db:" not in arn:
+            raise InvalidParameter(f"{arn} is not the ARN of a DB instance.")
+        guardrails.check_modify(self.config, arn.rsplit(":db:", 1)[-1], owned=owned)
+        await self._send(call)
+
+    async def disable_deletion_protection(self, identifier: str, *, owned: Collection[str],
+                                          typed_confirmation: str | None,
+                                          serving: Collection[str] = ()) -> Instance:
+        """rds:ModifyDBInstance DeletionProtection=false, before the cleanup deletes an
+        instance that kept the source's protection: only what a delete itself may pass
+        (writable, not protected by config, not in service, owned, typed name)."""
+        guardrails.check_delete(self.config, identifier, owned=owned,
+                                typed_confirmation=typed_confirmation, serving=serving)
+        data = await self._send(calls.disable_deletion_protection(identifier))
+        return instance_from(data["DBInstance"])
 
     # ---- swap -----------------------------------------------------------------------------
 
@@ -343,6 +377,8 @@ class RecoveryOps:
             ttl = kwargs.get("ttl")
             return calls.upsert_record(zone_id, record, value,
                                        ttl=ttl if ttl is not None else c.dns.ttl)
+        if operation in ("modify_instance", "add_tags", "disable_deletion_protection"):
+            return calls.MUTATING[operation](*args)
         if operation == "delete_instance":
             (identifier,) = args
             return calls.delete_instance(

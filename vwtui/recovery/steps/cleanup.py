@@ -28,8 +28,21 @@ class DeleteOps(Protocol):
     async def delete_test_instance(self, identifier: str, *, run_id: str,
                                    owned: Collection[str], typed_confirmation: str | None,
                                    restore_job_id: str | None = ...) -> None: ...
+    async def disable_deletion_protection(self, identifier: str, *, owned: Collection[str],
+                                          typed_confirmation: str | None,
+                                          serving: Collection[str] = ...) -> Instance: ...
 
     def cli_command(self, operation: str, *args: object, **kwargs: object) -> str: ...
+
+
+def has_deletion_protection(instance: Instance | None) -> bool:
+    return instance is not None and instance.setting_values.get("DeletionProtection") is True
+
+
+def protection_sentence(identifier: str) -> str:
+    """The one sentence the cleanup says of an instance that kept its deletion protection."""
+    return (f"{identifier} has deletion protection on (kept from the instance it was): typing "
+            f"its name turns it off for {identifier} only, then deletes it.")
 
 
 class CleanupStep:
@@ -60,6 +73,11 @@ class CleanupStep:
             return StepStatus.WAITING, (f"x, then type {identifier} to delete the drill's test "
                                         f"instance, without a final snapshot (the runbook's "
                                         f"--skip-final-snapshot).")
+        if has_deletion_protection(await self.ops.instance_or_none(identifier)):
+            step.command = (self.ops.cli_command("disable_deletion_protection", identifier)
+                            + "\n" + (step.command or ""))
+            return StepStatus.WAITING, (f"{protection_sentence(identifier)} A final snapshot "
+                                        f"is taken unless you decline it.")
         return StepStatus.WAITING, (f"Type {identifier} to delete it; a final snapshot is "
                                     f"taken unless you decline it.")
 
@@ -73,6 +91,13 @@ class CleanupStep:
         current = await self.ops.instance_or_none(identifier)
         if current is None or current.status == "deleting":
             return None, True
+        if has_deletion_protection(current):
+            # Only for this instance, owned by the run and named by the engineer: the same
+            # guardrails as the delete itself (a protected-by-config name never gets here).
+            await ctx.before_mutation(f"turn off deletion protection of {identifier}")
+            await self.ops.disable_deletion_protection(
+                identifier, owned=state.owned, typed_confirmation=typed_confirmation,
+                serving=state.serving)
         await ctx.before_mutation(f"delete {identifier}")
         if state.request.drill:  # the drill's own test instance, no final snapshot (runbook)
             await self.ops.delete_test_instance(

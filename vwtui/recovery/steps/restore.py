@@ -8,7 +8,7 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from vwtui.errors import AwsError, InvalidParameter, VwtuiError
 from vwtui.recovery import troubleshooting as ts
@@ -20,6 +20,7 @@ from vwtui.recovery.plan import (
     check_recovery_point,
     check_restore_time,
     check_snapshot,
+    restore_extra_params,
     restore_job_metadata,
 )
 from vwtui.recovery.state import StepFailed, StepKey, StepState, StepStatus
@@ -53,12 +54,13 @@ class RestoreOps(Protocol):
     async def restore_to_point_in_time(
             self, source: str, target: str, restore_time: datetime, *,
             subnet_group: str | None = ..., security_groups: Sequence[str] = ...,
-            instance_class: str | None = ..., run_id: str | None = ...) -> Instance: ...
+            instance_class: str | None = ..., run_id: str | None = ...,
+            settings: Mapping[str, Any] | None = ...) -> Instance: ...
 
     async def restore_from_snapshot(
             self, snapshot_id: str, target: str, *, subnet_group: str | None = ...,
             security_groups: Sequence[str] = ..., instance_class: str | None = ...,
-            run_id: str | None = ...) -> Instance: ...
+            run_id: str | None = ..., settings: Mapping[str, Any] | None = ...) -> Instance: ...
 
     async def start_restore_job(self, recovery_point_arn: str, metadata: Mapping[str, str], *,
                                 role_arn: str | None = ...) -> str: ...
@@ -117,8 +119,12 @@ async def restore_settings(aws: SourceReads, config: Config,
     else:
         network_from = "config" if all(configured) else "unknown"
         class_from = "config" if klass else "unknown"
+    # Every other setting the restore takes comes from the source too (kept in the request,
+    # so the plan, the journal and a resumed run send the same).
+    source_settings = (source.settings if source is not None else ()) or \
+        request.source_settings
     filled = dataclasses.replace(request, subnet_group=subnet, security_groups=groups,
-                                 instance_class=klass)
+                                 instance_class=klass, source_settings=source_settings)
     return RestoreSettings(filled, network_from, class_from, problem, source_class)
 
 
@@ -135,8 +141,10 @@ class RestoreStep:
         if state.restore_issued:
             return StepStatus.DONE, (f"Restore of {req.target} already issued before the "
                                      f"restart; not issued again.")
-        if not (req.subnet_group and req.security_groups and req.instance_class):
+        if not (req.subnet_group and req.security_groups and req.instance_class
+                and req.source_settings):
             req = (await restore_settings(self.reads, ctx.config, req)).request
+        extra = restore_extra_params(req, ctx.config)
         subnet, groups = req.subnet_group, req.security_groups
         await self._check_inputs(ctx)
         if req.scenario is Scenario.AWS_BACKUP:
@@ -149,24 +157,26 @@ class RestoreStep:
             step.command = self.ops.cli_command(
                 "restore_to_point_in_time", req.source, req.target, req.restore_time,
                 subnet_group=subnet, security_groups=groups, instance_class=req.instance_class,
-                run_id=state.run_id)
+                run_id=state.run_id, settings=extra)
             if state.dry_run:
                 return StepStatus.DONE, f"Dry run: not issued. Would run: {step.command}"
             await ctx.before_mutation(f"restore {req.target}")
             call = self.ops.restore_to_point_in_time(
                 req.source, req.target, req.restore_time, subnet_group=subnet,
-                security_groups=groups, instance_class=req.instance_class, run_id=state.run_id)
+                security_groups=groups, instance_class=req.instance_class, run_id=state.run_id,
+                settings=extra)
         else:
             assert req.snapshot_id is not None
             step.command = self.ops.cli_command(
                 "restore_from_snapshot", req.snapshot_id, req.target, subnet_group=subnet,
-                security_groups=groups, instance_class=req.instance_class, run_id=state.run_id)
+                security_groups=groups, instance_class=req.instance_class, run_id=state.run_id,
+                settings=extra)
             if state.dry_run:
                 return StepStatus.DONE, f"Dry run: not issued. Would run: {step.command}"
             await ctx.before_mutation(f"restore {req.target}")
             call = self.ops.restore_from_snapshot(
                 req.snapshot_id, req.target, subnet_group=subnet, security_groups=groups,
-                instance_class=req.instance_class, run_id=state.run_id)
+                instance_class=req.instance_class, run_id=state.run_id, settings=extra)
         try:
             instance = await call
         except InvalidParameter as exc:
@@ -233,7 +243,8 @@ class RestoreStep:
         state = ctx.state
         assert req.recovery_point_arn is not None
         metadata = restore_job_metadata(req.target, req.instance_class, req.subnet_group,
-                                        req.security_groups)
+                                        req.security_groups,
+                                        restore_extra_params(req, ctx.config))
         step.command = self.ops.cli_command("start_restore_job", req.recovery_point_arn,
                                             metadata)
         if state.dry_run:

@@ -217,6 +217,9 @@ class SwapStep:
             pending = ", ".join(i.label for _, i in gate.pending_before)
             return StepStatus.WAITING, f"Tick first: {pending}. Then run the swap."
         if state.swap_result is None:
+            refusal = state.parity_refusal()
+            if refusal is not None:
+                return StepStatus.WAITING, refusal
             result = await self.strategy(ctx).swap(ctx, step)
             ctx.record(state.swapped(result))
         done = summary(ctx)

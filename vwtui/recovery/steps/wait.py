@@ -4,13 +4,14 @@ polled without blocking the screen; a state RDS never leaves by itself fails it.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from vwtui import fmt
 from vwtui.recovery import journal as jr
 from vwtui.recovery import troubleshooting as ts
 from vwtui.recovery.clock import aws_restore_eta
-from vwtui.recovery.plan import Scenario
+from vwtui.recovery.plan import Scenario, post_restore_settings
 from vwtui.recovery.state import StepFailed, StepState, StepStatus
 from vwtui.recovery.steps import Outcome, StepContext
 
@@ -33,9 +34,20 @@ class WaitReads(Protocol):
     async def restore_job(self, job_id: str) -> RestoreJob: ...
 
 
+class SettingsOps(Protocol):
+    async def modify_instance(self, identifier: str, settings: Mapping[str, Any], *,
+                              owned: Collection[str]) -> Instance: ...
+
+    async def add_tags(self, arn: str, tags: Sequence[tuple[str, str]], *,
+                       owned: Collection[str]) -> None: ...
+
+    def cli_command(self, operation: str, *args: object, **kwargs: object) -> str: ...
+
+
 class WaitStep:
-    def __init__(self, reads: WaitReads) -> None:
+    def __init__(self, reads: WaitReads, ops: SettingsOps | None = None) -> None:
         self.reads = reads
+        self.ops = ops
 
     async def run(self, ctx: StepContext, step: StepState) -> Outcome:
         state = ctx.state
@@ -70,14 +82,42 @@ class WaitStep:
                 last_status = status
             ctx.progress(step, f"{target}: {status} (poll {polls})")
             if status == "available":
-                endpoint = instance.endpoint_address if instance else None
-                return StepStatus.DONE, f"{target} is available at {endpoint}."
+                assert instance is not None
+                applied = await self._apply_source_settings(ctx, step, instance)
+                return StepStatus.DONE, (f"{target} is available at "
+                                         f"{instance.endpoint_address}.{applied}")
             if status in FAILED_STATES:
                 raise StepFailed(
                     f"{target} ended {status}: the restore failed.",
                     ts.restore_failed(ctx.config, req.scenario, req.source, target,
                                       await ctx.events()))
             await asyncio.sleep(ctx.poll_interval)
+
+    async def _apply_source_settings(self, ctx: StepContext, step: StepState,
+                                     instance: Instance) -> str:
+        """The source's settings the restore could not take (maintenance window, monitoring,
+        Performance Insights; tags after an AWS Backup restore): one guarded modify of the
+        run's own instance, journaled first. Returns what to add to the step's detail."""
+        state = ctx.state
+        params, tags = post_restore_settings(state.request, ctx.config)
+        if not (params or tags) or self.ops is None:
+            return ""
+        target = instance.identifier
+        lines = []
+        if params:
+            lines.append(self.ops.cli_command("modify_instance", target, params))
+        if tags:
+            lines.append(self.ops.cli_command("add_tags", instance.arn, tags))
+        ctx.progress(step, f"{target}: applying {state.request.source}'s other settings")
+        await ctx.before_mutation(f"apply {state.request.source}'s settings to {target}")
+        ctx.note(jr.STEP_PROGRESS, step=step.key, commands=lines)
+        if params:
+            state.new_instance = await self.ops.modify_instance(target, params,
+                                                                owned=state.owned)
+        if tags:
+            await self.ops.add_tags(instance.arn, tags, owned=state.owned)
+        said = [*params] + (["tags"] if tags else [])
+        return f" Applied {state.request.source}'s {', '.join(said)} (modify-db-instance)."
 
     async def _wait_restore_job(self, ctx: StepContext, step: StepState) -> str:
         """Poll the restore job to COMPLETED; the created instance's identifier."""
