@@ -67,7 +67,9 @@ def write_run(base: Path, *, with_history: bool = True) -> None:
                "restore": f"restore-db-instance-to-point-in-time issued for {TARGET}.",
                "wait": f"{TARGET} is available at {TARGET}.abc.eu-west-1.rds.amazonaws.com.",
                "verify": "12 checks: 11 pass, 1 warn | see the table",
-               "swap": "db.videowindow.internal. now points at the new endpoint."}
+               "parity": "32 settings compared: 31 the same, 1 may differ (deletion protection).",
+               "swap": "db.videowindow.internal. now points at the new endpoint.",
+               "protection": f"{TARGET} is backed up, watched and protected."}
     for step in plan:
         start, end = times[step.key]
         journal.append(jr.STEP_START, step=step.key, at=at(start), command=step.command)
@@ -116,7 +118,7 @@ def test_the_json_report_carries_the_same_facts(tmp_path: Path) -> None:
     data = run_dict(load_report(RUN_ID, base=tmp_path))
     assert data["rto_seconds"] == 92 * 60 and data["rpo_seconds"] == 35 * 60
     assert data["finished_at"] == "2025-11-11T12:02:00Z"
-    assert [s["outcome"] for s in data["steps"]] == ["done"] * 4 + ["skipped"]
+    assert [s["outcome"] for s in data["steps"]] == ["done"] * 6 + ["skipped"]
     assert data["steps"][1]["key"] == "wait"
     assert data["steps"][1]["started_at"] == "2025-11-11T10:33:00Z"
     assert data["verify_overall"] == "warn"
