@@ -85,8 +85,8 @@ async def test_a_drill_runs_end_to_end_and_is_logged(recovery_env: Start, method
         assert "implied RPO" in screen_text(app)
         screen = await start_drill(pilot)
         run = screen.run
-        assert [s.key for s in run.steps] == ["restore", "wait", "verify", "smoke", "rto",
-                                              "cleanup"]
+        assert [s.key for s in run.steps] == ["restore", "wait", "verify", "parity", "smoke",
+                                              "rto", "cleanup"]
         await wait_until(pilot, lambda: any(s.status is StepStatus.FAILED for s in run.steps)
                          or run.steps[-1].status is StepStatus.WAITING,
                          "the drill to reach its cleanup", seconds=60)

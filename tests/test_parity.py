@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import botocore.session
 import pytest
-from recovery_env import UNPROTECTED_STAGING, Env, env_fixture  # noqa: F401  (fixtures)
+from recovery_env import UNPROTECTED_STAGING, Env, env_fixture, past_protection  # noqa: F401  (fixtures)
 from test_recovery_run import fresh_recovery_point, fresh_snapshot
 
 from vwtui import instance_settings as catalog
@@ -215,6 +215,7 @@ async def test_cleanup_turns_off_the_deletion_protection_of_the_run_s_old_instan
     run.tick("resume")
     await run.run_step()
     retired = run.replaced
+    await past_protection(run)
     cleanup = await run.run_step()
     assert cleanup is not None and cleanup.status is StepStatus.WAITING
     assert "has deletion protection on" in cleanup.detail and retired in cleanup.detail

@@ -82,7 +82,8 @@ def waiting_state() -> RunState:
     state.swap_result = SwapResult("route53", f"{TARGET}.example", record="db",
                                    replaced="video-window")
     for step in state.steps:
-        if step.key in (StepKey.RESTORE, StepKey.WAIT, StepKey.VERIFY, StepKey.SWAP):
+        if step.key in (StepKey.RESTORE, StepKey.WAIT, StepKey.VERIFY, StepKey.PARITY,
+                        StepKey.SWAP):
             step.status = StepStatus.DONE
     state.protection = assess(readings(), config, owned=state.owned, replaced="video-window",
                               request_id="run-1-protection")

@@ -8,7 +8,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from recovery_env import Env, env_fixture, slow_env_fixture  # noqa: F401  (fixtures)
+from recovery_env import Env, env_fixture, past_protection, slow_env_fixture  # noqa: F401  (fixtures)
 
 from vwtui.errors import GuardrailError
 from vwtui.model import utcnow
@@ -226,6 +226,7 @@ async def test_a_record_already_at_the_new_endpoint_never_makes_the_target_the_r
     assert run.replaced == "video-window"  # the source (protected), never the target
     run.tick("resume")
     await run.run_step()
+    await past_protection(run)
     with pytest.raises(GuardrailError):
         await run.confirm_cleanup(request.target)
     assert env.calls("rds:DeleteDBInstance") == []

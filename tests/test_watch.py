@@ -103,7 +103,7 @@ async def test_an_observer_follows_every_step_and_no_key_of_its_view_changes_any
             text = screen_text(observer)
             assert "WATCHING" in text and f"driven by {jr.os_user()}/{os.getpid()}" in text
             assert "RTO" in text  # the clock, from the journal's start
-            for _ in ("restore", "wait", "verify", "swap"):
+            for _ in ("restore", "wait", "verify", "parity", "swap"):
                 await drive_one(driver)
                 await sees_driver(pilot, observer, driver, f"{driver.steps}")
             assert driver.current is not None and driver.current.key == "swap"
