@@ -173,9 +173,6 @@ class Seeder:
                 PreferredBackupWindow="03:00-04:00",
                 PreferredMaintenanceWindow="sun:04:30-sun:05:00", MultiAZ=multi_az,
                 CopyTagsToSnapshot=True, PubliclyAccessible=False,
-                # Production cannot be deleted by accident (issue 13: the new instance must
-                # get the same after a swap).
-                DeletionProtection=identifier == self.production,
                 Tags=[{"Key": "Application", "Value": "video-window"},
                       {"Key": "Environment", "Value": env},
                       {"Key": "Owner", "Value": "devops"},
@@ -538,6 +535,7 @@ class Seeder:
 
 
 PRODUCTION_PARAMETER_GROUP = "video-window-postgres16"
+# Production cannot be deleted by accident; the new instance must get the same after a swap.
 _PRODUCTION_EXTRAS: dict[str, Any] = {
     "DBParameterGroupName": PRODUCTION_PARAMETER_GROUP,
     "DeletionProtection": True,
