@@ -108,7 +108,9 @@ def test_demo_shows_the_dashboard_live_and_cleans_up(tmux: Terminal) -> None:
     tmux.press("3")
     tmux.wait_for("video-window-backup-age", "video-window-backup-failure", "OK")
     tmux.press("4")
-    tmux.wait_for("Finished DB Instance backup", "FAILED")
+    # Production's own events: its backups finished; staging's failed job is not listed here
+    # (the dashboard reads only the watched instance's jobs).
+    tmux.wait_for("Finished DB Instance backup", "0 failed backup jobs")
     tmux.press("?")
     tmux.wait_for("Keys", "Refresh")
     tmux.press("Escape")
