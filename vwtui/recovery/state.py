@@ -37,9 +37,11 @@ from vwtui.recovery.step_state import (
     PROTECTION_FIX,
     RENAMED,
     RESTORE_ISSUED,
+    RTO_ACHIEVED,
     RUN_END,
     RUN_RESUME,
     RUN_START,
+    SMOKE_RESULT,
     STEP_END,
     STEP_PROGRESS,
     STEP_START,
@@ -71,9 +73,11 @@ __all__ = [
     "PROTECTION_FIX",
     "RENAMED",
     "RESTORE_ISSUED",
+    "RTO_ACHIEVED",
     "RUN_END",
     "RUN_RESUME",
     "RUN_START",
+    "SMOKE_RESULT",
     "STEP_END",
     "STEP_PROGRESS",
     "STEP_START",
@@ -100,7 +104,21 @@ __all__ = [
 
 if TYPE_CHECKING:
     from vwtui.config import Config
+    from vwtui.recovery.history import SmokeResult
     from vwtui.recovery.journal import RunRecord
+
+
+def smoke_result_of(record: dict[str, Any]) -> SmokeResult:
+    """A drill's application test as its smoke-result record journaled it."""
+    from vwtui.recovery.history import SmokeResult
+
+    code = record.get("exit_code")
+    command = record.get("command")
+    return SmokeResult(passed=record.get("result") == "pass",
+                       seconds=float(record.get("seconds") or 0.0),
+                       summary=str(record.get("summary") or ""),
+                       command=str(command) if command else None,
+                       exit_code=int(code) if code is not None else None)
 
 
 def _plan_json(step: PlannedStep) -> dict[str, Any]:
@@ -211,6 +229,14 @@ class RunState:
             self.swap_result = SwapResult.from_fields(record.swap)
         self.protection_fixed = [str(r.get("key")) for r in record.records
                                  if r.get("event") == PROTECTION_FIX and r.get("key")]
+        # A drill's application test and the RTO it measured when the test passed: the history
+        # record logs them at the end, however many restarts later. The last of each counts (a
+        # retried test journals its result again).
+        for r in record.records:
+            if r.get("event") == SMOKE_RESULT:
+                self.smoke_result = smoke_result_of(r)
+            elif r.get("event") == RTO_ACHIEVED and r.get("rto_seconds") is not None:
+                self.rto_measured = timedelta(seconds=float(r["rto_seconds"]))
 
     # ---- queries ---------------------------------------------------------------------------
 

@@ -70,6 +70,10 @@ DELETE_ISSUED = "delete-issued"
 RUN_END = "run-end"
 # A fix of the protection step reached AWS (its key: "selection", "alarm:<name>", ...).
 PROTECTION_FIX = "protection-fix"
+# A drill's application test ended (result=pass/fail), and the RTO the drill achieved: what its
+# history record logs, read back when the drill is resumed.
+SMOKE_RESULT = "smoke-result"
+RTO_ACHIEVED = "rto-achieved"
 
 # One journal record: its kind and its fields.
 Record = tuple[str, dict[str, Any]]

@@ -23,7 +23,15 @@ from vwtui import fmt
 from vwtui.errors import DatabaseError
 from vwtui.recovery import troubleshooting as ts
 from vwtui.recovery.history import SmokeResult
-from vwtui.recovery.state import StepFailed, StepState, StepStatus, Troubleshooting
+from vwtui.recovery.plan import StepKey
+from vwtui.recovery.state import (
+    RTO_ACHIEVED,
+    SMOKE_RESULT,
+    StepFailed,
+    StepState,
+    StepStatus,
+    Troubleshooting,
+)
 from vwtui.recovery.steps import Outcome, StepContext
 from vwtui.recovery.verify import CheckVerdict, VerifyCheck
 from vwtui.validation import ValidationQuery, extra_queries
@@ -184,7 +192,7 @@ class SmokeStep:
         state.smoke_result = SmokeResult(passed=passed, seconds=seconds, summary=summary,
                                          command=command, exit_code=code)
         # "passed" is a field name the journal refuses (it guards against secrets).
-        ctx.note("smoke-result", step=step.key, result="pass" if passed else "fail",
+        ctx.note(SMOKE_RESULT, step=step.key, result="pass" if passed else "fail",
                  seconds=seconds,
                  command=command, exit_code=code, summary=summary)
         took = fmt.stopwatch(_delta(seconds))
@@ -230,12 +238,16 @@ class RtoStep:
 
     async def run(self, ctx: StepContext, step: StepState) -> Outcome:
         state = ctx.state
-        now = ctx.now()
-        elapsed = state.clock.elapsed(now)
+        # When the test passed, not now: a drill stopped between the two steps and resumed
+        # later achieved its RTO before the restart (the smoke step's end is in its journal).
+        smoke = state.step(StepKey.SMOKE)
+        passed_at = smoke.ended_at if smoke is not None and smoke.status is StepStatus.DONE \
+            else None
+        elapsed = state.clock.elapsed(passed_at or ctx.now())
         state.rto_measured = elapsed
         target = state.clock.target
         hours = elapsed.total_seconds() / 3600
-        ctx.note("rto-achieved", step=step.key, rto_seconds=elapsed.total_seconds(),
+        ctx.note(RTO_ACHIEVED, step=step.key, rto_seconds=elapsed.total_seconds(),
                  target_seconds=target.total_seconds(), met=elapsed <= target)
         if elapsed <= target:
             return StepStatus.DONE, (f"RTO achieved: {hours:.2f} hours "
