@@ -272,9 +272,6 @@ async def _open_checklist(pilot: Any, loads: int = 1) -> ChecklistScreen:
     raise AssertionError("the checklist did not finish reading AWS")
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "passes alone and in its file; after the rest of the suite the checklist's retry still "
-    "sees the missing profile (an order-dependent state not yet found), so it may not gate CI"))
 async def test_r_retries_and_the_banner_goes_when_aws_answers(
         make_sandbox: Callable[..., Any], tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -310,7 +307,10 @@ async def test_r_retries_and_the_banner_goes_when_aws_answers(
             await pilot.pause(0.05)
         assert checklist.loads_completed >= 2
         assert banners(app) == [] and checklist_banner.problem is None
-        assert {r.verdict.value for r in checklist.results} == {"pass"}
+        # Every check read AWS: all pass but the weekly logs item, which fails on the healthy
+        # week's resolved staging failure until the week is signed off.
+        assert {r.id for r in checklist.results if r.verdict.value != "pass"} == {
+            "weekly.backup_logs"}
 
         await pilot.press("d")  # back to the dashboard: its banner stays until r
         await pilot.pause()
