@@ -27,6 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPO, ensure_project_venv, sandbox_config
 
+LATENCIES_MS = (0.0, 80.0)
 RUNS = 5
 READS = ("jobs", "snapshots", "points", "history")
 
@@ -147,11 +148,21 @@ def measure(env: dict[str, str], *args: str) -> Any:
 
 def main() -> None:
     ensure_project_venv()
+    # 0 ms: the sandbox on this host, where parsing dominates; 80 ms per call: a bastion's
+    # round trip to AWS (`vwtui demo --latency-ms 80`), where waiting dominates, as in use.
+    results = [run_at(latency) for latency in LATENCIES_MS]
+    loaded, sequential = results[-1]
+    print(f"health {loaded:.2f} s vs boto3 sequential {sequential:.2f} s at "
+          f"{LATENCIES_MS[-1]:g} ms per call: {sequential / loaded:.1f}x faster")
+
+
+def run_at(latency_ms: float) -> tuple[float, float]:
+    """Measure every side at one latency; print its figures; (view loaded, script)."""
     from vwtui.model import utcnow
     from vwtui.recovery.history import append_record
     from vwtui.sandbox.seed import demo_restore_history
 
-    with sandbox_config() as (config_path, config, env):
+    with sandbox_config(latency_ms=latency_ms) as (config_path, config, env):
         state = Path(env["XDG_STATE_HOME"]) / "vwtui"
         for record in demo_restore_history(utcnow(), config):
             append_record(record, state)
@@ -166,19 +177,21 @@ def main() -> None:
     scripts, script_reads = [s[0] for s in script_runs], [s[1] for s in script_runs]
     loaded, slowest = statistics.median(views), max(singles.values())
     sequential = statistics.median(scripts)
+    print(f"-- {latency_ms:g} ms per AWS call --")
     print(f"health view runs: {RUNS}, headless at 80x24, cold (fresh process, no client yet), "
           f"against the sandbox with 30 days of jobs, snapshots and recovery points")
     print("each read alone, cold, median of "
           f"{RUNS}: " + ", ".join(f"{name} {value:.3f} s" for name, value in singles.items()))
+    verdict = "met" if loaded <= slowest + 0.3 else "MISSED"
     print(f"health view loaded: median {loaded:.3f} s, worst {max(views):.3f} s "
-          f"(target <= slowest read {slowest:.3f} s + 0.3 s = {slowest + 0.3:.3f} s)")
+          f"(target <= slowest read {slowest:.3f} s + 0.3 s = {slowest + 0.3:.3f} s: "
+          f"{verdict})")
     print(f"boto3 sequential:   median {sequential:.3f} s "
           f"({', '.join(f'{s:.2f}' for s in scripts)})")
     refresh, reads_only = statistics.median(refreshes), statistics.median(script_reads)
     print(f"clients made (refresh r vs the script's calls alone): health {refresh:.3f} s vs "
           f"boto3 sequential {reads_only:.3f} s: {reads_only / refresh:.1f}x faster")
-    print(f"health {loaded:.2f} s vs boto3 sequential {sequential:.2f} s: "
-          f"{sequential / loaded:.1f}x faster")
+    return loaded, sequential
 
 
 if __name__ == "__main__":
