@@ -54,6 +54,7 @@ from vwtui.services.aws_parse import (
     restore_job_from,
     snapshot_from,
 )
+from vwtui.services.early import EarlyReads
 
 if TYPE_CHECKING:
     from vwtui.config import Config
@@ -77,6 +78,8 @@ class AwsService:
         # server-side ByResourceArn filters need them.
         self._arns: dict[str, str] = {}
         self._arn_prefix: str | None = None
+        # Reads started before the UI (services/early.py): the dashboard takes their answers.
+        self.early = EarlyReads()
 
     # ---- plumbing -------------------------------------------------------------------------
 
