@@ -71,6 +71,8 @@ class EarlyReads:
         self._streams.update(streams)
 
         async def one(key: str) -> None:
+            # Running: a taker cancelled while it waits (a refresh) cannot cancel the answer.
+            answers[key].set_running_or_notify_cancel()
             try:
                 answers[key].set_result(await reads[key]())
             except Exception as exc:  # the taker raises it, as the read itself would have
