@@ -17,6 +17,7 @@ banner goes when a poll completes with no such error (`r` retries at once).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -50,6 +51,8 @@ TABBED: dict[str, str] = {
     "events": "Events",
 }
 PANES = ("instance", *TABBED)
+# A list loading page by page is drawn again at most this often (see load_snapshots).
+PROGRESS_SECONDS = 0.25
 
 
 async def settle(*calls: Awaitable[Any]) -> tuple[list[Any], list[BaseException]]:
@@ -331,6 +334,10 @@ class DashboardScreen(Screen[None]):
         now = app.clock()
         hours = app.config.backup.max_age_hours
         found: list[Any] = []
+        # Progress is drawn at once for the first page, then at most every PROGRESS_SECONDS
+        # (or four times as long as a draw took): drawing 10,000 rows after each of a hundred
+        # pages spent more time drawing than reading.
+        drawn = {"at": 0.0, "every": PROGRESS_SECONDS}
 
         async def read(kind: str) -> None:
             async for page in self._pages(kind):
@@ -339,7 +346,12 @@ class DashboardScreen(Screen[None]):
                 # new one is whole (it would shrink to one page and grow again).
                 if generation == self._generation and (not pane.snapshots_read
                                                        or pane.loading_count is not None):
+                    began = time.monotonic()
+                    if began - drawn["at"] < drawn["every"]:
+                        continue
                     pane.show_progress(found, now=now, max_age_hours=hours)
+                    drawn["at"] = time.monotonic()
+                    drawn["every"] = max(PROGRESS_SECONDS, 4 * (drawn["at"] - began))
                     if found and self.polls_completed == 0 and not self._rows_timed:
                         self._rows_timed = True
                         app.record_timing("first_rows")  # drawn in this frame

@@ -176,7 +176,15 @@ class PaneTable(DataTable[Text]):
             self._new_rows.discard(row_key)
         self._updated_cells = {c for c in self._updated_cells if c.row_key in self._data}
         changed: set[RowKey] = set()
+        # The cells tuple each row was last given: the same tuple again (a list filling page
+        # by page, or filtered again, hands over the same padded cells) is unchanged, known
+        # without comparing its cells (that comparison was most of a 10,000-row redraw).
+        given = self._given = {k: v for k, v in getattr(self, "_given", {}).items()
+                               if k in wanted}
         for key, cells in rows:
+            if given.get(key) is cells and RowKey(key) in self._data:
+                continue
+            given[key] = cells
             row_key = RowKey(key)
             current = self._data.get(row_key)
             if current is None:
