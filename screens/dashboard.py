@@ -335,8 +335,9 @@ class DashboardScreen(Screen[None]):
         hours = app.config.backup.max_age_hours
         found: list[Any] = []
         # Progress is drawn at once for the first page, then at most every PROGRESS_SECONDS
-        # (or four times as long as a draw took): drawing 10,000 rows after each of a hundred
-        # pages spent more time drawing than reading.
+        # (or ten times as long as the last draw took, so drawing takes at most a tenth of
+        # the load): drawing 10,000 rows after each of a hundred pages spent more time
+        # drawing than reading, and held the interpreter the next page's parsing needed.
         drawn = {"at": 0.0, "every": PROGRESS_SECONDS}
 
         async def read(kind: str) -> None:
@@ -351,7 +352,7 @@ class DashboardScreen(Screen[None]):
                         continue
                     pane.show_progress(found, now=now, max_age_hours=hours)
                     drawn["at"] = time.monotonic()
-                    drawn["every"] = max(PROGRESS_SECONDS, 4 * (drawn["at"] - began))
+                    drawn["every"] = max(PROGRESS_SECONDS, 10 * (drawn["at"] - began))
                     if found and self.polls_completed == 0 and not self._rows_timed:
                         self._rows_timed = True
                         app.record_timing("first_rows")  # drawn in this frame

@@ -92,6 +92,7 @@ class _Reads:
         self.restore_job = ops.restore_job
         self.cross_region_prerequisites = ops.cross_region_prerequisites
         self.recovery_points = aws.recovery_points
+        self.recovery_point = aws.recovery_point
 
 
 class RecoveryRun:

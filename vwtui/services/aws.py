@@ -383,6 +383,17 @@ class AwsService:
         jobs = [j for jobs in found for j in jobs]
         return sorted(jobs, key=_newest_key, reverse=True)
 
+    async def recovery_point(self, vault: str, arn: str) -> RecoveryPoint | None:
+        """backup:DescribeRecoveryPoint: one recovery point by its ARN in `vault`, None when
+        it is not there (deleted, expired, or in another vault). One call, however many
+        points a shared vault holds."""
+        try:
+            data = await self.call("backup", "DescribeRecoveryPoint", BackupVaultName=vault,
+                                   RecoveryPointArn=arn)
+        except NotFound:
+            return None
+        return recovery_point_from(data, vault)
+
     async def restore_job(self, job_id: str) -> RestoreJob:
         """backup:DescribeRestoreJob."""
         data = await self.call("backup", "DescribeRestoreJob", RestoreJobId=job_id)
