@@ -123,6 +123,7 @@ class EarlyReads:
             while True:
                 try:
                     item = target.pages.get_nowait()
+                    await asyncio.sleep(0)  # pages already read: let a frame in between
                 except queue.Empty:
                     item = await asyncio.to_thread(target.pages.get)
                 if item is _DONE:
