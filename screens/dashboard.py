@@ -17,8 +17,8 @@ banner goes when a poll completes with no such error (`r` retries at once).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
-from datetime import timedelta
+import time
+from collections.abc import AsyncIterator, Awaitable
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
@@ -32,6 +32,7 @@ from textual.widgets import DataTable, Footer, Input, Static, Tab, Tabs
 
 from vwtui.errors import SessionError
 from vwtui.fmt import Level
+from vwtui.services.early import FAILED_JOBS_DAYS, dashboard_reads
 from vwtui.widgets.activity_panes import AlarmsPane, EventsPane
 from vwtui.widgets.backup_panes import RecoveryPointsPane, SnapshotsPane
 from vwtui.widgets.context_bar import ContextBar
@@ -50,7 +51,8 @@ TABBED: dict[str, str] = {
     "events": "Events",
 }
 PANES = ("instance", *TABBED)
-FAILED_JOBS_DAYS = 7
+# A list loading page by page is drawn again at most this often (see load_snapshots).
+PROGRESS_SECONDS = 0.25
 
 
 async def settle(*calls: Awaitable[Any]) -> tuple[list[Any], list[BaseException]]:
@@ -99,6 +101,7 @@ class DashboardScreen(Screen[None]):
         self._pending: set[str] = set()
         self._poll_timer: Timer | None = None
         self.polls_completed = 0
+        self._rows_timed = False  # bench/scale.py: the first snapshot rows on screen
         # The first session error of the current poll (None: none yet).
         self._session_error: SessionError | None = None
 
@@ -321,13 +324,25 @@ class DashboardScreen(Screen[None]):
 
     # ---- workers: one per pane -----------------------------------------------------------
 
+    def _read(self, key: str) -> Awaitable[Any]:
+        """The read behind `key` (services/early.py), answered by the one `vwtui` started
+        before the UI when it is there (the first poll), else asked now."""
+        app = self.vwtui
+        reads, _ = dashboard_reads(app.aws, app.config, app.source_instance, now=app.clock())
+        return app.aws.early.take(key, reads[key])
+
+    def _pages(self, kind: str) -> AsyncIterator[list[Any]]:
+        """The snapshot pages of `kind`, the early ones when there (as `_read`)."""
+        app = self.vwtui
+        _, paged = dashboard_reads(app.aws, app.config, app.source_instance, now=app.clock())
+        return app.aws.early.take_pages(f"snapshots-{kind}", paged[f"snapshots-{kind}"])
+
     @work(exclusive=True, group="instance", exit_on_error=False)
     async def load_instance(self, generation: int) -> None:
         app = self.vwtui
-        source = app.source_instance
         try:
-            (instance, window), errors = await settle(app.aws.instance(source),
-                                                      app.aws.pitr_window(source))
+            (instance, window), errors = await settle(self._read("instance"),
+                                                      self._read("pitr-window"))
             self._note(errors, generation)
             cast(InstancePane, self.pane("instance")).show(
                 instance, window, errors, now=app.clock(),
@@ -344,15 +359,28 @@ class DashboardScreen(Screen[None]):
         now = app.clock()
         hours = app.config.backup.max_age_hours
         found: list[Any] = []
+        # Progress is drawn at once for the first page, then at most every PROGRESS_SECONDS
+        # (or ten times as long as the last draw took, so drawing takes at most a tenth of
+        # the load): drawing 10,000 rows after each of a hundred pages spent more time
+        # drawing than reading, and held the interpreter the next page's parsing needed.
+        drawn = {"at": 0.0, "every": PROGRESS_SECONDS}
 
         async def read(kind: str) -> None:
-            async for page in app.aws.snapshot_pages(app.source_instance, kind):
+            async for page in self._pages(kind):
                 found.extend(page)
                 # The first load shows each page; a refresh keeps the list on show until the
                 # new one is whole (it would shrink to one page and grow again).
                 if generation == self._generation and (not pane.snapshots_read
                                                        or pane.loading_count is not None):
+                    began = time.monotonic()
+                    if began - drawn["at"] < drawn["every"]:
+                        continue
                     pane.show_progress(found, now=now, max_age_hours=hours)
+                    drawn["at"] = time.monotonic()
+                    drawn["every"] = max(PROGRESS_SECONDS, 10 * (drawn["at"] - began))
+                    if found and self.polls_completed == 0 and not self._rows_timed:
+                        self._rows_timed = True
+                        app.record_timing("first_rows")  # drawn in this frame
 
         try:
             _, errors = await settle(read("automated"), read("manual"))
@@ -370,8 +398,7 @@ class DashboardScreen(Screen[None]):
         try:
             # Only the instance's, filtered by AWS (ByResourceArn): a shared vault's other
             # resources are never read.
-            (points,), errors = await settle(
-                app.aws.recovery_points_of(vault, [app.source_instance]))
+            (points,), errors = await settle(self._read("recovery-points"))
             self._note(errors, generation)
             cast(RecoveryPointsPane, self.pane("recovery-points")).show(
                 points, errors, now=app.clock(), vault=vault, instance=app.source_instance,
@@ -382,9 +409,8 @@ class DashboardScreen(Screen[None]):
     @work(exclusive=True, group="alarms", exit_on_error=False)
     async def load_alarms(self, generation: int) -> None:
         app = self.vwtui
-        names = [app.config.alarms.backup_age, app.config.alarms.backup_failure]
         try:
-            (alarms,), errors = await settle(app.aws.alarms(names))
+            (alarms,), errors = await settle(self._read("alarms"))
             self._note(errors, generation)
             cast(AlarmsPane, self.pane("alarms")).show(alarms, errors, now=app.clock())
         finally:
@@ -393,12 +419,9 @@ class DashboardScreen(Screen[None]):
     @work(exclusive=True, group="events", exit_on_error=False)
     async def load_events(self, generation: int) -> None:
         app = self.vwtui
-        now = app.clock()
         try:
-            (events, jobs), errors = await settle(
-                app.aws.rds_events(app.source_instance, hours=24 * FAILED_JOBS_DAYS),
-                app.aws.backup_jobs_of([app.source_instance], state="FAILED",
-                                       created_after=now - timedelta(days=FAILED_JOBS_DAYS)))
+            (events, jobs), errors = await settle(self._read("events"),
+                                                  self._read("failed-jobs"))
             self._note(errors, generation)
             cast(EventsPane, self.pane("events")).show(events, jobs, errors, now=app.clock(),
                                                        days=FAILED_JOBS_DAYS)

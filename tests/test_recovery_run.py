@@ -176,9 +176,13 @@ async def test_snapshot_recovery_end_to_end_with_rename_and_cleanup(env: Env) ->
 async def test_aws_backup_recovery_end_to_end(env: Env) -> None:
     point = await fresh_recovery_point(env, "video-window")
     target = target_identifier(utcnow())
+    listed = len(env.calls("backup:ListRecoveryPointsByBackupVault"))
     run = await env.start(RecoveryRequest(Scenario.AWS_BACKUP, "video-window", target,
                                           recovery_point_arn=point))
     await run.run_until_blocked()
+    # The point is read by its ARN (one call), never by listing a shared vault.
+    assert len(env.calls("backup:ListRecoveryPointsByBackupVault")) == listed
+    assert env.calls("backup:DescribeRecoveryPoint")
     assert statuses(run) == {"restore": StepStatus.DONE, "wait": StepStatus.DONE,
                              "verify": StepStatus.DONE, "parity": StepStatus.DONE,
                              "swap": StepStatus.WAITING, "protection": StepStatus.PENDING,

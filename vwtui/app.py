@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from textual import on, work
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -30,11 +30,13 @@ from vwtui.errors import SessionError, VwtuiError
 from vwtui.model import CallerIdentity, utcnow
 from vwtui.screens.dashboard import DashboardScreen
 from vwtui.screens.help import HelpScreen, declared_by_vwtui
-from vwtui.screens.recovery import RecoveryManager, preselection_from_dashboard
-from vwtui.screens.recovery_choose import ChooseScreen
-from vwtui.screens.recovery_plan import PlanScreen
 
 if TYPE_CHECKING:
+    # The recovery screens (and the recovery code under them) are imported when first used,
+    # not at start: the first frame shows the dashboard and needs none of them.
+    from vwtui.screens.recovery import RecoveryManager
+    from vwtui.screens.recovery_choose import ChooseScreen
+    from vwtui.screens.recovery_plan import PlanScreen
     from vwtui.services.aws import AwsService
     from vwtui.services.pg import PgService
 
@@ -125,10 +127,19 @@ class VwtuiApp(App[int]):
         self.demo = demo
         # `vwtui drill`: open on the monthly drill's set-up.
         self.open_drill = drill
-        # Recoveries belong to the App: they outlive any screen.
-        self.recovery = RecoveryManager(self, poll_interval=config.ui.poll_seconds)
         # `vwtui watch`: the run(s) to follow read-only at start (several: a list to pick from).
         self.watch_at_start = watch
+        # Recoveries belong to the App: they outlive any screen (made on first use).
+        self._recovery: RecoveryManager | None = None
+
+    @property
+    def recovery(self) -> RecoveryManager:
+        """The App's recoveries; the recovery screens are imported here, the first time."""
+        if self._recovery is None:
+            from vwtui.screens.recovery import RecoveryManager
+
+            self._recovery = RecoveryManager(self, poll_interval=self.config.ui.poll_seconds)
+        return self._recovery
 
     @property
     def source_instance(self) -> str:
@@ -154,7 +165,8 @@ class VwtuiApp(App[int]):
                             name="watch at start")
             return
         # An unfinished run in the journal (vwtui killed, SSH dropped): offer to resume it.
-        self.call_after_refresh(self.recovery.offer_resume)
+        # After the first frame: it imports the recovery code.
+        self.call_after_refresh(lambda: self.recovery.offer_resume())
         if self.open_drill:
             self.call_after_refresh(self.action_new_drill)
 
@@ -166,7 +178,8 @@ class VwtuiApp(App[int]):
         """sts:GetCallerIdentity for the context bar; a failure is told once, not fatal (a
         session error, AWS not reachable at all, is told by the screen's banner instead)."""
         try:
-            self.identity = await self.aws.caller_identity()
+            # The one `vwtui` started before the UI when there (services/early.py).
+            self.identity = await self.aws.early.take("identity", self.aws.caller_identity)
         except VwtuiError as exc:
             self.identity_error = str(exc)
             if not isinstance(exc, SessionError):
@@ -178,19 +191,21 @@ class VwtuiApp(App[int]):
     def action_new_recovery(self) -> None:
         """Start a recovery; the dashboard's highlighted snapshot or recovery point is
         preselected."""
+        from vwtui.screens.recovery import preselection_from_dashboard
+
         self.recovery.new_recovery(preselection_from_dashboard(self.screen))
 
     def action_new_drill(self) -> None:
         """Start the monthly recovery drill on staging (the rotation's method)."""
         self.recovery.new_drill()
 
-    @on(ChooseScreen.PlanRequested)
-    def show_recovery_plan(self, message: ChooseScreen.PlanRequested) -> None:
+    # Handlers by name (on_<screen>_<message>), not @on(ChooseScreen.PlanRequested): @on would
+    # import the recovery screens at start.
+    def on_choose_screen_plan_requested(self, message: ChooseScreen.PlanRequested) -> None:
         """The chooser accepted its inputs: the plan goes on top of it."""
         self.recovery.show_plan(message.request, message.context)
 
-    @on(PlanScreen.StartRequested)
-    def start_recovery(self, message: PlanScreen.StartRequested) -> None:
+    def on_plan_screen_start_requested(self, message: PlanScreen.StartRequested) -> None:
         """The plan was confirmed (or dry-run): the run belongs to the App from here."""
         self.recovery.start(message.request)
 

@@ -21,15 +21,21 @@ def _pg_service(config: Config, aws: Any) -> Any:
 
 def run_console(config: Config, args: argparse.Namespace) -> int:
     """Run the console in this terminal until the engineer quits; return the exit code."""
-    from vwtui.app import VwtuiApp
     from vwtui.errors import ConfigError
     from vwtui.services.aws import AwsService
+    from vwtui.services.early import start_dashboard_reads
 
     if getattr(args, "staging", False) and not config.instances.staging.strip():
         raise ConfigError("--staging needs instances.staging in the config; it is empty")
     aws = AwsService(config, profile=getattr(args, "profile", None),
                      region=getattr(args, "region", None))
     staging = bool(getattr(args, "staging", False))
+    # The dashboard's first reads go out now, before Textual is even imported: the network
+    # overlaps the imports and the first paint (services/early.py).
+    start_dashboard_reads(aws, config, config.instances.staging if staging
+                          else config.instances.production)
+    from vwtui.app import VwtuiApp
+
     app = VwtuiApp(config, aws, _pg_service(config, aws),
                    environment="staging" if staging else "production",
                    demo=bool(getattr(args, "demo", False)),

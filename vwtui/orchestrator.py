@@ -98,6 +98,7 @@ class _Reads:
         self.cross_region_prerequisites = ops.cross_region_prerequisites
         self.recovery_points = aws.recovery_points
         self._aws = aws
+        self.recovery_point = aws.recovery_point
 
     async def read_protection(self, identifier: str) -> Any:
         """What the protection step judges (vwtui.services.protection)."""

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
+from vwtui.sandbox.scale import Scale
 from vwtui.sandbox.scenarios import SCENARIOS
 from vwtui.sandbox.scenarios import scenario as find_scenario
 from vwtui.sandbox.seed import Fleet, Seeder
@@ -70,7 +71,7 @@ class Sandbox:
 
     def __init__(self, scenario: str = "healthy", now: datetime | None = None,
                  restore_seconds: float = 20.0, region: str = "eu-west-1", *,
-                 latency_ms: float = 0.0, scale: bool = False) -> None:
+                 latency_ms: float = 0.0, scale: bool | Scale = False) -> None:
         self.scenario = find_scenario(scenario)
         if now is not None and now.tzinfo is None:
             raise ValueError("Sandbox(now=...) must be timezone-aware (UTC).")
@@ -78,7 +79,8 @@ class Sandbox:
             raise ValueError("restore_seconds must be 0 or more.")
         if latency_ms < 0:
             raise ValueError("latency_ms must be 0 or more.")
-        # `scale`: a big, shared account on top of the scenario (vwtui.sandbox.scale).
+        # `scale`: a big, shared account on top of the scenario (vwtui.sandbox.scale); a
+        # `Scale` for one of another size (tests: a few pages, not a hundred).
         self.scale = scale
         self.now = (now.astimezone(UTC) if now is not None
                     else datetime.now(UTC).replace(microsecond=0))
@@ -150,7 +152,10 @@ class Sandbox:
             from vwtui.config import Config
             from vwtui.sandbox.scale import seed_scale
 
-            seed_scale(rds, backup, Config(), self.now)
+            if isinstance(self.scale, Scale):
+                seed_scale(rds, backup, Config(), self.now, self.scale)
+            else:
+                seed_scale(rds, backup, Config(), self.now)
         for pattern in self.scenario.deny:
             self.deny(pattern)
         # The latency starts after the seed (which goes through the API): the seed is not a

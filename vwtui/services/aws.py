@@ -56,6 +56,7 @@ from vwtui.services.aws_parse import (
     snapshot_from,
     trail_from,
 )
+from vwtui.services.early import EarlyReads
 
 if TYPE_CHECKING:
     from vwtui.config import Config
@@ -79,6 +80,8 @@ class AwsService:
         # server-side ByResourceArn filters need them.
         self._arns: dict[str, str] = {}
         self._arn_prefix: str | None = None
+        # Reads started before the UI (services/early.py): the dashboard takes their answers.
+        self.early = EarlyReads()
 
     # ---- plumbing -------------------------------------------------------------------------
 
@@ -381,6 +384,17 @@ class AwsService:
             for arn in arns))
         jobs = [j for jobs in found for j in jobs]
         return sorted(jobs, key=_newest_key, reverse=True)
+
+    async def recovery_point(self, vault: str, arn: str) -> RecoveryPoint | None:
+        """backup:DescribeRecoveryPoint: one recovery point by its ARN in `vault`, None when
+        it is not there (deleted, expired, or in another vault). One call, however many
+        points a shared vault holds."""
+        try:
+            data = await self.call("backup", "DescribeRecoveryPoint", BackupVaultName=vault,
+                                   RecoveryPointArn=arn)
+        except NotFound:
+            return None
+        return recovery_point_from(data, vault)
 
     async def restore_job(self, job_id: str) -> RestoreJob:
         """backup:DescribeRestoreJob."""

@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
+from textual._time import get_time
 from textual._two_way_dict import TwoWayDict
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -176,7 +177,15 @@ class PaneTable(DataTable[Text]):
             self._new_rows.discard(row_key)
         self._updated_cells = {c for c in self._updated_cells if c.row_key in self._data}
         changed: set[RowKey] = set()
+        # The cells tuple each row was last given: the same tuple again (a list filling page
+        # by page, or filtered again, hands over the same padded cells) is unchanged, known
+        # without comparing its cells (that comparison was most of a 10,000-row redraw).
+        given = self._given = {k: v for k, v in getattr(self, "_given", {}).items()
+                               if k in wanted}
         for key, cells in rows:
+            if given.get(key) is cells and RowKey(key) in self._data:
+                continue
+            given[key] = cells
             row_key = RowKey(key)
             current = self._data.get(row_key)
             if current is None:
@@ -235,6 +244,9 @@ class TablePane(Pane):
         # while (a list filling page by page), found again when it comes back.
         self._anchor: str | None = None
         self._placing = False
+        # When set_rows last placed the cursor: a RowHighlighted posted by then is of its own
+        # moves (handled after it returns), not the engineer's, and moves no anchor.
+        self._placed_at = float("-inf")
 
     def compose_body(self) -> ComposeResult:
         yield self.TABLE(cursor_type="row", cell_padding=0, zebra_stripes=False,
@@ -289,6 +301,7 @@ class TablePane(Pane):
                 self._show_detail()
         finally:
             self._placing = False
+            self._placed_at = get_time()
 
     def _padded_cells(self, row: Row) -> tuple[Text, ...]:
         cached = self._padded.get(row.key)
@@ -315,7 +328,7 @@ class TablePane(Pane):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
-        if not self._placing and self.table.row_count:
+        if not self._placing and event.time > self._placed_at and self.table.row_count:
             # The engineer moved the cursor (the first row at the top is no anchor: the list
             # follows its newest rows there).
             key = self.highlighted_key

@@ -45,7 +45,7 @@ class RestoreReads(SourceReads, Protocol):
 
     async def snapshot(self, snapshot_id: str) -> Snapshot: ...
 
-    async def recovery_points(self, vault: str) -> list[RecoveryPoint]: ...
+    async def recovery_point(self, vault: str, arn: str) -> RecoveryPoint | None: ...
 
 
 class RestoreOps(Protocol):
@@ -204,8 +204,8 @@ class RestoreStep:
             state.restore_point = state.restore_point or snapshot.created
         elif req.scenario is Scenario.AWS_BACKUP:
             vault = ctx.config.backup.vault
-            points = await self.reads.recovery_points(vault)
-            point = next((p for p in points if p.arn == req.recovery_point_arn), None)
+            assert req.recovery_point_arn is not None
+            point = await self.reads.recovery_point(vault, req.recovery_point_arn)
             if point is None:
                 raise StepFailed(f"Recovery point {req.recovery_point_arn} was not found in "
                                  f"{vault} (deleted, expired, or in another vault); pick "
