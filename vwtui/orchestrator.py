@@ -21,10 +21,10 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from vwtui.errors import AwsError, DatabaseError, GuardrailError, UnsafePathError, VwtuiError
 from vwtui.model import CallerIdentity, RdsEvent, utcnow
@@ -77,6 +77,7 @@ if TYPE_CHECKING:
     from vwtui.services.pg import PgService
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DEFAULT_POLL_SECONDS = 15.0
 Listener = Callable[[RunUpdate], None]
@@ -628,14 +629,8 @@ class RecoveryRun:
             raise RecoveryStateError("A step is running; wait for it to stop first.")
         self._busy = True
         try:
-            try:
-                comparison = await self._parity.fix(self, step)
-            except GuardrailError as exc:
-                self.record(self.state.refuse(step, exc.message))
-                self._notify("step", step, exc.message)
-                raise
-            except AwsError as exc:
-                self._fail(step, exc.message, ts.aws_call_failed(step.key, exc.message))
+            comparison = await self._fixing(step, self._parity.fix(self, step))
+            if comparison is None:
                 return step
             step.error = None
             if comparison.must_match_left:
@@ -648,6 +643,19 @@ class RecoveryRun:
         finally:
             self._busy = False
         return step
+
+    async def _fixing(self, step: StepState, fixes: Awaitable[T]) -> T | None:
+        """A step's confirmed fixes: a guardrail's refusal (read-only, a protected instance) is
+        journaled and raised, leaving the step waiting; an AWS error fails the step (None)."""
+        try:
+            return await fixes
+        except GuardrailError as exc:
+            self.record(self.state.refuse(step, exc.message))
+            self._notify("step", step, exc.message)
+            raise
+        except AwsError as exc:
+            self._fail(step, exc.message, ts.aws_call_failed(step.key, exc.message))
+            return None
 
     def accept_parity_gap(self, reason: str) -> None:
         """The engineer's typed reason to swap while a must-match setting differs (journaled)."""
@@ -704,14 +712,8 @@ class RecoveryRun:
             raise RecoveryStateError("Back under protection is already running.")
         self._busy = True
         try:
-            try:
-                sent = await self._protection.apply(self, step)
-            except GuardrailError as exc:
-                self.record(self.state.refuse(step, exc.message))
-                self._notify("step", step, exc.message)
-                raise
-            except AwsError as exc:
-                self._fail(step, exc.message, ts.aws_call_failed(step.key, exc.message))
+            sent = await self._fixing(step, self._protection.apply(self, step))
+            if sent is None:
                 return step
             self._notify("step", step, f"{len(sent)} protection fix(es) sent")
         finally:
