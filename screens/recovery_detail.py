@@ -171,6 +171,8 @@ def _cleanup(run: RecoveryRun, step: StepState, text: Text, skip_final: bool,
     if step.status is StepStatus.WAITING:
         text.append(f"\nx: delete {replaced} (you type its identifier to confirm)",
                     style=style_of("recovery--turn"))
+        if run.request.drill:
+            return  # a drill's test instance goes without a final snapshot (the runbook's)
         text.append("\nFinal snapshot: ")
         if skip_final:
             text.append("DECLINED", style=style_of("recovery--bad"))
