@@ -171,6 +171,36 @@ async def test_the_swap_asks_a_reason_while_a_must_match_setting_differs(env: En
     assert "Multi-AZ comes back tonight" in journal and "parity_override" in journal
 
 
+async def test_a_resumed_run_still_asks_the_reason_and_keeps_one_already_given(
+        env: Env) -> None:
+    run = await env.start(await env.pitr_request())
+    while run.current is not None and run.current.key != "parity":
+        await run.run_step()
+    await env.aws.call("rds", "ModifyDBInstance", DBInstanceIdentifier=run.request.target,
+                       MultiAZ=False, ApplyImmediately=True)
+    await run.run_step()  # parity: waiting, the fix offered
+    await run.run_step()  # g: goes on without the fix
+    run.tick("maintenance")
+    run.tick("stop-connections")
+
+    # vwtui restarts after the parity step: the comparison is no longer in memory.
+    resumed = await env.resume(run.journal_path)
+    assert resumed.state.parity is None and resumed.current is not None
+    assert resumed.current.key == "swap"
+    swap = await resumed.run_step()
+    assert swap is not None and swap.status is StepStatus.WAITING
+    assert "must match" in swap.detail and resumed.swap_result is None
+    assert env.calls("route53:ChangeResourceRecordSets") == []
+
+    # The reason given, then another restart: it holds, and the swap goes on.
+    resumed.accept_parity_gap("Multi-AZ comes back tonight")
+    again = await env.resume(resumed.journal_path)
+    assert again.state.parity_reason == "Multi-AZ comes back tonight"
+    await again.run_step()
+    assert again.swap_result is not None
+    assert len(env.calls("route53:ChangeResourceRecordSets")) == 1
+
+
 async def test_read_only_refuses_every_fix_and_no_fix_touches_a_protected_instance(
         env: Env) -> None:
     read_only = env.with_config(ui=UiConfig(read_only=True))

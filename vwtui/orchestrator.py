@@ -149,7 +149,7 @@ class RecoveryRun:
             StepKey.VERIFY: VerifyStep(reads, pg, self.state_base),
             StepKey.PARITY: self._parity,
             StepKey.SWAP: SwapStep(SwapByHand(reads), Route53Swap(reads, self.ops),
-                                   RenameSwap(self.ops)),
+                                   RenameSwap(self.ops), parity=self._parity),
             StepKey.CLEANUP: self._cleanup,
             StepKey.SMOKE: SmokeStep(reads, pg),
             StepKey.RTO: RtoStep(),

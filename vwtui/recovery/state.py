@@ -237,6 +237,10 @@ class RunState:
                 self.smoke_result = smoke_result_of(r)
             elif r.get("event") == RTO_ACHIEVED and r.get("rto_seconds") is not None:
                 self.rto_measured = timedelta(seconds=float(r["rto_seconds"]))
+            elif r.get("parity_override"):
+                # The engineer's typed reason to swap despite a parity difference holds after a
+                # restart (the comparison itself is read again before the swap).
+                self.parity_reason = str(r["parity_override"])
 
     # ---- queries ---------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from vwtui.errors import AwsError
 from vwtui.recovery import journal as jr
@@ -14,6 +14,7 @@ from vwtui.recovery.plan import SwapMethod, no_record_note
 from vwtui.recovery.state import (
     MANUAL_SWAP,
     StepFailed,
+    StepKey,
     StepState,
     StepStatus,
     SwapResult,
@@ -193,10 +194,13 @@ class SwapStrategy(Protocol):
 
 class SwapStep:
     def __init__(self, by_hand: SwapStrategy, route53: SwapStrategy,
-                 rename: SwapStrategy) -> None:
+                 rename: SwapStrategy, parity: Any = None) -> None:
         self.by_hand = by_hand
         self.route53 = route53
         self.rename = rename
+        # The parity step's comparer (compare(ctx) -> Comparison): the swap's gate needs its
+        # verdict, which a resumed run no longer has in memory.
+        self.parity = parity
 
     def strategy(self, ctx: StepContext) -> SwapStrategy:
         state = ctx.state
@@ -217,6 +221,12 @@ class SwapStep:
             pending = ", ".join(i.label for _, i in gate.pending_before)
             return StepStatus.WAITING, f"Tick first: {pending}. Then run the swap."
         if state.swap_result is None:
+            parity = state.step(StepKey.PARITY)
+            if (state.parity is None and self.parity is not None and parity is not None
+                    and parity.status is StepStatus.DONE):
+                # Resumed after the parity step: compare again, so that a must-match
+                # difference still asks for a reason before production moves.
+                state.parity = await self.parity.compare(ctx)
             refusal = state.parity_refusal()
             if refusal is not None:
                 return StepStatus.WAITING, refusal
