@@ -63,7 +63,7 @@ def test_journals_lock_and_history_go_to_the_shared_dir_readable_by_the_group(
         assert holder is not None and holder.user == "alice"
     finally:
         lock.release()
-    history._append(shared / history.HISTORY_NAME, b"{}\n")
+    safefile.append_line(shared / history.HISTORY_NAME, b"{}\n")
     assert mode(shared / history.HISTORY_NAME) == 0o640
     safefile.write_atomic(shared / "baselines.json", b"{}")
     assert mode(shared / "baselines.json") == 0o640

@@ -18,9 +18,7 @@ Pure standard library (plus safefile); no AWS, no UI.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -102,25 +100,7 @@ class ActionsJournal:
         data = (json.dumps({"schema": SCHEMA, **record}, separators=(",", ":")) + "\n").encode()
         try:
             safefile.private_dir(self.path.parent)
-            created = not os.path.lexists(self.path)
-            fd = safefile.open_append(self.path)
-            try:
-                size = os.fstat(fd).st_size
-                if size and os.pread(fd, 1, size - 1) != b"\n":
-                    # A torn line from an earlier crash: ours starts on a line of its own.
-                    data = b"\n" + data
-                try:
-                    safefile.write_all(fd, data)
-                    os.fsync(fd)
-                except OSError:
-                    with contextlib.suppress(OSError):
-                        os.ftruncate(fd, size)
-                    raise
-            finally:
-                os.close(fd)
-            if created:
-                with contextlib.suppress(OSError):
-                    safefile.fsync_dir(self.path.parent)
+            safefile.append_line(self.path, data)
         except VwtuiError as exc:
             raise ActionsJournalError(str(exc)) from None
         except OSError as exc:

@@ -148,6 +148,31 @@ def write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
+def append_line(path: Path, data: bytes) -> None:
+    """Append one record (`data`, ending in a newline) to a line-per-record file in one write,
+    fsync'd (and its directory, when the file is new). A torn last line from an earlier crash
+    is ended first, so the record stands on its own line; a failed write is cut back, so no
+    half record is left for the next one to follow. Raises OSError or UnsafePathError."""
+    created = not os.path.lexists(path)
+    fd = open_append(path)
+    try:
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            data = b"\n" + data
+        try:
+            write_all(fd, data)
+            os.fsync(fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, size)
+            raise
+    finally:
+        os.close(fd)
+    if created:
+        with contextlib.suppress(OSError):
+            fsync_dir(path.parent)
+
+
 def write_atomic(path: Path, data: bytes, *, mode: int | None = None) -> Path:
     """Replace `path` with `data` all at once: a temporary file in the same directory
     (O_EXCL, O_NOFOLLOW, `mode`), fsync'd, renamed over `path`, and the directory fsync'd.

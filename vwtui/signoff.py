@@ -7,9 +7,7 @@ last line (power cut mid-write) is skipped when reading; nothing is ever rewritt
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -97,25 +95,7 @@ class SignOffLog:
         data = (signoff.to_json() + "\n").encode("utf-8")
         try:
             safefile.private_dir(self.path.parent)
-            created = not os.path.lexists(self.path)
-            fd = safefile.open_append(self.path)
-            try:
-                size = os.fstat(fd).st_size
-                if size and not _ends_with_newline(fd):
-                    # A torn line from an earlier crash: start ours on a line of its own.
-                    data = b"\n" + data
-                try:
-                    safefile.write_all(fd, data)
-                    os.fsync(fd)
-                except OSError:
-                    # Never leave half a sign-off for the next one to follow on its line.
-                    with contextlib.suppress(OSError):
-                        os.ftruncate(fd, size)
-                    raise
-            finally:
-                os.close(fd)
-            if created:
-                _fsync_dir(self.path.parent)
+            safefile.append_line(self.path, data)
         except UnsafePathError as exc:
             raise SignOffError(exc.message) from None
         except OSError as exc:
@@ -146,12 +126,3 @@ class SignOffLog:
         """The most recent sign-off, or None."""
         entries = self.entries()
         return max(entries, key=lambda s: s.signed_at) if entries else None
-
-
-def _ends_with_newline(fd: int) -> bool:
-    return os.pread(fd, 1, os.fstat(fd).st_size - 1) == b"\n"
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        safefile.fsync_dir(path)

@@ -16,7 +16,6 @@ Pure standard library plus the run's own state; no AWS, no UI. Appends go throug
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -218,14 +217,14 @@ def append_record(record: HistoryRecord, base: Path | None = None) -> Path:
     folder = safefile.ensure_state_dir(base)
     path = folder / HISTORY_NAME
     line = json.dumps(record.to_json(), sort_keys=True, separators=(",", ":")) + "\n"
-    _append(path, line.encode())
+    safefile.append_line(path, line.encode())
     hours = record.rto_seconds / 3600
     plain = (f"Recovery test started: {_plain_time(record.started_at)}\n"
              f"Recovery completed: {_plain_time(record.finished_at)} "
              f"({record.kind}, {record.method}, {record.source} -> {record.target}, "
              f"{record.outcome})\n"
              f"RTO achieved: {hours:.2f} hours\n")
-    _append(folder / TEST_LOG_NAME, plain.encode())
+    safefile.append_line(folder / TEST_LOG_NAME, plain.encode())
     return path
 
 
@@ -251,20 +250,6 @@ def read_history(base: Path | None = None) -> HistoryRead:
             problems.append(f"{path.name} line {number}: {type(exc).__name__}: {exc}")
     records.sort(key=lambda r: r.finished_at)
     return HistoryRead(records=tuple(records), problems=tuple(problems))
-
-
-def _append(path: Path, data: bytes) -> None:
-    fd = safefile.open_append(path)
-    try:
-        size = os.fstat(fd).st_size
-        if size and os.pread(fd, 1, size - 1) != b"\n":
-            # A torn last line (a kill mid-write): end it, so this record stands on its own
-            # line and the reader names the torn one instead of losing both.
-            data = b"\n" + data
-        safefile.write_all(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _iso(moment: datetime) -> str:

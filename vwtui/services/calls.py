@@ -186,12 +186,8 @@ def add_to_backup_selection(plan_id: str, selection_name: str, role_arn: str,
     return AwsCall("backup", "CreateBackupSelection", params)
 
 
-def tag_instance(instance_arn: str, tags: Sequence[tuple[str, str]]) -> AwsCall:
-    """rds:AddTagsToResource: the tags a backup selection by tag looks for."""
-    return AwsCall("rds", "AddTagsToResource", {
-        "ResourceName": instance_arn,
-        "Tags": [{"Key": k, "Value": v} for k, v in tags],
-    })
+# The protection step's name for the same call: the tags a backup selection by tag looks for.
+tag_instance = add_tags
 
 
 def put_metric_alarm(alarm: Mapping[str, Any]) -> AwsCall:

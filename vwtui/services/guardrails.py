@@ -165,11 +165,8 @@ def check_not_issued_twice(kind: str, instance: str, actions: Collection[Any],
 def check_protection_fix(config: Config, identifier: str, owned: Collection[str],
                          action: str) -> None:
     """A fix of "back under protection" on an instance (tag it, add it to the backup plan,
-    turn deletion protection on, keep its backups): writable, never a protected instance
-    (vwtui never modifies one; fix it by hand), only the run's own instance."""
-    check_writable(config, action)
-    check_not_protected(config, identifier, action)
-    check_owned(identifier, owned, action)
+    turn deletion protection on, keep its backups): a modify, said as what it does."""
+    check_modify(config, identifier, owned=owned, action=action)
 
 
 def check_alarm_fix(config: Config, alarm_name: str) -> None:
@@ -183,11 +180,12 @@ def check_alarm_fix(config: Config, alarm_name: str) -> None:
             f"backup alarms ({', '.join(sorted(configured)) or 'none'}).")
 
 
-def check_modify(config: Config, identifier: str, *, owned: Collection[str]) -> None:
+def check_modify(config: Config, identifier: str, *, owned: Collection[str],
+                 action: str = "modify") -> None:
     """A modify of settings (the source's settings after a restore, the parity step's fixes,
-    deletion protection off before a cleanup): writable, never a protected instance, only one
-    this run created or renamed."""
-    action = "modify"
+    deletion protection off before a cleanup, the protection step's fixes): writable, never a
+    protected instance (vwtui never modifies one; fix it by hand), only one this run created
+    or renamed."""
     check_writable(config, action)
     check_not_protected(config, identifier, action)
     check_owned(identifier, owned, action)

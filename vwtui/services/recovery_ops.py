@@ -154,13 +154,14 @@ class RecoveryOps:
         return instance_from(data["DBInstance"])
 
     async def add_tags(self, arn: str, tags: Sequence[tuple[str, str]], *,
-                       owned: Collection[str]) -> None:
+                       owned: Collection[str], action: str = "modify") -> None:
         """rds:AddTagsToResource on the run's own instance, named by its ARN (same guardrails
         as a modify, on the identifier the ARN names)."""
         call = calls.add_tags(arn, tags)
         if ":db:" not in arn:
             raise InvalidParameter(f"{arn} is not the ARN of a DB instance.")
-        guardrails.check_modify(self.config, arn.rsplit(":db:", 1)[-1], owned=owned)
+        guardrails.check_modify(self.config, arn.rsplit(":db:", 1)[-1], owned=owned,
+                                action=action)
         await self._send(call)
 
     async def disable_deletion_protection(self, identifier: str, *, owned: Collection[str],
@@ -277,9 +278,7 @@ class RecoveryOps:
     async def tag_instance(self, instance_arn: str, tags: Sequence[tuple[str, str]], *,
                            owned: Collection[str]) -> None:
         """rds:AddTagsToResource on the run's own instance (never a protected one)."""
-        guardrails.check_protection_fix(self.config, instance_arn.rsplit(":", 1)[-1], owned,
-                                        "tag")
-        await self._send(calls.tag_instance(instance_arn, tags))
+        await self.add_tags(instance_arn, tags, owned=owned, action="tag")
 
     async def put_metric_alarm(self, alarm: Mapping[str, Any]) -> None:
         """cloudwatch:PutMetricAlarm of a configured backup alarm (its whole definition)."""
