@@ -186,8 +186,10 @@ def add_to_backup_selection(plan_id: str, selection_name: str, role_arn: str,
     return AwsCall("backup", "CreateBackupSelection", params)
 
 
-# The protection step's name for the same call: the tags a backup selection by tag looks for.
-tag_instance = add_tags
+def tag_instance(instance_arn: str, tags: Sequence[tuple[str, str]]) -> AwsCall:
+    """rds:AddTagsToResource: the tags a backup selection by tag looks for (the same call as
+    `add_tags`, under the protection step's name)."""
+    return add_tags(instance_arn, tags)
 
 
 def put_metric_alarm(alarm: Mapping[str, Any]) -> AwsCall:
