@@ -138,7 +138,8 @@ class DashboardScreen(Screen[None]):
         self.pane("snapshots").table.focus()
         # Start the workers and return at once: the first frame must not wait for AWS.
         self.action_refresh()
-        self.show_drill_due()
+        # After the first frame: the line needs the drill code and a file read.
+        self.call_after_refresh(self.show_drill_due)
 
     def show_drill_due(self) -> None:
         """Next drill due (first Monday of the month) and its method, from the recovery test
@@ -147,7 +148,9 @@ class DashboardScreen(Screen[None]):
         from vwtui.recovery.history import HistoryUnreadable, read_history
 
         line = self.query_one("#drill-due", Static)
-        state_base = getattr(getattr(self.vwtui, "recovery", None), "state_base", None)
+        # The recoveries' state dir if they exist already; never made here (that imports the
+        # recovery screens before the first frame).
+        state_base = getattr(getattr(self.vwtui, "_recovery", None), "state_base", None)
         try:
             history = read_history(state_base)
         except HistoryUnreadable as exc:

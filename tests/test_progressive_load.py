@@ -9,6 +9,8 @@ that never comes.
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -23,7 +25,7 @@ from vwtui.config import AwsConfig, Config, UiConfig
 from vwtui.errors import AccessDenied
 from vwtui.sandbox.scale import Scale
 from vwtui.services.aws import AwsService
-from vwtui.services.early import EarlyReads, start_dashboard_reads
+from vwtui.services.early import MODE_ENV, EarlyReads, start_dashboard_reads
 from vwtui.widgets.backup_panes import SnapshotsPane
 
 PROD = Config().instances.production
@@ -145,7 +147,17 @@ async def test_snapshots_show_page_by_page_keep_the_cursor_restart_on_r_and_filt
         assert pane.table.row_count == len(everything) - automated
 
 
-async def test_the_dashboard_takes_the_reads_started_before_it(scaled: Any) -> None:
+@pytest.fixture(params=["thread", "process"])
+def early_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The early reads in a thread, or in a forked child process (what `vwtui` does on Linux:
+    services/early.py), each taken through the same code."""
+    mode: str = request.param
+    monkeypatch.setenv(MODE_ENV, mode)
+    return mode
+
+
+async def test_the_dashboard_takes_the_reads_started_before_it(scaled: Any,
+                                                                 early_mode: str) -> None:
     """As `vwtui` does: the dashboard's reads go out before the app exists; the first poll
     takes their answers (each page read once), a refresh reads afresh."""
     sandbox = scaled
@@ -155,6 +167,7 @@ async def test_the_dashboard_takes_the_reads_started_before_it(scaled: Any) -> N
     before = {op: len(sandbox.calls(op)) for op in ("rds:DescribeDBSnapshots",
                                                     "rds:DescribeDBInstances")}
     start_dashboard_reads(aws, config, PROD)
+    assert aws.early.mode == early_mode
     app = VwtuiApp(config, aws, clock=lambda: NOW)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await wait_for_polls(pilot)
@@ -166,6 +179,8 @@ async def test_the_dashboard_takes_the_reads_started_before_it(scaled: Any) -> N
         assert pages == 1 + -(-(len(everything) - automated) // 100)  # 100 a page, each once
         assert len(sandbox.calls("rds:DescribeDBInstances")) == \
             before["rds:DescribeDBInstances"] + 1
+        # The instance ARN the early reads learnt is known here too (a child sends it back).
+        assert PROD.lower() in aws._arns
         assert app.identity is not None and app.identity.account == sandbox.account
         await pilot.press("r")
         await wait_for_polls(pilot, 2)
@@ -187,7 +202,7 @@ async def test_the_dashboard_takes_the_reads_started_before_it(scaled: Any) -> N
 
 
 async def test_an_early_read_that_fails_raises_the_project_error_when_taken(
-        scaled: Any) -> None:
+        scaled: Any, early_mode: str) -> None:
     sandbox = scaled
     sandbox.deny("rds:DescribeDBSnapshots")
     aws = AwsService(_config(sandbox))
@@ -203,3 +218,31 @@ async def test_an_early_read_that_fails_raises_the_project_error_when_taken(
         async for _ in early.take_pages("snapshots", unused):  # type: ignore[arg-type]
             pass
     await asyncio.sleep(0)
+
+
+async def test_a_child_that_dies_mid_list_loses_nothing(scaled: Any) -> None:
+    """The early reads' child process killed after its first page (as the OOM killer or a
+    `kill -9` would): the answers it did not send are read again by their taker, and the list
+    comes out whole, each snapshot once."""
+    sandbox = scaled
+    everything = _all_snapshot_ids(sandbox)
+    aws = AwsService(_config(sandbox))
+    sandbox.set_latency(SLOW_MS)
+    early = EarlyReads()
+    early.start({"instance": lambda: aws.instance(PROD)},
+                {"snapshots": lambda: aws.snapshot_pages(PROD)}, process=True)
+    assert early.mode == "process" and early.child_pid is not None
+    taken: list[str] = []
+    async for page in early.take_pages("snapshots", lambda: aws.snapshot_pages(PROD)):
+        if not taken:  # one page in: the child dies with the rest still unread
+            os.kill(early.child_pid, signal.SIGKILL)
+            sandbox.set_latency(0)
+        taken.extend(s.identifier for s in page)
+    assert sorted(taken) == sorted(everything)
+    asked: list[str] = []
+
+    async def again() -> Any:
+        asked.append("instance")
+        return await aws.instance(PROD)
+
+    assert (await early.take("instance", again)).identifier == PROD
