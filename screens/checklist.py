@@ -108,7 +108,8 @@ class ChecklistScreen(Screen[None]):
         Binding("t", "troubleshoot", "Troubleshoot", id="checklist.troubleshoot"),
         Binding("s", "sign_off", "Sign off", id="checklist.sign_off"),
         Binding("r", "refresh", "Refresh", id="checklist.refresh"),
-        Binding("p", "report", "Report", id="checklist.report"),
+        # Not in the footer (80 columns: it pushed "? Help" off); help and the palette list it.
+        Binding("p", "report", "Report", show=False, id="checklist.report"),
         Binding("escape", "back", "Back", id="checklist.back"),
     ]
 
