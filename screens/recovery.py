@@ -149,8 +149,10 @@ class RecoveryManager:
 
     def _keep(self, run: RecoveryRun) -> None:
         self.runs.append(run)
-        _freeze_heap()
         self.open(run)
+        # After the run screen is up, so that its widgets are frozen too (before, the three
+        # screens of three runs left ~50,000 objects for every full collection to walk).
+        self.app.call_after_refresh(_freeze_heap)
 
     def open(self, run: RecoveryRun) -> RunScreen:
         """Show the run: the chooser and plan are done with, the run screen replaces them."""

@@ -27,6 +27,7 @@ from vwtui.recovery.drill import escalation_lines
 from vwtui.recovery.plan import Scenario
 from vwtui.recovery.state import CHECKLIST_KEYS, Action, StepState, StepStatus, Tone
 from vwtui.widgets.context_bar import ContextBar
+from vwtui.widgets.in_place import update_in_place
 from vwtui.widgets.palette import StyleOf, unstyled
 from vwtui.widgets.rto_clock import RtoClockWidget
 from vwtui.widgets.steps import StepList
@@ -182,7 +183,7 @@ class RunScreen(Screen[None]):
         hint = self.hint()
         if hint != self._hint_shown:
             self._hint_shown = hint
-            self.query_one("#run-hint", Static).update(hint)
+            update_in_place(self.query_one("#run-hint", Static), hint)
         self.query_one("#rto-clock", RtoClockWidget).refresh_clock()
         self._show_escalation()
         # The footer recomposes on refresh_bindings: only when the keys that apply change.
@@ -205,7 +206,7 @@ class RunScreen(Screen[None]):
             text.append(f"\n{line}")
         if text != self._escalation_shown:
             self._escalation_shown = text
-            box.update(text)
+            update_in_place(box, text)
 
     def _cursor_moved(self, row: int) -> None:
         """The engineer (or the run) moved the cursor: the detail follows it. Off the active
@@ -239,10 +240,11 @@ class RunScreen(Screen[None]):
             step = self.shown_step()
             text = render_step(run, step, now, skip_final_snapshot=self.skip_final_snapshot,
                                style_of=style_of) if step is not None else Text()
-        # Unchanged text is not set again: no relayout of the detail pane for nothing.
+        # Unchanged text is not set again; text of as many rows is repainted without a layout
+        # (a poll's new progress line, the elapsed time's next second).
         if text != self._detail_shown:
             self._detail_shown = text
-            self.query_one("#run-detail-text", Static).update(text)
+            update_in_place(self.query_one("#run-detail-text", Static), text)
         self.detail_key = step.key if step is not None else None
 
     def hint(self) -> Text:

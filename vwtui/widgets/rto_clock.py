@@ -17,6 +17,7 @@ from textual.widgets import Static
 from vwtui import fmt
 from vwtui.model import utcnow
 from vwtui.recovery.clock import ClockLevel, RtoClock
+from vwtui.widgets.in_place import update_in_place
 from vwtui.widgets.palette import StyleOf, component_style, unstyled
 
 _LEVEL_WORD = {ClockLevel.OK: "on time", ClockLevel.WARN: "over 75%", ClockLevel.BREACH: "BREACHED"}
@@ -125,4 +126,5 @@ class RtoClockWidget(Static):
                             self.source.rpo_achieved, ended=ended, style_of=self.style_of)
         if text != self._shown:
             self._shown = text
-            self.update(text)
+            # The next second is as long as the last: a repaint, not a layout of the screen.
+            update_in_place(self, text)

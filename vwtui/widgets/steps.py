@@ -47,6 +47,12 @@ STATUS_WORD = {
 
 # (key, width): the title takes what is left and may be cut; the full title is in the detail.
 COLUMNS = (("state", 11), ("elapsed", 7), ("est.", 6), ("step", None))
+# DataTable's render caches, sized for a few steps. Every update_cell starts a new generation
+# of their keys, so with DataTable's sizes (10,000 cells, 1,000 rows and lines) a run polling
+# for an hour fills them with stale renders, which every full garbage collection then walks
+# (one of 60,000+ objects stalled a key press by over 100 ms). A step list shows every row.
+CELL_CACHE = 256
+ROW_CACHE = 64
 
 
 def status_cell(status: StepStatus, style_of: StyleOf = unstyled) -> Text:
@@ -78,6 +84,11 @@ class StepList(DataTable[Text | str]):
         # follows the cursor is drawn in the same frame, not one message later).
         self.on_cursor = on_cursor
         self.style_of = component_style(self)
+        # Textual is pinned exactly (pyproject.toml): these caches are DataTable's own.
+        self._cell_render_cache.maxsize = CELL_CACHE
+        self._row_render_cache.maxsize = ROW_CACHE
+        self._row_renderable_cache.maxsize = ROW_CACHE
+        self._line_cache.maxsize = ROW_CACHE
 
     def watch_cursor_coordinate(self, old: Any, new: Any) -> None:
         super().watch_cursor_coordinate(old, new)
