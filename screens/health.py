@@ -16,10 +16,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Coroutine
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from textual import work
+from textual._context import NoActiveAppError
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -29,6 +30,7 @@ from textual.widgets import Footer
 from vwtui import health
 from vwtui.checks import Unreadable
 from vwtui.errors import SessionError, VwtuiError
+from vwtui.model import BackupJob, RecoveryPoint, Snapshot
 from vwtui.recovery.history import HistoryRead, HistoryUnreadable, read_history
 from vwtui.widgets.context_bar import ContextBar
 from vwtui.widgets.health_panes import (
@@ -88,6 +90,16 @@ class HealthScreen(Screen[None]):
         self._generation = 0
         self.loads_completed = 0
         self.loading = False
+        # The first reads start as the app makes this screen, before its compose and mount:
+        # making the boto3 clients and waiting for AWS overlap building the first frame
+        # instead of following it. The first load takes them; a refresh reads afresh.
+        self._first: _Reads | None = None
+        try:
+            app = self.app
+        except NoActiveAppError:  # made outside a running app: the first load reads
+            return
+        if hasattr(app, "aws"):
+            self._first = _Reads.start(cast("VwtuiApp", app))
 
     @property
     def vwtui(self) -> VwtuiApp:
@@ -120,7 +132,9 @@ class HealthScreen(Screen[None]):
 
     def action_refresh(self) -> None:
         """Read everything again, concurrently."""
-        if self.vwtui.identity is None:
+        # The app reads the identity as it starts (on_mount); retry only one that failed,
+        # rather than read it twice while the first read is still under way.
+        if self.vwtui.identity is None and self.vwtui.identity_error is not None:
             self.vwtui.load_identity()
         self._generation += 1
         for name in PANES:
@@ -131,18 +145,11 @@ class HealthScreen(Screen[None]):
     @work(exclusive=True, group="health", exit_on_error=False)
     async def load(self, generation: int) -> None:
         app = self.vwtui
-        config, aws = app.config, app.aws
-        instance, vault = app.source_instance, config.backup.vault
-        now = app.clock()
-        since = now - timedelta(days=health.WINDOW_DAYS)
-        # Every read starts now; each pane awaits only the ones it draws from.
-        jobs = _start(f"the backup jobs of {vault}",
-                      aws.backup_jobs(vault=vault, created_after=since))
-        snapshots = _start(f"the automated snapshots of {instance}",
-                           aws.snapshots(instance, snapshot_type="automated"))
-        points = _start(f"the recovery points in {vault}",
-                        aws.recovery_points(vault, created_after=since))
-        history = asyncio.ensure_future(asyncio.to_thread(_history))
+        config = app.config
+        reads, self._first = self._first or _Reads.start(app), None
+        instance, now = reads.instance, reads.now
+        jobs, snapshots, points, history = (reads.jobs, reads.snapshots, reads.points,
+                                            reads.history)
         banner = self.query_one(SessionBanner)
         session_errors: list[SessionError] = []
 
@@ -191,6 +198,35 @@ class HealthScreen(Screen[None]):
         self.loads_completed += 1
         if self.loads_completed == 1:
             app.record_timing("health_loaded")
+
+
+@dataclass(slots=True)
+class _Reads:
+    """One refresh's reads, every one started at once; each pane awaits only the ones it
+    draws from."""
+
+    instance: str
+    now: datetime
+    jobs: asyncio.Task[Reading[list[BackupJob]]]
+    snapshots: asyncio.Task[Reading[list[Snapshot]]]
+    points: asyncio.Task[Reading[list[RecoveryPoint]]]
+    history: asyncio.Future[HistoryRead | str]
+
+    @classmethod
+    def start(cls, app: VwtuiApp) -> _Reads:
+        """Start them now, on the app's loop."""
+        aws, instance, vault = app.aws, app.source_instance, app.config.backup.vault
+        now = app.clock()
+        since = now - timedelta(days=health.WINDOW_DAYS)
+        return cls(
+            instance, now,
+            _start(f"the backup jobs of {vault}",
+                   aws.backup_jobs(vault=vault, created_after=since)),
+            _start(f"the automated snapshots of {instance}",
+                   aws.snapshots(instance, snapshot_type="automated")),
+            _start(f"the recovery points in {vault}",
+                   aws.recovery_points(vault, created_after=since)),
+            asyncio.ensure_future(asyncio.to_thread(_history)))
 
 
 def _history() -> HistoryRead | str:

@@ -165,8 +165,10 @@ class VwtuiApp(App[int]):
                             name="watch at start")
             return
         # An unfinished run in the journal (vwtui killed, SSH dropped): offer to resume it.
-        # After the first frame: it imports the recovery code.
-        self.call_after_refresh(lambda: self.recovery.offer_resume())
+        # After the first frame: it imports the recovery code (not at all when no run was
+        # ever journaled: nothing to offer, and the import would slow the first view's load).
+        if _runs_dir_may_exist():
+            self.call_after_refresh(lambda: self.recovery.offer_resume())
         if self.open_drill:
             self.call_after_refresh(self.action_new_drill)
 
@@ -228,3 +230,17 @@ class VwtuiApp(App[int]):
             return
         with open(path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps({"event": event, "t": time.time()}) + "\n")
+
+
+def _runs_dir_may_exist() -> bool:
+    """False only when the recovery journals' directory surely does not exist, not even as a
+    link (a link, or an error looking, is left for the offer itself to report)."""
+    from vwtui.recovery.journal import runs_dir
+
+    try:
+        os.lstat(runs_dir())
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    return True
