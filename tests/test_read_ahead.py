@@ -1,0 +1,151 @@
+"""A long XML list read one request ahead (services/read_ahead.py): the same pages in the same
+order as botocore's paginator, each asked for once, a wrong guess dropped, errors raised from
+the page that met them."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from botocore.hooks import HierarchicalEmitter
+
+from vwtui.config import AwsConfig, Config
+from vwtui.errors import AccessDenied
+from vwtui.sandbox.scale import Scale
+from vwtui.services.aws import AwsService
+from vwtui.services.read_ahead import marker_in, pages_ahead
+
+PROD = Config().instances.production
+# Five pages of DescribeDBSnapshots for production.
+SMALL = Scale(snapshots=420, other_points=10, job_resources=2, job_days=1)
+
+
+def test_marker_is_read_from_the_raw_answer() -> None:
+    body = (b"<DescribeDBSnapshotsResponse><DescribeDBSnapshotsResult><Marker>dnc6MTAw&amp;x"
+            b"</Marker><DBSnapshots><DBSnapshot/></DBSnapshots></DescribeDBSnapshotsResult>"
+            b"</DescribeDBSnapshotsResponse>")
+    assert marker_in(body) == "dnc6MTAw&x"
+    assert marker_in(b"<R><DBSnapshots/></R>") is None  # the last page
+    assert marker_in(b"<R><Marker></Marker></R>") is None
+    assert marker_in(b"<R><Marker>cut") is None
+
+
+# ---- against the scaled sandbox ------------------------------------------------------------
+
+@pytest.fixture
+def scaled(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    from vwtui.sandbox.server import ENV_UNSET, Sandbox
+
+    sandbox = Sandbox(restore_seconds=0, scale=SMALL, latency_ms=5).start()
+    try:
+        for name in ENV_UNSET:
+            monkeypatch.delenv(name, raising=False)
+        for name, value in sandbox.environ({}).items():
+            monkeypatch.setenv(name, value)
+        yield sandbox
+    finally:
+        sandbox.stop()
+
+
+def _aws(sandbox: Any) -> AwsService:
+    return AwsService(Config(aws=AwsConfig(region=sandbox.region,
+                                           endpoint_url=sandbox.endpoint_url, max_attempts=1)))
+
+
+async def test_same_pages_in_the_same_order_each_asked_for_once(scaled: Any) -> None:
+    aws = _aws(scaled)
+    sent: list[str | None] = []
+    lock = threading.Lock()
+
+    def count(params: dict[str, Any], **_: Any) -> None:
+        with lock:
+            sent.append(params.get("Marker"))
+
+    aws.client("rds").meta.events.register("provide-client-params.rds.DescribeDBSnapshots",
+                                           count)
+    plain = await aws.paginate("rds", "DescribeDBSnapshots", "DBSnapshots",
+                               DBInstanceIdentifier=PROD)
+    pages = len(sent)
+    assert pages >= 5 and len(plain) > 400
+    sent.clear()
+    ahead = await aws.paginate_ahead("rds", "DescribeDBSnapshots", "DBSnapshots",
+                                     DBInstanceIdentifier=PROD)
+    assert [s["DBSnapshotIdentifier"] for s in ahead] == \
+        [s["DBSnapshotIdentifier"] for s in plain]
+    # Every page once, none twice, none guessed wrong.
+    assert len(sent) == pages and len(set(sent)) == pages and sent[0] is None
+    assert await aws.snapshots(PROD, read_ahead=True) == await aws.snapshots(PROD)
+    assert await aws.snapshots(PROD, "manual", read_ahead=True) == \
+        await aws.snapshots(PROD, "manual")
+    # A JSON service's list is read as paginate reads it.
+    vault = Config().backup.vault
+    assert await aws.paginate_ahead("backup", "ListRecoveryPointsByBackupVault",
+                                    "RecoveryPoints", BackupVaultName=vault) == \
+        await aws.paginate("backup", "ListRecoveryPointsByBackupVault", "RecoveryPoints",
+                           BackupVaultName=vault)
+
+    scaled.deny("DescribeDBSnapshots")
+    with pytest.raises(AccessDenied, match="DescribeDBSnapshots"):
+        await aws.snapshots(PROD, read_ahead=True)
+
+
+# ---- a client whose raw answers say what the test wants ------------------------------------
+
+class _Meta:
+    def __init__(self) -> None:
+        self.events = HierarchicalEmitter()
+
+
+class _Client:
+    """botocore's shape of a client: `meta.events` and one list method. Page n's raw answer
+    names `guesses[n]` as the next Marker; its parsed answer names "p{n+1}"."""
+
+    def __init__(self, pages: int, guesses: dict[int, str] | None = None,
+                 fail_at: int | None = None) -> None:
+        self.meta = _Meta()
+        self.pages, self.guesses, self.fail_at = pages, guesses or {}, fail_at
+        self.asked: list[str | None] = []
+        self._lock = threading.Lock()
+
+    def list_things(self, **params: Any) -> dict[str, Any]:
+        marker = params.get("Marker")
+        with self._lock:
+            self.asked.append(marker)
+        n = 0 if marker is None else int(marker.removeprefix("p"))
+        if n == self.fail_at:
+            raise RuntimeError(f"page {n} failed")
+        following = f"p{n + 1}" if n + 1 < self.pages else None
+        guess = self.guesses.get(n, following)
+        body = b"<R>" + (f"<Marker>{guess}</Marker>".encode() if guess else b"") + b"</R>"
+        self.meta.events.emit("before-parse.things.ListThings",
+                              response_dict={"status_code": 200, "body": body})
+        return {"Things": [n], **({"Marker": following} if following else {})}
+
+
+def test_a_wrong_guess_is_dropped_and_the_page_asked_for_again() -> None:
+    client = _Client(4, guesses={1: "p3"})
+    pages = list(pages_ahead(client, "list_things", {}))
+    assert [p["Things"] for p in pages] == [[0], [1], [2], [3]]
+    # p3 was guessed after page 1 (wrong: p2 follows it): p2 was asked for with the parsed
+    # Marker, and p3 again after page 2 (the dropped request may still be under way).
+    assert client.asked[:2] == [None, "p1"]
+    assert client.asked.count("p2") == 1 and set(client.asked) == {None, "p1", "p2", "p3"}
+
+
+def test_an_error_is_raised_from_the_page_that_met_it() -> None:
+    client = _Client(5, fail_at=2)
+    seen = []
+    with pytest.raises(RuntimeError, match="page 2 failed"):
+        for page in pages_ahead(client, "list_things", {}):
+            seen.append(page["Things"])
+    assert seen == [[0], [1]]
+
+
+def test_other_calls_on_the_shared_client_are_not_read_ahead() -> None:
+    client = _Client(3)
+    assert len(list(pages_ahead(client, "list_things", {}))) == 3
+    client.asked.clear()
+    client.list_things()  # a call of its own (another thread, another read): one request
+    assert client.asked == [None]
