@@ -15,7 +15,7 @@ from vwtui.config import AwsConfig, Config
 from vwtui.errors import AccessDenied
 from vwtui.sandbox.scale import Scale
 from vwtui.services.aws import AwsService
-from vwtui.services.read_ahead import marker_in, pages_ahead
+from vwtui.services.read_ahead import ListParser, marker_in, pages_ahead
 
 PROD = Config().instances.production
 # Five pages of DescribeDBSnapshots for production.
@@ -30,6 +30,55 @@ def test_marker_is_read_from_the_raw_answer() -> None:
     assert marker_in(b"<R><DBSnapshots/></R>") is None  # the last page
     assert marker_in(b"<R><Marker></Marker></R>") is None
     assert marker_in(b"<R><Marker>cut") is None
+
+
+def _rds_model() -> Any:
+    import boto3
+
+    client = boto3.session.Session().client("rds", region_name="eu-west-1",
+                                            aws_access_key_id="x", aws_secret_access_key="x")
+    return client.meta.service_model.operation_model("DescribeDBSnapshots")
+
+
+SNAPSHOT = (b"<DBSnapshot><DBSnapshotIdentifier>s&amp;1</DBSnapshotIdentifier>"
+            b"<SnapshotCreateTime>2025-11-11T03:04:05.678Z</SnapshotCreateTime>"
+            b"<InstanceCreateTime>2025-11-11T03:04:05+01:00</InstanceCreateTime>"
+            b"<AllocatedStorage>100</AllocatedStorage><Encrypted>false</Encrypted>"
+            b"<Status></Status><PercentProgress>7</PercentProgress>"
+            b"<TagList><Tag><Key>a</Key><Value>b</Value></Tag></TagList></DBSnapshot>")
+
+
+def _answer(snapshots: bytes) -> bytes:
+    return (b'<DescribeDBSnapshotsResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/">'
+            b"<DescribeDBSnapshotsResult><Marker>m</Marker>" + snapshots +
+            b"</DescribeDBSnapshotsResult><ResponseMetadata><RequestId>r</RequestId>"
+            b"</ResponseMetadata></DescribeDBSnapshotsResponse>")
+
+
+def test_the_list_parsed_in_one_pass_is_what_botocore_parses() -> None:
+    from botocore.parsers import QueryParser
+
+    model = _rds_model()
+    body = _answer(b"<DBSnapshots>" + SNAPSHOT * 3 + b"</DBSnapshots>")
+    botocore = QueryParser().parse({"body": body, "status_code": 200, "headers": {}},
+                                   model.output_shape)
+    split = ListParser(model, "DBSnapshots").split(body)
+    assert split is not None
+    items, rest = split
+    assert items == botocore["DBSnapshots"]
+    assert [{k: type(v) for k, v in i.items()} for i in items] == \
+        [{k: type(v) for k, v in i.items()} for i in botocore["DBSnapshots"]]
+    assert items[0]["DBSnapshotIdentifier"] == "s&1" and items[0]["Status"] == ""
+    assert items[0]["InstanceCreateTime"].utcoffset().total_seconds() == 3600
+    left = QueryParser().parse({"body": rest, "status_code": 200, "headers": {}},
+                               model.output_shape)
+    assert "DBSnapshots" not in left and left["Marker"] == "m"
+    # What it does not expect is left to botocore whole.
+    parser = ListParser(model, "DBSnapshots")
+    unknown = SNAPSHOT.replace(b"<Status>", b"<NewField>x</NewField><Status>")
+    assert parser.split(_answer(b"<DBSnapshots>" + unknown + b"</DBSnapshots>")) is None
+    assert parser.split(_answer(b"<DBSnapshots></DBSnapshots>" * 2)) is None
+    assert parser.split(_answer(b"")) is None
 
 
 # ---- against the scaled sandbox ------------------------------------------------------------
@@ -72,8 +121,10 @@ async def test_same_pages_in_the_same_order_each_asked_for_once(scaled: Any) -> 
     sent.clear()
     ahead = await aws.paginate_ahead("rds", "DescribeDBSnapshots", "DBSnapshots",
                                      DBInstanceIdentifier=PROD)
-    assert [s["DBSnapshotIdentifier"] for s in ahead] == \
-        [s["DBSnapshotIdentifier"] for s in plain]
+    # The same items, value for value and type for type (the list parsed in one pass).
+    assert ahead == plain
+    assert [{k: type(v) for k, v in s.items()} for s in ahead] == \
+        [{k: type(v) for k, v in s.items()} for s in plain]
     # Every page once, none twice, none guessed wrong.
     assert len(sent) == pages and len(set(sent)) == pages and sent[0] is None
     assert await aws.snapshots(PROD, read_ahead=True) == await aws.snapshots(PROD)

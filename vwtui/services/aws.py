@@ -183,7 +183,7 @@ class AwsService:
             if client.meta.service_model.protocol not in XML_PROTOCOLS:
                 return self._paginate_sync(service, operation, key, params)
             items: list[dict[str, Any]] = []
-            for page in pages_ahead(client, _snake(operation), params):
+            for page in pages_ahead(client, _snake(operation), params, items=key):
                 items.extend(page.get(key, []))
             return items
         except _botocore_errors() as exc:
