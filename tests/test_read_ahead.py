@@ -200,3 +200,36 @@ def test_other_calls_on_the_shared_client_are_not_read_ahead() -> None:
     client.asked.clear()
     client.list_things()  # a call of its own (another thread, another read): one request
     assert client.asked == [None]
+
+
+async def test_the_checklist_judges_every_page_of_snapshots(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a scaled account (five pages) with one unencrypted manual snapshot: the checklist's
+    snapshot list, read ahead, is every snapshot of the instance, and both encryption items
+    fail on the one."""
+    from vwtui import checks
+    from vwtui.checklist import read_all
+    from vwtui.model import Verdict
+    from vwtui.sandbox.server import ENV_UNSET, Sandbox
+
+    sandbox = Sandbox(scenario="unencrypted-snapshot", restore_seconds=0, scale=SMALL).start()
+    try:
+        for name in ENV_UNSET:
+            monkeypatch.delenv(name, raising=False)
+        for name, value in sandbox.environ({}).items():
+            monkeypatch.setenv(name, value)
+        aws = _aws(sandbox)
+        every = await aws.paginate("rds", "DescribeDBSnapshots", "DBSnapshots",
+                                   DBInstanceIdentifier=PROD)
+        readings = await read_all(aws, aws.config)
+        assert isinstance(readings.snapshots, list)
+        assert sorted(s.identifier for s in readings.snapshots) == \
+            sorted(s["DBSnapshotIdentifier"] for s in every)
+        assert len(every) > 400
+        results = {r.id: r for r in checks.evaluate(readings, aws.config)}
+        for check_id in ("daily.encryption", "compliance.encryption"):
+            assert results[check_id].verdict is Verdict.FAIL
+            assert any("video-window-adhoc-export" in line and "NOT encrypted" in line
+                       for line in results[check_id].evidence)
+    finally:
+        sandbox.stop()
