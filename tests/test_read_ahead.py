@@ -15,7 +15,7 @@ from vwtui.config import AwsConfig, Config
 from vwtui.errors import AccessDenied
 from vwtui.sandbox.scale import Scale
 from vwtui.services.aws import AwsService
-from vwtui.services.read_ahead import ListParser, marker_in, pages_ahead
+from vwtui.services.read_ahead import ListParser, can_read_ahead, marker_in, pages_ahead
 
 PROD = Config().instances.production
 # Five pages of DescribeDBSnapshots for production.
@@ -53,6 +53,18 @@ def _answer(snapshots: bytes) -> bytes:
             b"<DescribeDBSnapshotsResult><Marker>m</Marker>" + snapshots +
             b"</DescribeDBSnapshotsResult><ResponseMetadata><RequestId>r</RequestId>"
             b"</ResponseMetadata></DescribeDBSnapshotsResponse>")
+
+
+def test_only_xml_lists_paged_by_marker_are_read_ahead() -> None:
+    import boto3
+
+    session = boto3.session.Session(region_name="eu-west-1", aws_access_key_id="x",
+                                    aws_secret_access_key="x")
+    assert can_read_ahead(session.client("rds"), "DescribeDBSnapshots")
+    assert can_read_ahead(session.client("cloudwatch"), "DescribeAlarms") is False  # NextToken
+    assert can_read_ahead(session.client("ec2"), "DescribeSnapshots") is False
+    assert can_read_ahead(session.client("backup"), "ListBackupJobs") is False
+    assert can_read_ahead(session.client("rds"), "DescribeDBInstances")
 
 
 def test_the_list_parsed_in_one_pass_is_what_botocore_parses() -> None:

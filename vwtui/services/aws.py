@@ -170,17 +170,18 @@ class AwsService:
                              **params: Any) -> list[dict[str, Any]]:
         """As `paginate`, for an XML list whose pages are slow to parse (DescribeDBSnapshots):
         each next page is requested while botocore parses the last (services/read_ahead.py).
-        The same pages, in the same order; a JSON service's list is read as `paginate` does."""
+        The same pages, in the same order; a list that does not page by Marker in XML (a
+        JSON service's, EC2's) is read as `paginate` reads it."""
         return await asyncio.to_thread(self._paginate_ahead_sync, service, operation, key,
                                        params)
 
     def _paginate_ahead_sync(self, service: str, operation: str, key: str,
                              params: dict[str, Any]) -> list[dict[str, Any]]:
-        from vwtui.services.read_ahead import XML_PROTOCOLS, pages_ahead
+        from vwtui.services.read_ahead import can_read_ahead, pages_ahead
 
         try:
             client = self.client(service)
-            if client.meta.service_model.protocol not in XML_PROTOCOLS:
+            if not can_read_ahead(client, operation):
                 return self._paginate_sync(service, operation, key, params)
             items: list[dict[str, Any]] = []
             for page in pages_ahead(client, _snake(operation), params, items=key):

@@ -25,9 +25,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-# The protocols whose answers are XML with the next page's token in a <Marker> element.
-XML_PROTOCOLS = frozenset({"query", "ec2"})
-
 _LOCAL = threading.local()  # .read: the _PageRead this thread's next raw answer is for
 
 
@@ -75,6 +72,18 @@ def marker_in(body: bytes, token: str = "Marker") -> str | None:
     if end < 0:
         return None
     return html.unescape(body[start + len(opening):end].decode("utf-8", "replace")) or None
+
+
+def can_read_ahead(client: Any, operation: str) -> bool:
+    """Whether `operation` (its API name) answers XML that names the next page in a <Marker>
+    and takes it back as Marker (the query protocol's lists: RDS, CloudWatch, SNS, ...; EC2
+    and the JSON services spell their tokens otherwise)."""
+    model = client.meta.service_model
+    if model.protocol != "query":
+        return False
+    shapes = model.operation_model(operation)
+    return (shapes.input_shape is not None and "Marker" in shapes.input_shape.members
+            and shapes.output_shape is not None and "Marker" in shapes.output_shape.members)
 
 
 def install(client: Any) -> None:
