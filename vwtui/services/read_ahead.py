@@ -32,6 +32,14 @@ _LOCAL = threading.local()  # .read: the _PageRead this thread's next raw answer
 class _PageRead:
     send_next: Callable[[bytes], None]
     items: ListParser | None  # the list member parsed from the raw answer (None: botocore)
+    sent: threading.Event  # set once this page's request is on the wire (or has failed)
+
+
+def _on_send(**_: Any) -> None:
+    """botocore's before-send hook: this thread's page request is going out."""
+    read: _PageRead | None = getattr(_LOCAL, "read", None)
+    if read is not None:
+        read.sent.set()
 
 
 def _on_raw_answer(response_dict: dict[str, Any],
@@ -90,6 +98,7 @@ def install(client: Any) -> None:
     """Register the hook on `client` (once: botocore keeps one handler per unique_id)."""
     client.meta.events.register("before-parse", _on_raw_answer,
                                 unique_id="vwtui-read-ahead")
+    client.meta.events.register("before-send", _on_send, unique_id="vwtui-read-ahead-sent")
 
 
 def pages_ahead(client: Any, method_name: str, params: dict[str, Any], *,
@@ -104,25 +113,31 @@ def pages_ahead(client: Any, method_name: str, params: dict[str, Any], *,
     if items is not None:
         operation = client.meta.method_to_api_mapping.get(method_name, method_name)
         parser = ListParser(client.meta.service_model.operation_model(operation), items)
-    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="vwtui-ahead")
+    pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="vwtui-ahead")
 
-    def fetch(marker: str | None) -> tuple[dict[str, Any], tuple[str, Future[Any]] | None]:
+    def fetch(marker: str | None, sent: threading.Event
+              ) -> tuple[dict[str, Any], tuple[str, Future[Any]] | None]:
         ahead: list[tuple[str, Future[Any]]] = []
 
         def send_next(body: bytes) -> None:
             guess = marker_in(body, token)
             if guess is not None:
-                ahead.append((guess, pool.submit(fetch, guess)))
+                going = threading.Event()
+                ahead.append((guess, pool.submit(fetch, guess, going)))
+                # Parse only once the next request is out: the thread sending it needs the
+                # interpreter for a few ms, and the parsing here is not what anyone waits for.
+                going.wait(timeout=1.0)
 
-        _LOCAL.read = _PageRead(send_next, parser)
+        _LOCAL.read = _PageRead(send_next, parser, sent)
         try:
             page = method(**params, **({token: marker} if marker else {}))
         finally:
             _LOCAL.read = None
+            sent.set()
         return page, (ahead[0] if ahead else None)
 
     try:
-        current: Future[Any] = pool.submit(fetch, None)
+        current: Future[Any] = pool.submit(fetch, None, threading.Event())
         while True:
             page, ahead = current.result()
             yield page
@@ -133,7 +148,7 @@ def pages_ahead(client: Any, method_name: str, params: dict[str, Any], *,
                 current = ahead[1]
             else:
                 # The guess was wrong (or there was none): ask again with the parsed Marker.
-                current = pool.submit(fetch, following)
+                current = pool.submit(fetch, following, threading.Event())
     finally:
         # A request still in flight (a dropped guess, a read stopped early) ends on its own.
         pool.shutdown(wait=False, cancel_futures=True)
