@@ -102,6 +102,12 @@ def boto3_script(kind: str) -> None:
         pages("backup", "list_backup_jobs", "failed jobs", ByResourceArn=arn + production,
               ByState="FAILED", ByCreatedAfter=now - timedelta(days=7))
     else:
+        # What `vwtui checklist` reads, in the same pages: every snapshot of production (its
+        # encryption items judge each one; the checklist reads the same 101 pages, each next
+        # one asked for while the last is parsed), our instances' points and jobs by
+        # ByResourceArn. Left out (the checklist reads them too, so this script is, if
+        # anything, the quicker side): CloudTrail's trails and the back-under-protection
+        # item's reads (Route 53 record, every instance, the plan's selections).
         one("rds", "describe_db_instances", "staging instance", DBInstanceIdentifier=staging)
         pages("rds", "describe_db_snapshots", "snapshots", DBInstanceIdentifier=production)
         for name in (production, staging):

@@ -87,6 +87,11 @@ class AwsService:
 
     def client(self, service: str) -> Any:
         """The one boto3 client for `service`, made on first use (thread-safe)."""
+        made = self._clients.get(service)
+        if made is not None:
+            # Made already: no lock, so a call never waits while another thread makes a
+            # client for another service (a few tens of ms each).
+            return made
         with self._lock:
             if service not in self._clients:
                 import boto3
@@ -156,6 +161,30 @@ class AwsService:
             paginator = self.client(service).get_paginator(_snake(operation))
             items: list[dict[str, Any]] = []
             for page in paginator.paginate(**params):
+                items.extend(page.get(key, []))
+            return items
+        except _botocore_errors() as exc:
+            raise self._translate(exc, service, operation) from exc
+
+    async def paginate_ahead(self, service: str, operation: str, key: str,
+                             **params: Any) -> list[dict[str, Any]]:
+        """As `paginate`, for an XML list whose pages are slow to parse (DescribeDBSnapshots):
+        each next page is requested while botocore parses the last (services/read_ahead.py).
+        The same pages, in the same order; a list that does not page by Marker in XML (a
+        JSON service's, EC2's) is read as `paginate` reads it."""
+        return await asyncio.to_thread(self._paginate_ahead_sync, service, operation, key,
+                                       params)
+
+    def _paginate_ahead_sync(self, service: str, operation: str, key: str,
+                             params: dict[str, Any]) -> list[dict[str, Any]]:
+        from vwtui.services.read_ahead import can_read_ahead, pages_ahead
+
+        try:
+            client = self.client(service)
+            if not can_read_ahead(client, operation):
+                return self._paginate_sync(service, operation, key, params)
+            items: list[dict[str, Any]] = []
+            for page in pages_ahead(client, _snake(operation), params, items=key):
                 items.extend(page.get(key, []))
             return items
         except _botocore_errors() as exc:
@@ -274,15 +303,19 @@ class AwsService:
             retention_days=int(record.get("BackupRetentionPeriod") or 0),
         )
 
-    async def snapshots(self, identifier: str, snapshot_type: str | None = None) -> list[Snapshot]:
+    async def snapshots(self, identifier: str, snapshot_type: str | None = None, *,
+                        read_ahead: bool = False) -> list[Snapshot]:
         """rds:DescribeDBSnapshots for one instance (paginated), newest first.
 
-        `snapshot_type` is "automated", "manual" or None for both.
+        `snapshot_type` is "automated", "manual" or None for both. `read_ahead`: each next
+        page asked for while the last is parsed (`paginate_ahead`): every page, in half the
+        time on a long list.
         """
         params: dict[str, Any] = {"DBInstanceIdentifier": identifier}
         if snapshot_type:
             params["SnapshotType"] = snapshot_type
-        items = await self.paginate("rds", "DescribeDBSnapshots", "DBSnapshots", **params)
+        read = self.paginate_ahead if read_ahead else self.paginate
+        items = await read("rds", "DescribeDBSnapshots", "DBSnapshots", **params)
         snaps = [snapshot_from(item) for item in items]
         return sorted(snaps, key=_newest_key, reverse=True)
 
