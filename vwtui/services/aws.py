@@ -190,14 +190,22 @@ class AwsService:
         except _botocore_errors() as exc:
             raise self._translate(exc, service, operation) from exc
 
-    async def pages(self, service: str, operation: str, key: str,
+    async def pages(self, service: str, operation: str, key: str, *, read_ahead: bool = False,
                     **params: Any) -> AsyncIterator[list[dict[str, Any]]]:
         """The items under `key` page by page, each page as soon as it arrives (one thread
         hop per page): a long list can be shown from its first page. Stopping the iteration
-        (or cancelling its task) reads no further page."""
+        (or cancelling its task) reads no further page (`read_ahead`: at most the one already
+        asked for). `read_ahead`: each next page asked for while the last is parsed, as
+        `paginate_ahead`."""
         def first() -> Any:
             try:
-                paginator = self.client(service).get_paginator(_snake(operation))
+                client = self.client(service)
+                if read_ahead:
+                    from vwtui.services.read_ahead import can_read_ahead, pages_ahead
+
+                    if can_read_ahead(client, operation):
+                        return pages_ahead(client, _snake(operation), params, items=key)
+                paginator = client.get_paginator(_snake(operation))
                 return iter(paginator.paginate(**params))
             except _botocore_errors() as exc:
                 raise self._translate(exc, service, operation) from exc
@@ -211,11 +219,19 @@ class AwsService:
                 raise self._translate(exc, service, operation) from exc
 
         iterator = await asyncio.to_thread(first)
-        while True:
-            page = await asyncio.to_thread(following, iterator)
-            if page is done:
-                return
-            yield page.get(key, [])
+        try:
+            while True:
+                page = await asyncio.to_thread(following, iterator)
+                if page is done:
+                    return
+                yield page.get(key, [])
+        finally:
+            close = getattr(iterator, "close", None)
+            try:
+                if close is not None:  # a read-ahead's requests pool goes with it
+                    close()
+            except ValueError:  # still running in its thread (a cancelled task): it ends there
+                pass
 
     # ---- identity -------------------------------------------------------------------------
 
@@ -322,11 +338,13 @@ class AwsService:
     async def snapshot_pages(self, identifier: str,
                              snapshot_type: str | None = None) -> AsyncIterator[list[Snapshot]]:
         """rds:DescribeDBSnapshots for one instance, page by page as the pages arrive (in
-        AWS's order: sort what has arrived to show it)."""
+        AWS's order: sort what has arrived to show it), each next page asked for while the last
+        is parsed (services/read_ahead.py)."""
         params: dict[str, Any] = {"DBInstanceIdentifier": identifier}
         if snapshot_type:
             params["SnapshotType"] = snapshot_type
-        async for items in self.pages("rds", "DescribeDBSnapshots", "DBSnapshots", **params):
+        async for items in self.pages("rds", "DescribeDBSnapshots", "DBSnapshots",
+                                      read_ahead=True, **params):
             yield [snapshot_from(item) for item in items]
 
     async def snapshot(self, snapshot_id: str) -> Snapshot:
