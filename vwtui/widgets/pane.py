@@ -7,18 +7,19 @@ Data from AWS goes in as `rich.text.Text`, never as markup.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar, Self, cast
 
 from rich.style import Style
 from rich.text import Text
 from textual._time import get_time
-from textual._two_way_dict import TwoWayDict
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.coordinate import Coordinate
+from textual.geometry import Region, Spacing
 from textual.widgets import DataTable, Static
 from textual.widgets.data_table import Row as DataRow
 from textual.widgets.data_table import RowKey
@@ -126,8 +127,81 @@ class Pane(Vertical):
         return Text(text, style=self.style_for(level))
 
 
+class _Order:
+    """The rows on show, top to bottom, read the way DataTable reads its `_row_locations` (a
+    two-way dict RowKey <-> index): `get(key)`, `get_key(index)`, `in`, `len`, iteration.
+
+    Backed by a list of plain keys: a new order (a filter, a page more) is one list, and the
+    index of a key is a dict built (in C, by `dict(zip(...))`) only when one is asked for.
+    A TwoWayDict of RowKeys hashed each key in Python, twice, for every row on every change.
+    """
+
+    __slots__ = ("keys", "_row_keys", "_index")
+
+    def __init__(self, keys: list[str], row_keys: dict[str, RowKey]) -> None:
+        self.keys = keys
+        self._row_keys = row_keys
+        self._index: dict[str, int] | None = None
+
+    def _positions(self) -> dict[str, int]:
+        if self._index is None:
+            self._index = dict(zip(self.keys, range(len(self.keys))))
+        return self._index
+
+    def get(self, key: RowKey | str) -> int | None:
+        return self._positions().get(_plain(key))
+
+    def get_key(self, index: int) -> RowKey | None:
+        if 0 <= index < len(self.keys):
+            return self._row_keys[self.keys[index]]
+        return None
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, (str, RowKey)) and _plain(key) in self._positions()
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __iter__(self) -> Iterator[RowKey]:
+        row_keys = self._row_keys
+        return (row_keys[key] for key in self.keys)
+
+
+class _Lines:
+    """DataTable's `_y_offsets` (row key and line within the row, for each line) when every
+    row is one line high: worked out per line asked for, not listed for every row."""
+
+    __slots__ = ("_order",)
+
+    def __init__(self, order: _Order) -> None:
+        self._order = order
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def __getitem__(self, y: int) -> tuple[RowKey, int]:
+        key = self._order.get_key(y)
+        if key is None:
+            raise IndexError(y)
+        return key, 0
+
+    def clear(self) -> None:
+        """DataTable.clear() clears its list of lines; this one is worked out, not kept."""
+
+
+def _plain(key: RowKey | str) -> str:
+    return key if isinstance(key, str) else cast(str, key.value)
+
+
 class PaneTable(DataTable[Text]):
-    """A DataTable that redraws every line once it has measured its new rows.
+    """A DataTable of one-line rows kept by key, whose order is a plain list.
+
+    Showing another set of rows (a filter, a page more of a long list) costs a list of keys
+    and the new rows' cells, not a pass of Textual's per-row bookkeeping: every row ever
+    given stays in `_data`/`rows` (measured once), and `_row_locations` is an `_Order` over
+    the keys on show. With 10,000 rows, `f` redrew in 0.4-1.5 s before; see replace_rows.
+    Rows are one line high (cells are single-line Text), which makes a row's region and a
+    line's row arithmetic instead of a sum over the rows above.
 
     Textual 8.2.8 caches rendered lines by its update count, which measuring (on the next idle)
     does not change: lines drawn between `add_row` and that idle kept their unsized columns
@@ -140,6 +214,108 @@ class PaneTable(DataTable[Text]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", "", show=False),
     ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Every row known (shown or not): its RowKey, its Row, and the cells tuple it was
+        # last given (the same tuple again is unchanged, known without comparing cells).
+        self._row_keys: dict[str, RowKey] = {}
+        self._row_of: dict[str, DataRow] = {}
+        self._given: dict[str, tuple[Text, ...]] = {}
+        # The most rows shown at once since rows were last forgotten (see replace_rows).
+        self._peak = 0
+        self._row_locations = _Order([], self._row_keys)  # type: ignore[assignment]
+        self._ordered: tuple[_Order, list[DataRow]] | None = None
+
+    @property
+    def _order(self) -> _Order:
+        return cast(_Order, self._row_locations)
+
+    def key_at(self, index: int) -> str | None:
+        """The key of the row shown at `index` (None: no such row)."""
+        keys = self._order.keys
+        return keys[index] if 0 <= index < len(keys) else None
+
+    def index_of(self, key: str) -> int | None:
+        """Where the row of `key` is shown (None: not shown)."""
+        return self._order.get(key)
+
+    # ---- DataTable's per-row bookkeeping, over the list ---------------------------------
+
+    @property
+    def row_count(self) -> int:
+        return len(self._row_locations)
+
+    def is_valid_row_index(self, row_index: int) -> bool:
+        return 0 <= row_index < self.row_count
+
+    @property
+    def ordered_rows(self) -> list[DataRow]:
+        order = self._order
+        if self._ordered is None or self._ordered[0] is not order:
+            row_of = self._row_of
+            self._ordered = (order, [row_of[key] for key in order.keys])
+        return self._ordered[1]
+
+    @property
+    def _y_offsets(self) -> _Lines:  # type: ignore[override]
+        return _Lines(self._order)
+
+    @property
+    def _total_row_height(self) -> int:
+        return self.row_count
+
+    def _get_row_region(self, row_index: int) -> Region:
+        if not self.is_valid_row_index(row_index):
+            return Region(0, 0, 0, 0)
+        row_width = (sum(column.get_render_width(self) for column in self.columns.values())
+                     + self._row_label_column_width)
+        y = row_index + (self.header_height if self.show_header else 0)
+        return Region(0, y, max(self.size.width, row_width), 1)
+
+    def _get_cell_region(self, coordinate: Coordinate) -> Region:
+        if not self.is_valid_coordinate(coordinate):
+            return Region(0, 0, 0, 0)
+        row_index, column_index = coordinate
+        columns = self.ordered_columns
+        x = (sum(column.get_render_width(self) for column in columns[:column_index])
+             + self._row_label_column_width)
+        y = row_index + (self.header_height if self.show_header else 0)
+        return Region(x, y, columns[column_index].get_render_width(self), 1)
+
+    def _get_fixed_offset(self) -> Spacing:
+        top = (self.header_height if self.show_header else 0) + min(self.fixed_rows,
+                                                                    self.row_count)
+        left = (sum(column.get_render_width(self)
+                    for column in self.ordered_columns[: self.fixed_columns])
+                + self._row_label_column_width)
+        return Spacing(top, 0, 0, left)
+
+    def _highlight_row(self, row_index: int) -> None:
+        self.refresh_row(row_index)
+        row_key = self._order.get_key(row_index)
+        if row_key is not None:
+            self.post_message(DataTable.RowHighlighted(self, row_index, row_key))
+
+    def add_row(self, *cells: Text, height: int | None = 1, key: str | None = None,
+                label: Text | str | None = None) -> RowKey:
+        """Rows go in by `replace_rows`; one more row at the end, for completeness."""
+        if key is None or height != 1 or label is not None:
+            raise ValueError("a PaneTable row has a key, one line and no label")
+        self.replace_rows([*((k, self._given[k]) for k in self._order.keys),
+                           (key, tuple(cells))])
+        return self._row_keys[key]
+
+    def clear(self, columns: bool = False) -> Self:
+        super().clear(columns)
+        self._row_keys.clear()
+        self._row_of.clear()
+        self._given.clear()
+        self._peak = 0
+        self._row_locations = _Order([], self._row_keys)  # type: ignore[assignment]
+        return self
+
+    # ---- measuring and replacing --------------------------------------------------------
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         # One line of Text measures as its cell length: Textual's generic measure (a rich
@@ -164,46 +340,58 @@ class PaneTable(DataTable[Text]):
         self.refresh()
 
     def replace_rows(self, rows: Sequence[tuple[str, tuple[Text, ...]]]) -> None:
-        """Show exactly these rows in this order, by key: rows that stay keep their object
-        (their cells replaced where they changed), rows that go are dropped in one pass, new
-        rows are added; then the order is set once. Textual's own remove_row renumbers every
-        row for each removal (10,000 removals: minutes), and clear() + add_row measures every
-        row again."""
-        keys = [column.key for column in self.ordered_columns]
-        wanted = {key for key, _ in rows}
-        for row_key in [k for k in self._data if k.value not in wanted]:
-            del self._data[row_key]
-            del self.rows[row_key]
-            self._new_rows.discard(row_key)
-        self._updated_cells = {c for c in self._updated_cells if c.row_key in self._data}
+        """Show exactly these rows in this order, by key.
+
+        Work in Python only for the rows whose cells are not the tuple given last time (new
+        or changed rows: stored and measured); the rest is a list of keys. Rows no longer
+        shown are kept (a filter hides them, the next one shows them again at no cost) until
+        more than twice as many rows are known as were ever shown at once since the last
+        time they were forgotten: a list whose rows change keys (a refresh) does not grow.
+        Textual's own remove_row renumbers every row for each removal (10,000 removals:
+        minutes), and clear() + add_row measures every row again.
+        """
+        given = self._given
+        keys = [key for key, _ in rows]
+        fresh = [(key, cells) for key, cells in rows if given.get(key) is not cells]
+        self._peak = max(self._peak, len(keys))
+        if len(given) + len(fresh) > 2 * self._peak + 64:
+            self._forget(set(keys))
         changed: set[RowKey] = set()
-        # The cells tuple each row was last given: the same tuple again (a list filling page
-        # by page, or filtered again, hands over the same padded cells) is unchanged, known
-        # without comparing its cells (that comparison was most of a 10,000-row redraw).
-        given = self._given = {k: v for k, v in getattr(self, "_given", {}).items()
-                               if k in wanted}
-        for key, cells in rows:
-            if given.get(key) is cells and RowKey(key) in self._data:
-                continue
-            given[key] = cells
-            row_key = RowKey(key)
-            current = self._data.get(row_key)
-            if current is None:
-                self._data[row_key] = dict(zip(keys, cells, strict=True))
-                self.rows[row_key] = DataRow(row_key, height=1)
-                changed.add(row_key)
-            elif any(current.get(column) is not cell and current.get(column) != cell
-                     for column, cell in zip(keys, cells, strict=True)):
-                current.update(zip(keys, cells, strict=True))
-                changed.add(row_key)
-        self._row_locations = TwoWayDict({RowKey(key): i for i, (key, _) in enumerate(rows)})
+        if fresh:
+            columns = [column.key for column in self.ordered_columns]
+            row_keys, data = self._row_keys, self._data
+            for key, cells in fresh:
+                given[key] = cells
+                row_key = row_keys.get(key)
+                if row_key is None:
+                    row_key = row_keys[key] = RowKey(key)
+                    data[row_key] = dict(zip(columns, cells, strict=True))
+                    self.rows[row_key] = self._row_of[key] = DataRow(row_key, height=1)
+                    changed.add(row_key)
+                    continue
+                current = data[row_key]
+                if any(current.get(column) is not cell and current.get(column) != cell
+                       for column, cell in zip(columns, cells, strict=True)):
+                    current.update(zip(columns, cells, strict=True))
+                    changed.add(row_key)
+        self._row_locations = _Order(keys, self._row_keys)  # type: ignore[assignment]
         self._update_count += 1
         # Measure now, not on the next idle: the caller restores the scroll position, which
         # needs the new height.
         self._update_dimensions(changed | self._new_rows)
         self._new_rows.clear()
-        if self.cursor_row >= len(rows):
-            self.move_cursor(row=max(0, len(rows) - 1), animate=False, scroll=False)
+        if self.cursor_row >= len(keys):
+            self.move_cursor(row=max(0, len(keys) - 1), animate=False, scroll=False)
+
+    def _forget(self, keep: set[str]) -> None:
+        """Drop the rows not in `keep` (not shown now)."""
+        for key in [k for k in self._given if k not in keep]:
+            row_key = self._row_keys.pop(key)
+            del self._given[key], self._row_of[key], self._data[row_key], self.rows[row_key]
+            self._new_rows.discard(row_key)
+        if self._updated_cells:
+            self._updated_cells = {c for c in self._updated_cells if c.row_key in self._data}
+        self._peak = len(keep)
 
 
 class RestorableTable(PaneTable):
@@ -284,16 +472,20 @@ class TablePane(Pane):
         old_index = table.cursor_row
         at_top = anchor is None or (old_index == 0 and table.scroll_y == 0
                                     and anchor == self.highlighted_key)
+        padded, pad = self._padded, self._padded_cells
+        # The padded cells of rows padded before, by the Row they came from (no call per row).
+        cells = [(row.key, entry[1] if (entry := padded.get(row.key)) is not None
+                  and entry[0] is row else pad(row)) for row in rows]
         self._placing = True
         try:
             with self.app.batch_update():
-                table.replace_rows([(row.key, self._padded_cells(row)) for row in rows])
+                table.replace_rows(cells)
                 if at_top:
                     if rows:
                         table.move_cursor(row=0, animate=False, scroll=False)
                 elif anchor in self._details:
-                    new_index = table.get_row_index(anchor)
-                    if new_index != table.cursor_row:
+                    new_index = table.index_of(anchor)
+                    if new_index is not None and new_index != table.cursor_row:
                         table.move_cursor(row=new_index, animate=False, scroll=False)
                         table.scroll_to(y=table.scroll_y + new_index - old_index,
                                         animate=False, immediate=True)
@@ -314,12 +506,7 @@ class TablePane(Pane):
     @property
     def highlighted_key(self) -> str | None:
         table = self.table
-        if not table.row_count:
-            return None
-        try:
-            return table.ordered_rows[table.cursor_row].key.value
-        except IndexError:
-            return None
+        return table.key_at(table.cursor_row) if table.row_count else None
 
     def _show_detail(self) -> None:
         key = self.highlighted_key
