@@ -6,6 +6,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from rich.cells import cell_len
 from rich.text import Text
 
 from vwtui import fmt
@@ -35,21 +36,24 @@ class SnapshotsPane(TablePane):
 
     def __init__(self, *, id: str | None = "snapshots", classes: str = "") -> None:
         super().__init__(id=id, classes=classes)
-        # Newest first, with each one's row alongside (`_rows[i]` is the row of
-        # `snapshots[i]`) and its sort key (`_order[i]`, ascending: minus its timestamp).
+        # Newest first, with each one's identifier (`_ids[i]` of `snapshots[i]`) and sort key
+        # (`_order[i]`, ascending: minus its creation time) alongside. Rows are built only
+        # when drawn (see TablePane.show_keys): 10,000 rows of Text were half a million
+        # objects, and a filter is a list of identifiers.
         self.snapshots: list[Snapshot] = []
-        self._rows: list[Row] = []
+        self._ids: list[str] = []
         self._order: list[float] = []
+        self._by_id: dict[str, Snapshot] = {}
         self.snapshots_read = False
         self.type_filter = "all"
         self._now: datetime | None = None
         self._max_age_hours = 25.0
         # `/`: only the snapshots whose identifier contains this text (case-insensitive).
         self.text_filter = ""
-        # Rows already built, by identifier: the snapshot they show and the age in them. A
-        # refresh (new objects, equal snapshots, a later `now`) builds again only the rows
-        # whose age reads differently; 10,000 rows built afresh took over a second.
-        self._built: dict[str, tuple[Snapshot, str, Row]] = {}
+        # Rows drawn, by identifier, with the snapshot and the time their age is counted from.
+        self._built: dict[str, tuple[Snapshot, datetime, Row]] = {}
+        # The widest cell of each column over the snapshots not yet handed to the table.
+        self._widths = [0] * len(self.COLUMNS)
         # Pages read so far while a load runs (None: not loading).
         self.loading_count: int | None = None
         # What the status line and the badge say of all the snapshots (not the filtered
@@ -82,16 +86,18 @@ class SnapshotsPane(TablePane):
         """One more page of a load: merged into the list in order (work for the page, not
         for the whole list), drawn now or (draw=False) by a later `draw_progress`. The
         first page of a load (`first`) replaces what was shown ("loading… N so far")."""
-        if first or self.loading_count is None:
+        if first or self.loading_count is None or now != self._now:
             self._set_snapshots([], now)
             self.loading_count = 0
         self._max_age_hours = max_age_hours
-        snapshots, rows, order = self.snapshots, self._rows, self._order
+        snapshots, ids, order, by_id = self.snapshots, self._ids, self._order, self._by_id
         for snap in page:
             at = bisect_right(order, key := _sort_key(snap))
             order.insert(at, key)
             snapshots.insert(at, snap)
-            rows.insert(at, self._row_of(snap, now))
+            ids.insert(at, snap.identifier)
+            by_id[snap.identifier] = snap
+        self._measure(page, now)
         self.loading_count = (self.loading_count or 0) + len(page)
         self._summary = None
         self.snapshots_read = True
@@ -120,60 +126,76 @@ class SnapshotsPane(TablePane):
     @property
     def shown(self) -> list[Snapshot]:
         """The snapshots that pass the filters, in order."""
-        return [snap for snap, _ in self._shown()]
+        by_id = self._by_id
+        return [by_id[key] for key in self._shown_ids()]
 
-    def _shown(self) -> list[tuple[Snapshot, Row]]:
-        """The snapshots that pass the filters, with their rows, in order: one list
-        comprehension over the list (the filters test two attributes of each snapshot)."""
-        pairs = zip(self.snapshots, self._rows, strict=True)
+    def _shown_ids(self) -> list[str]:
+        """The identifiers of the snapshots that pass the filters, in order: one list
+        comprehension (the filters test two attributes of each snapshot)."""
         kind, text = self.type_filter, self.text_filter.lower()
         if kind == "all" and not text:
-            return list(pairs)
+            return list(self._ids)
+        snapshots = self.snapshots
         if not text:
-            return [(s, r) for s, r in pairs if s.snapshot_type == kind]
+            return [s.identifier for s in snapshots if s.snapshot_type == kind]
         if kind == "all":
-            return [(s, r) for s, r in pairs if text in s.identifier.lower()]
-        return [(s, r) for s, r in pairs
+            return [i for i in self._ids if text in i.lower()]
+        return [s.identifier for s in snapshots
                 if s.snapshot_type == kind and text in s.identifier.lower()]
 
     def newest_automated(self) -> Snapshot | None:
         return next((s for s in self.snapshots if s.snapshot_type == "automated"), None)
 
     def _set_snapshots(self, snapshots: Sequence[Snapshot], now: datetime) -> None:
-        """All the snapshots (sorted here, newest first) and their rows as of `now`."""
+        """All the snapshots (sorted here, newest first), their ages counted from `now`."""
         ordered = sorted(snapshots, key=_sort_key)  # stable: equal times keep their order
         self.snapshots = ordered
         self._order = [_sort_key(s) for s in ordered]
+        self._ids = [s.identifier for s in ordered]
+        self._by_id = dict(zip(self._ids, ordered, strict=True))
         self._now = now
-        row_of = self._row_of
-        self._rows = [row_of(s, now) for s in ordered]
-        if len(self._built) > 2 * len(ordered) + 1000:
-            # Rows of snapshots gone since (deleted ones, an earlier instance's).
-            keep = {s.identifier for s in ordered}
-            self._built = {k: v for k, v in self._built.items() if k in keep}
+        self._built = {}
+        self._measure(ordered, now)
         self._summary = None
 
-    def _row_of(self, snap: Snapshot, now: datetime) -> Row:
-        age = fmt.age(snap.age(now))
-        built = self._built.get(snap.identifier)
-        if built is not None and built[1] == age and built[0] == snap:
+    def _measure(self, snapshots: Sequence[Snapshot], now: datetime) -> None:
+        """Widen the columns (`_widths`) to these snapshots' cells, unpadded: the cells
+        `_row` builds, measured from their text without building them."""
+        if not snapshots:
+            return
+        created = {cell_len(fmt.utc(s.created, year=False)) for s in
+                   (snapshots[0], *(s for s in snapshots if s.created is None))}
+        widths = (
+            max(created),
+            max(cell_len(fmt.age(s.age(now))) for s in snapshots),
+            max(cell_len(short_type(t)) for t in {s.snapshot_type for s in snapshots}),
+            max(len(str(g)) for g in {s.allocated_storage_gb for s in snapshots}),
+            max(cell_len((Level.OK if e else Level.BAD).symbol)
+                for e in {s.encrypted for s in snapshots}),
+            max(cell_len(status) for status in {s.status for s in snapshots}),
+            max(cell_len(s.identifier) for s in snapshots),
+        )
+        self._widths = [max(a, b) for a, b in zip(self._widths, widths, strict=True)]
+
+    def _snapshot_row(self, key: str) -> Row:
+        """The row of a snapshot on show, built when first drawn."""
+        snap, now = self._by_id[key], self._now
+        assert now is not None
+        built = self._built.get(key)
+        if built is not None and built[0] is snap and built[1] is now:
             return built[2]
-        if built is not None and built[0] == snap:
-            # Only the age reads differently: the other cells and the detail stay.
-            old = built[2]
-            row = Row(old.key, (*old.cells[:1], Text(age, justify="right"), *old.cells[2:]),
-                      old.detail)
-        else:
-            row = self._row(snap, now)
-        self._built[snap.identifier] = (snap, age, row)
+        if len(self._built) >= 1024:
+            self._built.clear()  # rows scrolled past or filtered out a while ago
+        row = self._row(snap, now)
+        self._built[key] = (snap, now, row)
         return row
 
     def _render_rows(self) -> None:
         now = self._now
         assert now is not None
-        rows = ([row for _, row in self._shown()]
-                if self.type_filter != "all" or self.text_filter else list(self._rows))
-        self.set_rows(rows)
+        shown = self._shown_ids()
+        widths, self._widths = self._widths, [0] * len(self.COLUMNS)
+        self.show_keys(shown, self._snapshot_row, widths)
         if self._summary is None:
             newest = self.newest_automated()
             unencrypted = sum(1 for s in self.snapshots if not s.encrypted)
@@ -198,7 +220,7 @@ class SnapshotsPane(TablePane):
         summary.append(f"type: {self.type_filter} (f) · ")
         if self.text_filter:
             summary.append(f"/{self.text_filter} · ")
-        summary.append(f"{fmt.plural(len(rows), 'snapshot')} · newest automated ")
+        summary.append(f"{fmt.plural(len(shown), 'snapshot')} · newest automated ")
         summary.append_text(self.leveled(
             f"{age_level.symbol} {fmt.age(newest_age)}" if newest else f"{Level.BAD.symbol} none",
             age_level))
