@@ -111,6 +111,8 @@ class SnapshotsPane(TablePane):
 
     def set_text_filter(self, text: str) -> None:
         """`/`: keep the snapshots whose identifier contains `text` (no AWS call)."""
+        if text.strip() == self.text_filter:
+            return  # esc clears the line and the filter: the line's change says it again
         self.text_filter = text.strip()
         if self._now is not None:
             self._render_rows()

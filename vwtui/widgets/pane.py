@@ -301,6 +301,11 @@ class PaneTable(DataTable[Text]):
         keys = self._order.keys
         return keys[index] if 0 <= index < len(keys) else None
 
+    @property
+    def shown_keys(self) -> list[str]:
+        """The keys of the rows on show, top to bottom (a copy)."""
+        return list(self._order.keys)
+
     def index_of(self, key: str) -> int | None:
         """Where the row of `key` is shown (None: not shown)."""
         return self._order.get(key)
