@@ -54,8 +54,9 @@ class SnapshotsPane(TablePane):
         self._built: dict[str, tuple[Snapshot, datetime, Row]] = {}
         # The widest cell of each column over the snapshots not yet handed to the table.
         self._widths = [0] * len(self.COLUMNS)
-        # Pages read so far while a load runs (None: not loading).
+        # Snapshots read and drawn so far while a load runs (None: not loading), and read.
         self.loading_count: int | None = None
+        self._read_count = 0
         # What the status line and the badge say of all the snapshots (not the filtered
         # ones), worked out when the snapshots change, not at each `f` or `/` keystroke.
         self._summary: tuple[Snapshot | None, int, Level] | None = None
@@ -77,7 +78,7 @@ class SnapshotsPane(TablePane):
         """Draw what a load has read so far ("loading… N so far"); the cursor stays put."""
         self._set_snapshots(snapshots, now)
         self.snapshots_read = True
-        self.loading_count = len(self.snapshots)
+        self.loading_count = self._read_count = len(self.snapshots)
         self._max_age_hours = max_age_hours
         self._render_rows()
 
@@ -88,7 +89,7 @@ class SnapshotsPane(TablePane):
         first page of a load (`first`) replaces what was shown ("loading… N so far")."""
         if first or self.loading_count is None or now != self._now:
             self._set_snapshots([], now)
-            self.loading_count = 0
+            self.loading_count = self._read_count = 0
         self._max_age_hours = max_age_hours
         snapshots, ids, order, by_id = self.snapshots, self._ids, self._order, self._by_id
         for snap in page:
@@ -98,7 +99,8 @@ class SnapshotsPane(TablePane):
             ids.insert(at, snap.identifier)
             by_id[snap.identifier] = snap
         self._measure(page, now)
-        self.loading_count = (self.loading_count or 0) + len(page)
+        # Said by the status line ("loading… N so far") when these pages are drawn.
+        self._read_count += len(page)
         self._summary = None
         self.snapshots_read = True
         if draw:
@@ -195,6 +197,8 @@ class SnapshotsPane(TablePane):
     def _render_rows(self) -> None:
         now = self._now
         assert now is not None
+        if self.loading_count is not None:
+            self.loading_count = self._read_count
         shown = self._shown_ids()
         widths, self._widths = self._widths, [0] * len(self.COLUMNS)
         self.show_keys(shown, self._snapshot_row, widths)
