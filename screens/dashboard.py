@@ -52,7 +52,7 @@ TABBED: dict[str, str] = {
 }
 PANES = ("instance", *TABBED)
 # A list loading page by page is drawn again at most this often (see load_snapshots).
-PROGRESS_SECONDS = 0.25
+PROGRESS_SECONDS = 0.2
 
 
 async def settle(*calls: Awaitable[Any]) -> tuple[list[Any], list[BaseException]]:
@@ -362,28 +362,47 @@ class DashboardScreen(Screen[None]):
         now = app.clock()
         hours = app.config.backup.max_age_hours
         found: list[Any] = []
-        # Progress is drawn at once for the first page, then at most every PROGRESS_SECONDS
+        # Each page goes into the pane as it arrives (merged in order: work for that page
+        # only); it is drawn at once for the first page, then at most every PROGRESS_SECONDS
         # (or ten times as long as the last draw took, so drawing takes at most a tenth of
-        # the load): drawing 10,000 rows after each of a hundred pages spent more time
-        # drawing than reading, and held the interpreter the next page's parsing needed.
-        drawn = {"at": 0.0, "every": PROGRESS_SECONDS}
+        # the load), a timer drawing the pages that came in between. Drawing 10,000 rows
+        # after each of a hundred pages spent more time drawing than reading, and held the
+        # interpreter the next page's parsing needed.
+        state: dict[str, Any] = {"first": True, "at": 0.0, "every": PROGRESS_SECONDS,
+                                 "timer": None}
+
+        def draw() -> None:
+            state["timer"] = None
+            if generation != self._generation or pane.loading_count is None:
+                return  # the load is over (drawn whole) or a newer one replaced it
+            began = time.monotonic()
+            pane.draw_progress()
+            drawn(began)
+
+        def drawn(began: float) -> None:
+            state["at"] = time.monotonic()
+            state["every"] = max(PROGRESS_SECONDS, 10 * (state["at"] - began))
+            if self.polls_completed == 0 and not self._rows_timed and pane.snapshots:
+                self._rows_timed = True
+                app.record_timing("first_rows")  # drawn in this frame
 
         async def read(kind: str) -> None:
             async for page in self._pages(kind):
                 found.extend(page)
                 # The first load shows each page; a refresh keeps the list on show until the
                 # new one is whole (it would shrink to one page and grow again).
-                if generation == self._generation and (not pane.snapshots_read
-                                                       or pane.loading_count is not None):
-                    began = time.monotonic()
-                    if began - drawn["at"] < drawn["every"]:
-                        continue
-                    pane.show_progress(found, now=now, max_age_hours=hours)
-                    drawn["at"] = time.monotonic()
-                    drawn["every"] = max(PROGRESS_SECONDS, 10 * (drawn["at"] - began))
-                    if found and self.polls_completed == 0 and not self._rows_timed:
-                        self._rows_timed = True
-                        app.record_timing("first_rows")  # drawn in this frame
+                if generation != self._generation or not (not pane.snapshots_read
+                                                          or pane.loading_count is not None):
+                    continue
+                began = time.monotonic()
+                due = state["first"] or began - state["at"] >= state["every"]
+                pane.add_progress(page, now=now, max_age_hours=hours, first=state["first"],
+                                  draw=due)
+                state["first"] = False
+                if due:
+                    drawn(began)
+                elif state["timer"] is None:
+                    state["timer"] = self.set_timer(state["at"] + state["every"] - began, draw)
 
         try:
             _, errors = await settle(read("automated"), read("manual"))
@@ -392,6 +411,8 @@ class DashboardScreen(Screen[None]):
                 pane.show(None if errors else found, errors, now=app.clock(),
                           max_age_hours=hours)
         finally:
+            if state["timer"] is not None:
+                state["timer"].stop()
             self._done("snapshots", generation)
 
     @work(exclusive=True, group="recovery-points", exit_on_error=False)

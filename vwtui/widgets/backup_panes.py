@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from rich.cells import cell_len
 from rich.text import Text
 
 from vwtui import fmt
@@ -34,27 +36,39 @@ class SnapshotsPane(TablePane):
 
     def __init__(self, *, id: str | None = "snapshots", classes: str = "") -> None:
         super().__init__(id=id, classes=classes)
+        # Newest first, with each one's identifier (`_ids[i]` of `snapshots[i]`) and sort key
+        # (`_order[i]`, ascending: minus its creation time) alongside. Rows are built only
+        # when drawn (see TablePane.show_keys): 10,000 rows of Text were half a million
+        # objects, and a filter is a list of identifiers.
         self.snapshots: list[Snapshot] = []
+        self._ids: list[str] = []
+        self._order: list[float] = []
+        self._by_id: dict[str, Snapshot] = {}
         self.snapshots_read = False
         self.type_filter = "all"
         self._now: datetime | None = None
         self._max_age_hours = 25.0
         # `/`: only the snapshots whose identifier contains this text (case-insensitive).
         self.text_filter = ""
-        # Rows already built, by snapshot and the time their age is counted from: a list
-        # filling page by page, or filtered again, builds each row once.
-        self._rows: dict[tuple[Snapshot, datetime], Row] = {}
-        # Pages read so far while a load runs (None: not loading).
+        # Rows drawn, by identifier, with the snapshot and the time their age is counted from.
+        self._built: dict[str, tuple[Snapshot, datetime, Row]] = {}
+        # The widest cell of each column over the snapshots not yet handed to the table.
+        self._widths = [0] * len(self.COLUMNS)
+        # Snapshots read and drawn so far while a load runs (None: not loading), and read.
         self.loading_count: int | None = None
+        self._read_count = 0
+        # What the status line and the badge say of all the snapshots (not the filtered
+        # ones), worked out when the snapshots change, not at each `f` or `/` keystroke.
+        self._summary: tuple[Snapshot | None, int, Level] | None = None
 
     def show(self, snapshots: Sequence[Snapshot] | None, errors: Sequence[BaseException], *,
              now: datetime, max_age_hours: float) -> None:
         """Draw the snapshots (None: the fetch failed, keep the last ones shown)."""
+        if snapshots is not None or now != self._now:
+            self._set_snapshots(self.snapshots if snapshots is None else snapshots, now)
         if snapshots is not None:
-            self.snapshots = sorted(snapshots, key=_created, reverse=True)
             self.snapshots_read = True
         self.loading_count = None
-        self._now = now
         self._max_age_hours = max_age_hours
         self.set_errors(errors)
         self._render_rows()
@@ -62,15 +76,45 @@ class SnapshotsPane(TablePane):
     def show_progress(self, snapshots: Sequence[Snapshot], *, now: datetime,
                       max_age_hours: float) -> None:
         """Draw what a load has read so far ("loading… N so far"); the cursor stays put."""
-        self.snapshots = sorted(snapshots, key=_created, reverse=True)
+        self._set_snapshots(snapshots, now)
         self.snapshots_read = True
-        self.loading_count = len(self.snapshots)
-        self._now = now
+        self.loading_count = self._read_count = len(self.snapshots)
         self._max_age_hours = max_age_hours
         self._render_rows()
 
+    def add_progress(self, page: Sequence[Snapshot], *, now: datetime,
+                     max_age_hours: float, first: bool = False, draw: bool = True) -> None:
+        """One more page of a load: merged into the list in order (work for the page, not
+        for the whole list), drawn now or (draw=False) by a later `draw_progress`. The
+        first page of a load (`first`) replaces what was shown ("loading… N so far")."""
+        if first or self.loading_count is None or now != self._now:
+            self._set_snapshots([], now)
+            self.loading_count = self._read_count = 0
+        self._max_age_hours = max_age_hours
+        snapshots, ids, order, by_id = self.snapshots, self._ids, self._order, self._by_id
+        for snap in page:
+            at = bisect_right(order, key := _sort_key(snap))
+            order.insert(at, key)
+            snapshots.insert(at, snap)
+            ids.insert(at, snap.identifier)
+            by_id[snap.identifier] = snap
+        self._measure(page, now)
+        # Said by the status line ("loading… N so far") when these pages are drawn.
+        self._read_count += len(page)
+        self._summary = None
+        self.snapshots_read = True
+        if draw:
+            self._render_rows()
+
+    def draw_progress(self) -> None:
+        """Draw the pages added (`add_progress`) since the last draw."""
+        if self._now is not None:
+            self._render_rows()
+
     def set_text_filter(self, text: str) -> None:
         """`/`: keep the snapshots whose identifier contains `text` (no AWS call)."""
+        if text.strip() == self.text_filter:
+            return  # esc clears the line and the filter: the line's change says it again
         self.text_filter = text.strip()
         if self._now is not None:
             self._render_rows()
@@ -85,32 +129,89 @@ class SnapshotsPane(TablePane):
 
     @property
     def shown(self) -> list[Snapshot]:
-        text = self.text_filter.lower()
-        return [s for s in self.snapshots
-                if (self.type_filter == "all" or s.snapshot_type == self.type_filter)
-                and (not text or text in s.identifier.lower())]
+        """The snapshots that pass the filters, in order."""
+        by_id = self._by_id
+        return [by_id[key] for key in self._shown_ids()]
+
+    def _shown_ids(self) -> list[str]:
+        """The identifiers of the snapshots that pass the filters, in order: one list
+        comprehension (the filters test two attributes of each snapshot)."""
+        kind, text = self.type_filter, self.text_filter.lower()
+        if kind == "all" and not text:
+            return list(self._ids)
+        snapshots = self.snapshots
+        if not text:
+            return [s.identifier for s in snapshots if s.snapshot_type == kind]
+        if kind == "all":
+            return [i for i in self._ids if text in i.lower()]
+        return [s.identifier for s in snapshots
+                if s.snapshot_type == kind and text in s.identifier.lower()]
 
     def newest_automated(self) -> Snapshot | None:
         return next((s for s in self.snapshots if s.snapshot_type == "automated"), None)
 
+    def _set_snapshots(self, snapshots: Sequence[Snapshot], now: datetime) -> None:
+        """All the snapshots (sorted here, newest first), their ages counted from `now`."""
+        ordered = sorted(snapshots, key=_sort_key)  # stable: equal times keep their order
+        self.snapshots = ordered
+        self._order = [_sort_key(s) for s in ordered]
+        self._ids = [s.identifier for s in ordered]
+        self._by_id = dict(zip(self._ids, ordered, strict=True))
+        self._now = now
+        self._built = {}
+        self._measure(ordered, now)
+        self._summary = None
+
+    def _measure(self, snapshots: Sequence[Snapshot], now: datetime) -> None:
+        """Widen the columns (`_widths`) to these snapshots' cells, unpadded: the cells
+        `_row` builds, measured from their text without building them."""
+        if not snapshots:
+            return
+        created = {cell_len(fmt.utc(s.created, year=False)) for s in
+                   (snapshots[0], *(s for s in snapshots if s.created is None))}
+        widths = (
+            max(created),
+            max(cell_len(fmt.age(s.age(now))) for s in snapshots),
+            max(cell_len(short_type(t)) for t in {s.snapshot_type for s in snapshots}),
+            max(len(str(g)) for g in {s.allocated_storage_gb for s in snapshots}),
+            max(cell_len((Level.OK if e else Level.BAD).symbol)
+                for e in {s.encrypted for s in snapshots}),
+            max(cell_len(status) for status in {s.status for s in snapshots}),
+            max(cell_len(s.identifier) for s in snapshots),
+        )
+        self._widths = [max(a, b) for a, b in zip(self._widths, widths, strict=True)]
+
+    def _snapshot_row(self, key: str) -> Row:
+        """The row of a snapshot on show, built when first drawn."""
+        snap, now = self._by_id[key], self._now
+        assert now is not None
+        built = self._built.get(key)
+        if built is not None and built[0] is snap and built[1] is now:
+            return built[2]
+        if len(self._built) >= 1024:
+            self._built.clear()  # rows scrolled past or filtered out a while ago
+        row = self._row(snap, now)
+        self._built[key] = (snap, now, row)
+        return row
+
     def _render_rows(self) -> None:
         now = self._now
         assert now is not None
-        shown = self.shown
-        if len(self._rows) > 4 * max(len(self.snapshots), 1000):
-            self._rows.clear()  # rows of earlier loads (another `now`)
-        rows = []
-        for snap in shown:
-            row = self._rows.get((snap, now))
-            if row is None:
-                row = self._rows[(snap, now)] = self._row(snap, now)
-            rows.append(row)
-        self.set_rows(rows)
-        newest = self.newest_automated()
+        if self.loading_count is not None:
+            self.loading_count = self._read_count
+        shown = self._shown_ids()
+        widths, self._widths = self._widths, [0] * len(self.COLUMNS)
+        self.show_keys(shown, self._snapshot_row, widths)
+        if self._summary is None:
+            newest = self.newest_automated()
+            unencrypted = sum(1 for s in self.snapshots if not s.encrypted)
+            statuses = {s.status for s in self.snapshots}
+            status_level = fmt.worst(fmt.status_level(status) for status in statuses)
+            self._summary = (newest, unencrypted, status_level)
+        newest, unencrypted, status_level = self._summary
         newest_age = newest.age(now) if newest else None
         age_level = fmt.backup_age_level(newest_age, self._max_age_hours)
-        unencrypted = [s for s in self.snapshots if not s.encrypted]
-        levels = [age_level, *(fmt.status_level(s.status) for s in self.snapshots)]
+        levels = [age_level, status_level]
         if unencrypted or self.errors:
             levels.append(Level.BAD)
         self.badge = fmt.worst(levels)
@@ -132,7 +233,7 @@ class SnapshotsPane(TablePane):
         if unencrypted:
             summary.append(" · ")
             summary.append_text(self.leveled(
-                f"{Level.BAD.symbol} {len(unencrypted)} unencrypted", Level.BAD))
+                f"{Level.BAD.symbol} {unencrypted} unencrypted", Level.BAD))
         self.set_status(summary, now)
 
     def _row(self, snap: Snapshot, now: datetime) -> Row:
@@ -247,3 +348,11 @@ def _detail_text() -> Text:
 
 def _created(item: Snapshot | RecoveryPoint) -> datetime:
     return item.created or datetime.min.replace(tzinfo=UTC)
+
+
+_EPOCH_MIN = datetime.min.replace(tzinfo=UTC).timestamp()
+
+
+def _sort_key(snap: Snapshot) -> float:
+    """Newest first as an ascending key (for bisect): minus the creation time."""
+    return -(snap.created.timestamp() if snap.created is not None else _EPOCH_MIN)

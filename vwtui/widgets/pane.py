@@ -7,21 +7,23 @@ Data from AWS goes in as `rich.text.Text`, never as markup.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar, Self, cast
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual._time import get_time
-from textual._two_way_dict import TwoWayDict
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.coordinate import Coordinate
+from textual.geometry import Region, Spacing
 from textual.widgets import DataTable, Static
+from textual.widgets.data_table import ColumnKey, RowKey
 from textual.widgets.data_table import Row as DataRow
-from textual.widgets.data_table import RowKey
 
 from vwtui import fmt
 from vwtui.errors import SessionError, VwtuiError
@@ -126,12 +128,150 @@ class Pane(Vertical):
         return Text(text, style=self.style_for(level))
 
 
-class PaneTable(DataTable[Text]):
-    """A DataTable that redraws every line once it has measured its new rows.
+class _Order:
+    """The rows on show, top to bottom, read the way DataTable reads its `_row_locations` (a
+    two-way dict RowKey <-> index): `get(key)`, `get_key(index)`, `in`, `len`, iteration.
 
-    Textual 8.2.8 caches rendered lines by its update count, which measuring (on the next idle)
-    does not change: lines drawn between `add_row` and that idle kept their unsized columns
-    on a busy machine. Forgetting the caches after measuring fixes it.
+    Backed by a list of plain keys: a new order (a filter, a page more) is one list, and the
+    index of a key is a dict built (in C, by `dict(zip(...))`) only when one is asked for.
+    A TwoWayDict of RowKeys hashed each key in Python, twice, for every row on every change.
+    """
+
+    __slots__ = ("_index", "keys")
+
+    def __init__(self, keys: list[str]) -> None:
+        self.keys = keys
+        self._index: dict[str, int] | None = None
+
+    def _positions(self) -> dict[str, int]:
+        if self._index is None:
+            self._index = dict(zip(self.keys, range(len(self.keys)), strict=True))
+        return self._index
+
+    def get(self, key: RowKey | str) -> int | None:
+        return self._positions().get(_plain(key))
+
+    def get_key(self, index: int) -> RowKey | None:
+        if 0 <= index < len(self.keys):
+            return RowKey(self.keys[index])
+        return None
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, (str, RowKey)) and _plain(key) in self._positions()
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __iter__(self) -> Iterator[RowKey]:
+        return (RowKey(key) for key in self.keys)
+
+
+class _Lines:
+    """DataTable's `_y_offsets` (row key and line within the row, for each line) when every
+    row is one line high: worked out per line asked for, not listed for every row."""
+
+    __slots__ = ("_order",)
+
+    def __init__(self, order: _Order) -> None:
+        self._order = order
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def __getitem__(self, y: int) -> tuple[RowKey, int]:
+        key = self._order.get_key(y)
+        if key is None:
+            raise IndexError(y)
+        return key, 0
+
+    def clear(self) -> None:
+        """DataTable.clear() clears its list of lines; this one is worked out, not kept."""
+
+
+# The rows' cells built at a time (about a screenful of rows, many times over).
+_CELLS_KEPT = 512
+
+
+class _Cells(Mapping[RowKey, dict[ColumnKey, Text]]):
+    """DataTable's `_data` (a row's cells by column, for each row) over the rows on show,
+    each row's cells asked of the table's source when drawn: a list of 10,000 rows holds no
+    Text objects for the rows off screen (half a million objects, which Python's garbage
+    collector went through in pauses of a quarter of a second)."""
+
+    def __init__(self, table: PaneTable) -> None:
+        self._table = table
+        self._built: dict[str, dict[ColumnKey, Text]] = {}
+
+    def __getitem__(self, key: RowKey | str) -> dict[ColumnKey, Text]:
+        plain = _plain(key)
+        found = self._built.get(plain)
+        if found is None:
+            if plain not in self._table._order:
+                raise KeyError(key)
+            cells = self._table._cells_of(plain)
+            columns = [column.key for column in self._table.ordered_columns]
+            found = dict(zip(columns, cells, strict=True))
+            if len(self._built) >= _CELLS_KEPT:
+                self._built.clear()
+            self._built[plain] = found
+        return found
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._table._order
+
+    def __iter__(self) -> Iterator[RowKey]:
+        return iter(self._table._order)
+
+    def __len__(self) -> int:
+        return len(self._table._order)
+
+    def clear(self) -> None:
+        """Forget the cells built (the rows may have changed)."""
+        self._built.clear()
+
+
+class _Rows(Mapping[RowKey, DataRow]):
+    """DataTable's `rows` (each row's metadata) over the rows on show: all one line high."""
+
+    def __init__(self, table: PaneTable) -> None:
+        self._table = table
+
+    def __getitem__(self, key: RowKey | str) -> DataRow:
+        if key not in self._table._order:
+            raise KeyError(key)
+        return DataRow(RowKey(_plain(key)), height=1)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._table._order
+
+    def __iter__(self) -> Iterator[RowKey]:
+        return iter(self._table._order)
+
+    def __len__(self) -> int:
+        return len(self._table._order)
+
+    def clear(self) -> None:
+        """Nothing kept (see PaneTable.clear)."""
+
+
+def _plain(key: RowKey | str) -> str:
+    return key if isinstance(key, str) else cast(str, key.value)
+
+
+def _no_cells(key: str) -> tuple[Text, ...]:
+    raise KeyError(key)
+
+
+class PaneTable(DataTable[Text]):
+    """A DataTable of one-line rows on show by key, drawn from a source as they are drawn.
+
+    DataTable keeps every row's cells, metadata and position in dicts keyed by RowKey, and
+    redoes its bookkeeping for every row on every change: with 10,000 rows, `f` took 0.4-1.5
+    s. Here the order is a list of keys (`_Order`), a row's cells are asked of a source when
+    the row is drawn (`_Cells`), and column widths only grow, by what the caller measured.
+    Showing other rows (a filter, a page more of a long list) is a list of keys. Rows are one
+    line high (cells are single-line Text), which makes a row's region and a line's row
+    arithmetic instead of a sum over the rows above.
 
     Enter selects nothing in a list that only shows: its binding has no description, so help
     and the command palette leave it out (`RestorableTable` gives it a meaning).
@@ -141,69 +281,160 @@ class PaneTable(DataTable[Text]):
         Binding("enter", "select_cursor", "", show=False),
     ]
 
-    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
-        # One line of Text measures as its cell length: Textual's generic measure (a rich
-        # render per cell) took most of a second over 10,000 rows of 7 columns.
-        slow: list[RowKey] = []
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._cells_of: Callable[[str], tuple[Text, ...]] = _no_cells
+        # The cells tuple each row on show was last given by replace_rows: the same tuple
+        # again is unchanged, known without comparing its cells.
+        self._given: dict[str, tuple[Text, ...]] = {}
+        self._row_locations = _Order([])  # type: ignore[assignment]
+        self._data = _Cells(self)  # type: ignore[assignment]
+        self.rows = _Rows(self)  # type: ignore[assignment]
+        self._ordered: tuple[_Order, list[DataRow]] | None = None
+
+    @property
+    def _order(self) -> _Order:
+        return cast(_Order, self._row_locations)
+
+    def key_at(self, index: int) -> str | None:
+        """The key of the row shown at `index` (None: no such row)."""
+        keys = self._order.keys
+        return keys[index] if 0 <= index < len(keys) else None
+
+    @property
+    def shown_keys(self) -> list[str]:
+        """The keys of the rows on show, top to bottom (a copy)."""
+        return list(self._order.keys)
+
+    def index_of(self, key: str) -> int | None:
+        """Where the row of `key` is shown (None: not shown)."""
+        return self._order.get(key)
+
+    # ---- DataTable's per-row bookkeeping, over the list ---------------------------------
+
+    @property
+    def row_count(self) -> int:
+        return len(self._row_locations)
+
+    def is_valid_row_index(self, row_index: int) -> bool:
+        return 0 <= row_index < self.row_count
+
+    @property
+    def ordered_rows(self) -> list[DataRow]:
+        order = self._order
+        if self._ordered is None or self._ordered[0] is not order:
+            self._ordered = (order, [DataRow(RowKey(key), height=1) for key in order.keys])
+        return self._ordered[1]
+
+    @property
+    def _y_offsets(self) -> _Lines:  # type: ignore[override]
+        return _Lines(self._order)
+
+    @property
+    def _total_row_height(self) -> int:
+        return self.row_count
+
+    def _get_row_region(self, row_index: int) -> Region:
+        if not self.is_valid_row_index(row_index):
+            return Region(0, 0, 0, 0)
+        row_width = (sum(column.get_render_width(self) for column in self.columns.values())
+                     + self._row_label_column_width)
+        y = row_index + (self.header_height if self.show_header else 0)
+        return Region(0, y, max(self.size.width, row_width), 1)
+
+    def _get_cell_region(self, coordinate: Coordinate) -> Region:
+        if not self.is_valid_coordinate(coordinate):
+            return Region(0, 0, 0, 0)
+        row_index, column_index = coordinate
         columns = self.ordered_columns
-        for row_key in new_rows:
-            row, cells = self.rows.get(row_key), self._data.get(row_key)
-            if row is None or cells is None or row_key not in self._row_locations:
-                continue
-            if row.label is not None or row.auto_height:
-                slow.append(row_key)
-                continue
-            for column in columns:
-                cell = cells.get(column.key)
-                if not isinstance(cell, Text) or "\n" in cell.plain:
-                    slow.append(row_key)
-                    break
-                column.content_width = max(column.content_width, cell.cell_len)
-        super()._update_dimensions(slow)
-        self._clear_caches()
-        self.refresh()
+        x = (sum(column.get_render_width(self) for column in columns[:column_index])
+             + self._row_label_column_width)
+        y = row_index + (self.header_height if self.show_header else 0)
+        return Region(x, y, columns[column_index].get_render_width(self), 1)
+
+    def _get_fixed_offset(self) -> Spacing:
+        top = (self.header_height if self.show_header else 0) + min(self.fixed_rows,
+                                                                    self.row_count)
+        left = (sum(column.get_render_width(self)
+                    for column in self.ordered_columns[: self.fixed_columns])
+                + self._row_label_column_width)
+        return Spacing(top, 0, 0, left)
+
+    def _highlight_row(self, row_index: int) -> None:
+        self.refresh_row(row_index)
+        row_key = self._order.get_key(row_index)
+        if row_key is not None:
+            self.post_message(DataTable.RowHighlighted(self, row_index, row_key))
+
+    def add_row(self, *cells: Text, height: int | None = 1, key: str | None = None,
+                label: Text | str | None = None) -> RowKey:
+        """Rows go in by `replace_rows`; one more row at the end, for completeness."""
+        if key is None or height != 1 or label is not None:
+            raise ValueError("a PaneTable row has a key, one line and no label")
+        self.replace_rows([*((k, self._cells_of(k)) for k in self._order.keys),
+                           (key, tuple(cells))])
+        return RowKey(key)
+
+    def remove_row(self, row_key: RowKey | str) -> None:
+        """As replace_rows without that row."""
+        plain = _plain(row_key)
+        self.replace_rows([(k, self._cells_of(k)) for k in self._order.keys if k != plain])
+
+    def clear(self, columns: bool = False) -> Self:
+        self.show_keys([], _no_cells, [])
+        self._given = {}
+        if columns:
+            super().clear(columns=True)
+            self._row_locations = _Order([])  # type: ignore[assignment]
+            self._data = _Cells(self)  # type: ignore[assignment]
+            self.rows = _Rows(self)  # type: ignore[assignment]
+        return self
+
+    # ---- showing rows -------------------------------------------------------------------
 
     def replace_rows(self, rows: Sequence[tuple[str, tuple[Text, ...]]]) -> None:
-        """Show exactly these rows in this order, by key: rows that stay keep their object
-        (their cells replaced where they changed), rows that go are dropped in one pass, new
-        rows are added; then the order is set once. Textual's own remove_row renumbers every
-        row for each removal (10,000 removals: minutes), and clear() + add_row measures every
-        row again."""
-        keys = [column.key for column in self.ordered_columns]
-        wanted = {key for key, _ in rows}
-        for row_key in [k for k in self._data if k.value not in wanted]:
-            del self._data[row_key]
-            del self.rows[row_key]
-            self._new_rows.discard(row_key)
-        self._updated_cells = {c for c in self._updated_cells if c.row_key in self._data}
-        changed: set[RowKey] = set()
-        # The cells tuple each row was last given: the same tuple again (a list filling page
-        # by page, or filtered again, hands over the same padded cells) is unchanged, known
-        # without comparing its cells (that comparison was most of a 10,000-row redraw).
-        given = self._given = {k: v for k, v in getattr(self, "_given", {}).items()
-                               if k in wanted}
-        for key, cells in rows:
-            if given.get(key) is cells and RowKey(key) in self._data:
-                continue
-            given[key] = cells
-            row_key = RowKey(key)
-            current = self._data.get(row_key)
-            if current is None:
-                self._data[row_key] = dict(zip(keys, cells, strict=True))
-                self.rows[row_key] = DataRow(row_key, height=1)
-                changed.add(row_key)
-            elif any(current.get(column) is not cell and current.get(column) != cell
-                     for column, cell in zip(keys, cells, strict=True)):
-                current.update(zip(keys, cells, strict=True))
-                changed.add(row_key)
-        self._row_locations = TwoWayDict({RowKey(key): i for i, (key, _) in enumerate(rows)})
+        """Show exactly these rows in this order, by key; the rows whose cells are not the
+        tuple given last time are measured. (Textual's own remove_row renumbered every row
+        for each removal, and clear() + add_row measured every row again.)"""
+        given = self._given
+        fresh = [cells for key, cells in rows if given.get(key) is not cells]
+        self._given = dict(rows)
+        widths = [0] * len(self.columns)
+        for cells in fresh:
+            for index, cell in enumerate(cells):
+                # One line of Text measures as its cell length (Textual's generic measure,
+                # a rich render per cell, took most of a second over 10,000 rows).
+                width = (cell.cell_len if "\n" not in cell.plain
+                         else max(cell_len(line) for line in cell.plain.splitlines()))
+                if width > widths[index]:
+                    widths[index] = width
+        self.show_keys([key for key, _ in rows], self._given.__getitem__, widths)
+
+    def show_keys(self, keys: list[str], cells_of: Callable[[str], tuple[Text, ...]],
+                  widths: Sequence[int]) -> None:
+        """Show the rows of these keys in this order; `cells_of(key)` gives a row's cells
+        when it is drawn, and `widths` are the widest cells of the rows new or changed since
+        the last call (a column never narrows, as in DataTable)."""
+        self._cells_of = cells_of
+        self._row_locations = _Order(keys)  # type: ignore[assignment]
+        cast(_Cells, self._data).clear()
+        for column, width in zip(self.ordered_columns, widths, strict=False):
+            column.content_width = max(column.content_width, width)
         self._update_count += 1
-        # Measure now, not on the next idle: the caller restores the scroll position, which
+        # Size now, not on the next idle: the caller restores the scroll position, which
         # needs the new height.
-        self._update_dimensions(changed | self._new_rows)
-        self._new_rows.clear()
-        if self.cursor_row >= len(rows):
-            self.move_cursor(row=max(0, len(rows) - 1), animate=False, scroll=False)
+        self._update_dimensions([])
+        if self.cursor_row >= len(keys):
+            self.move_cursor(row=max(0, len(keys) - 1), animate=False, scroll=False)
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        # Every row is measured when it is given (replace_rows, show_keys): here the virtual
+        # size only. Textual 8.2.8 caches rendered lines by its update count, which measuring
+        # (on the next idle) does not change: lines drawn before it kept unsized columns on a
+        # busy machine. Forgetting the caches after sizing fixes it.
+        super()._update_dimensions([])
+        self._clear_caches()
+        self.refresh()
 
 
 class RestorableTable(PaneTable):
@@ -236,7 +467,8 @@ class TablePane(Pane):
 
     def __init__(self, *, id: str | None = None, classes: str = "") -> None:
         super().__init__(id=id, classes=classes)
-        self._details: dict[str, Text] = {}
+        # The row of a key on show (its cells and detail line), None for a key not shown.
+        self._row_of: Callable[[str], Row | None] = lambda key: None
         # Padded cells by row key, with the Row they came from: a pane that hands over the
         # same Row objects again (a list filling page by page) pads nothing twice.
         self._padded: dict[str, tuple[Row, tuple[Text, ...]]] = {}
@@ -278,8 +510,32 @@ class TablePane(Pane):
         came or went above it; a cursor at the top of an unscrolled list stays at the top
         (it follows the newest rows as they arrive).
         """
+        by_key = {row.key: row for row in rows}
+        self._row_of = by_key.get
+        pad = self._padded_cells
+        self._place(lambda: self.table.replace_rows([(row.key, pad(row)) for row in rows]))
+
+    def show_keys(self, keys: list[str], row_of: Callable[[str], Row],
+                  widths: Sequence[int]) -> None:
+        """As set_rows, for a long list: the rows of these keys in this order, each row built
+        by `row_of(key)` when it is drawn (about a screenful), and `widths` the widest cells
+        of the rows new since the last call, unpadded (see _pad): a filter or a page more of
+        10,000 rows costs a list of keys, not 10,000 rows of Text.
+        """
+        self._row_of = lambda key: row_of(key) if self.table.index_of(key) is not None else None
+        padded = [width + (1 if index and width else 0) for index, width in enumerate(widths)]
+        pad = self._pad
+
+        def cells_of(key: str) -> tuple[Text, ...]:
+            # Padded as drawn (a screenful): the table keeps the cells it drew.
+            return tuple(pad(cell, index) for index, cell in enumerate(row_of(key).cells))
+
+        self._padded.clear()
+        self._place(lambda: self.table.show_keys(keys, cells_of, padded))
+
+    def _place(self, show: Callable[[], None]) -> None:
+        """Show other rows (`show`) with the cursor kept on its row (see set_rows)."""
         table = self.table
-        self._details = {row.key: row.detail for row in rows}
         anchor = self._anchor
         old_index = table.cursor_row
         at_top = anchor is None or (old_index == 0 and table.scroll_y == 0
@@ -287,16 +543,15 @@ class TablePane(Pane):
         self._placing = True
         try:
             with self.app.batch_update():
-                table.replace_rows([(row.key, self._padded_cells(row)) for row in rows])
+                show()
                 if at_top:
-                    if rows:
+                    if table.row_count:
                         table.move_cursor(row=0, animate=False, scroll=False)
-                elif anchor in self._details:
-                    new_index = table.get_row_index(anchor)
-                    if new_index != table.cursor_row:
-                        table.move_cursor(row=new_index, animate=False, scroll=False)
-                        table.scroll_to(y=table.scroll_y + new_index - old_index,
-                                        animate=False, immediate=True)
+                elif (anchor is not None and (new_index := table.index_of(anchor)) is not None
+                      and new_index != table.cursor_row):
+                    table.move_cursor(row=new_index, animate=False, scroll=False)
+                    table.scroll_to(y=table.scroll_y + new_index - old_index,
+                                    animate=False, immediate=True)
                 table.refresh()
                 self._show_detail()
         finally:
@@ -314,17 +569,12 @@ class TablePane(Pane):
     @property
     def highlighted_key(self) -> str | None:
         table = self.table
-        if not table.row_count:
-            return None
-        try:
-            return table.ordered_rows[table.cursor_row].key.value
-        except IndexError:
-            return None
+        return table.key_at(table.cursor_row) if table.row_count else None
 
     def _show_detail(self) -> None:
         key = self.highlighted_key
-        detail = self._details.get(key, Text()) if key is not None else Text()
-        self.query_one(".pane-detail", Static).update(detail)
+        row = self._row_of(key) if key is not None else None
+        self.query_one(".pane-detail", Static).update(row.detail if row is not None else Text())
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
