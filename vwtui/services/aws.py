@@ -197,6 +197,8 @@ class AwsService:
         (or cancelling its task) reads no further page (`read_ahead`: at most the one already
         asked for). `read_ahead`: each next page asked for while the last is parsed, as
         `paginate_ahead`."""
+        stop = threading.Event()  # a read-ahead sends no request once the reader has gone
+
         def first() -> Any:
             try:
                 client = self.client(service)
@@ -204,7 +206,8 @@ class AwsService:
                     from vwtui.services.read_ahead import can_read_ahead, pages_ahead
 
                     if can_read_ahead(client, operation):
-                        return pages_ahead(client, _snake(operation), params, items=key)
+                        return pages_ahead(client, _snake(operation), params, items=key,
+                                           stop=stop)
                 paginator = client.get_paginator(_snake(operation))
                 return iter(paginator.paginate(**params))
             except _botocore_errors() as exc:
@@ -226,6 +229,7 @@ class AwsService:
                     return
                 yield page.get(key, [])
         finally:
+            stop.set()
             close = getattr(iterator, "close", None)
             try:
                 if close is not None:  # a read-ahead's requests pool goes with it

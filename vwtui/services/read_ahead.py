@@ -102,11 +102,15 @@ def install(client: Any) -> None:
 
 
 def pages_ahead(client: Any, method_name: str, params: dict[str, Any], *,
-                token: str = "Marker", items: str | None = None) -> Iterator[dict[str, Any]]:
+                token: str = "Marker", items: str | None = None,
+                stop: threading.Event | None = None) -> Iterator[dict[str, Any]]:
     """Every page of `client.<method_name>(**params)`, in order, each next request sent as
     soon as the previous answer's bytes arrive. `items`: the list member to parse in one pass
     (ListParser; the same values). Raises what the call raises (botocore's errors), from the
-    page that met it."""
+    page that met it. `stop`, once set (by the reader that went away, from any thread), sends
+    no further request: each answer asks for the next one, so without it a list abandoned
+    while its generator runs in a thread would be read to its end."""
+    stop = stop or threading.Event()
     install(client)
     method = getattr(client, method_name)
     parser = None
@@ -120,6 +124,8 @@ def pages_ahead(client: Any, method_name: str, params: dict[str, Any], *,
         ahead: list[tuple[str, Future[Any]]] = []
 
         def send_next(body: bytes) -> None:
+            if stop.is_set():
+                return
             guess = marker_in(body, token)
             if guess is not None:
                 going = threading.Event()
@@ -151,6 +157,7 @@ def pages_ahead(client: Any, method_name: str, params: dict[str, Any], *,
                 current = pool.submit(fetch, following, threading.Event())
     finally:
         # A request still in flight (a dropped guess, a read stopped early) ends on its own.
+        stop.set()
         pool.shutdown(wait=False, cancel_futures=True)
 
 
