@@ -136,8 +136,9 @@ class DashboardScreen(Screen[None]):
         # Tabs are switched by key bindings; focus stays in the lists.
         self.query_one(Tabs).can_focus = False
         self.pane("snapshots").table.focus()
-        # Start the workers and return at once: the first frame must not wait for AWS.
-        self.action_refresh()
+        # The workers start once the first frame is drawn: the frame must not wait for AWS,
+        # nor for the answers the early reads already have (drawing them is the next frame).
+        self.call_after_refresh(self.action_refresh)
         # After the first frame: the line needs the drill code and a file read.
         self.call_after_refresh(self.show_drill_due)
 
