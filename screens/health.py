@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Coroutine
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from textual import work
@@ -32,6 +32,7 @@ from vwtui.checks import Unreadable
 from vwtui.errors import SessionError, VwtuiError
 from vwtui.model import BackupJob, RecoveryPoint, Snapshot
 from vwtui.recovery.history import HistoryRead, HistoryUnreadable, read_history
+from vwtui.services.early import health_reads
 from vwtui.widgets.context_bar import ContextBar
 from vwtui.widgets.health_panes import (
     LastBackupPane,
@@ -217,15 +218,16 @@ class _Reads:
         """Start them now, on the app's loop."""
         aws, instance, vault = app.aws, app.source_instance, app.config.backup.vault
         now = app.clock()
-        since = now - timedelta(days=health.WINDOW_DAYS)
+        # The ones `vwtui health` started before the UI, when there (services/early.py).
+        early = health_reads(aws, app.config, instance, now=now)
         return cls(
             instance, now,
             _start(f"the backup jobs of {vault}",
-                   aws.backup_jobs(vault=vault, created_after=since)),
+                   aws.early.take("health-jobs", early["health-jobs"])),
             _start(f"the automated snapshots of {instance}",
-                   aws.snapshots(instance, snapshot_type="automated")),
+                   aws.early.take("health-snapshots", early["health-snapshots"])),
             _start(f"the recovery points in {vault}",
-                   aws.recovery_points(vault, created_after=since)),
+                   aws.early.take("health-points", early["health-points"])),
             asyncio.ensure_future(asyncio.to_thread(_history)))
 
 

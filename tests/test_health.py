@@ -18,12 +18,15 @@ from fixtures_dashboard import NOW, DashboardEnv, wait_for_polls
 from vwtui.screens.health import HealthScreen
 
 from vwtui import health
+from vwtui.app import VwtuiApp
 from vwtui.checks import Unreadable
 from vwtui.config import Config
 from vwtui.fmt import Level
 from vwtui.model import BackupJob, RecoveryPoint, Snapshot
 from vwtui.recovery.history import HistoryRecord, append_record, history_path, read_history
 from vwtui.sandbox.seed import demo_restore_history
+from vwtui.services.aws import AwsService
+from vwtui.services.early import MODE_ENV, start_view_reads
 
 Start = Callable[..., DashboardEnv]
 PROD = Config().instances.production
@@ -292,3 +295,33 @@ def test_health_view_wide_160x48(dashboard_env: Start, snap_compare: Any, state:
     env = dashboard_env("failed-backup")
     _seeded(state)
     assert snap_compare(env.app(), terminal_size=(160, 48), run_before=open_health)
+
+
+@pytest.mark.parametrize("mode", ["thread", "process"])
+async def test_vwtui_health_opens_on_the_view_its_reads_started_before_the_ui(
+        dashboard_env: Start, state: Path, monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
+    """`vwtui health`: the view's reads go out before the app exists (in a forked child, or a
+    thread), the app opens on the health view, and each list is read once."""
+    monkeypatch.setenv(MODE_ENV, mode)
+    env = dashboard_env("healthy")
+    aws = AwsService(env.config)
+    calls = ("backup:ListBackupJobs", "rds:DescribeDBSnapshots",
+             "backup:ListRecoveryPointsByBackupVault")
+    before = {op: len(env.sandbox.calls(op)) for op in calls}
+    start_view_reads(aws, env.config, env.config.instances.production, "health", now=NOW)
+    assert aws.early.mode == mode
+    app = VwtuiApp(env.config, aws, clock=lambda: NOW, view="health")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, HealthScreen)
+        for _ in range(600):
+            if screen.loads_completed:
+                break
+            await pilot.pause(0.05)
+        assert screen.loads_completed == 1
+        assert "93% (30 of 32)" in body(screen, "success")
+        assert aws.early.pending() == []
+        assert {op: len(env.sandbox.calls(op)) - before[op] for op in calls} == {
+            op: 1 for op in calls}
+    with pytest.raises(ValueError, match="view must be one of"):
+        VwtuiApp(env.config, aws, view="nowhere")

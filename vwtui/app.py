@@ -114,9 +114,15 @@ class VwtuiApp(App[int]):
     def __init__(self, config: Config, aws: AwsService, pg: PgService | None = None, *,
                  clock: Callable[[], datetime] = utcnow,
                  environment: Environment = "production", demo: bool = False,
-                 drill: bool = False, watch: tuple[Path, ...] = ()) -> None:
+                 drill: bool = False, watch: tuple[Path, ...] = (),
+                 view: str = "dashboard") -> None:
         if environment not in ("production", "staging"):
             raise ValueError(f"environment must be 'production' or 'staging', not {environment!r}")
+        if view not in self.MODES:
+            raise ValueError(f"view must be one of {', '.join(self.MODES)}, not {view!r}")
+        # The view to open on (`vwtui health`): Textual makes the first mode's screen stack
+        # from DEFAULT_MODE as the App is made, so it is set before.
+        self.DEFAULT_MODE = view  # type: ignore[misc]
         super().__init__()
         self.config = config
         self.aws = aws

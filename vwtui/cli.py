@@ -1,4 +1,5 @@
-"""Command line: `vwtui` (the console), `vwtui demo`, `vwtui drill`, `vwtui checklist`,
+"""Command line: `vwtui` (the console), `vwtui demo`, `vwtui drill`, `vwtui health`,
+`vwtui checklist`,
 `vwtui report`, `vwtui init`, `vwtui watch`.
 
 Argument parsing and config loading only; each command lives in its own module and is imported
@@ -79,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     _common(drill)
     drill.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS,
                        help="refuse every AWS call that changes anything")
+
+    health = sub.add_parser("health", help="open the console on the backup health view (30 "
+                                           "days of backups, their age, size trend, restore "
+                                           "tests)")
+    _common(health)
+    _console_flags(health)
 
     checklist = sub.add_parser(
         "checklist", help="run the daily checks, the weekly checklist and compliance once and "
@@ -169,6 +176,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     if command == "run":
         from vwtui.console import run_console
 
+        return run_console(config, args)
+    if command == "health":
+        from vwtui.console import run_console
+
+        args.view = "health"
         return run_console(config, args)
     if command == "drill":
         from vwtui.console import run_console

@@ -23,23 +23,24 @@ def run_console(config: Config, args: argparse.Namespace) -> int:
     """Run the console in this terminal until the engineer quits; return the exit code."""
     from vwtui.errors import ConfigError
     from vwtui.services.aws import AwsService
-    from vwtui.services.early import start_dashboard_reads
+    from vwtui.services.early import start_view_reads
 
     if getattr(args, "staging", False) and not config.instances.staging.strip():
         raise ConfigError("--staging needs instances.staging in the config; it is empty")
     aws = AwsService(config, profile=getattr(args, "profile", None),
                      region=getattr(args, "region", None))
     staging = bool(getattr(args, "staging", False))
-    # The dashboard's first reads go out now, before Textual is even imported: the network
+    # The first view's reads go out now, before Textual is even imported: the network
     # overlaps the imports and the first paint (services/early.py).
-    start_dashboard_reads(aws, config, config.instances.staging if staging
-                          else config.instances.production)
+    view = getattr(args, "view", None) or "dashboard"
+    start_view_reads(aws, config, config.instances.staging if staging
+                     else config.instances.production, view)
     from vwtui.app import VwtuiApp
 
     app = VwtuiApp(config, aws, _pg_service(config, aws),
                    environment="staging" if staging else "production",
                    demo=bool(getattr(args, "demo", False)),
-                   drill=bool(getattr(args, "drill", False)))
+                   drill=bool(getattr(args, "drill", False)), view=view)
     result = app.run()
     return result if isinstance(result, int) else (app.return_code or 0)
 

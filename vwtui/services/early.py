@@ -372,6 +372,33 @@ def _snapshot_pages(aws: AwsService, source: str, kind: str) -> PagedRead:
     return lambda: aws.snapshot_pages(source, kind)
 
 
+def health_reads(aws: AwsService, config: Config, source: str, *,
+                 now: datetime | None = None) -> dict[str, Read]:
+    """What the health view reads first, by key (screens/health.py takes them)."""
+    from vwtui.health import WINDOW_DAYS
+
+    when = now or utcnow()
+    vault, since = config.backup.vault, when - timedelta(days=WINDOW_DAYS)
+    return {
+        "health-jobs": lambda: aws.backup_jobs(vault=vault, created_after=since),
+        "health-snapshots": lambda: aws.snapshots(source, snapshot_type="automated"),
+        "health-points": lambda: aws.recovery_points(vault, created_after=since),
+    }
+
+
+def start_view_reads(aws: AwsService, config: Config, source: str, view: str, *,
+                     now: datetime | None = None) -> None:
+    """Start the first reads of the view `vwtui` opens on ("dashboard" or "health") now,
+    before it imports the UI."""
+    if os.environ.get(MODE_ENV) == "off":
+        return
+    if view == "health":
+        aws.early.start({"identity": aws.caller_identity,
+                         **health_reads(aws, config, source, now=now)}, owner=aws)
+    else:
+        aws.early.start(*dashboard_reads(aws, config, source, now=now), owner=aws)
+
+
 def start_dashboard_reads(aws: AwsService, config: Config, source: str) -> None:
     """Start the dashboard's first reads now (`vwtui` before it imports the UI)."""
     if os.environ.get(MODE_ENV) == "off":
