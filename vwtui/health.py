@@ -21,8 +21,9 @@ from vwtui.checks.common import points_of
 from vwtui.fmt import Level
 from vwtui.model import BackupJob, CheckResult, RecoveryPoint, Snapshot, Verdict
 from vwtui.recovery.history import HistoryRead, HistoryRecord
+from vwtui.services.early import HEALTH_WINDOW_DAYS
 
-WINDOW_DAYS = 30
+WINDOW_DAYS = HEALTH_WINDOW_DAYS  # read by the early reads too (services/early.py)
 # Below this share of successful backups the rate is bad even when the newest one succeeded.
 GOOD_RATE = 0.9
 # Job states that mean a backup ended without one (the runbook's completed / failed /

@@ -49,6 +49,8 @@ PagedRead = Callable[[], AsyncIterator[Any]]
 
 # The dashboard's "events and failed jobs" pane looks this far back.
 FAILED_JOBS_DAYS = 7
+# The health view's window (vwtui/health.py takes it from here: services import no view code).
+HEALTH_WINDOW_DAYS = 30
 
 
 @dataclass(slots=True)
@@ -375,10 +377,8 @@ def _snapshot_pages(aws: AwsService, source: str, kind: str) -> PagedRead:
 def health_reads(aws: AwsService, config: Config, source: str, *,
                  now: datetime | None = None) -> dict[str, Read]:
     """What the health view reads first, by key (screens/health.py takes them)."""
-    from vwtui.health import WINDOW_DAYS
-
     when = now or utcnow()
-    vault, since = config.backup.vault, when - timedelta(days=WINDOW_DAYS)
+    vault, since = config.backup.vault, when - timedelta(days=HEALTH_WINDOW_DAYS)
     return {
         "health-jobs": lambda: aws.backup_jobs(vault=vault, created_after=since),
         "health-snapshots": lambda: aws.snapshots(source, snapshot_type="automated"),
