@@ -307,6 +307,8 @@ class DashboardScreen(Screen[None]):
         self.polls_completed += 1
         if self.polls_completed == 1:
             self.vwtui.record_timing("all_loaded")
+            # The clients the early reads' child made, made here too once this frame is drawn.
+            self.call_after_refresh(self.vwtui.aws.early.warm)
         seconds = self.vwtui.config.ui.refresh_seconds
         if seconds > 0:
             self._poll_timer = self.set_timer(seconds, self.action_refresh)

@@ -199,6 +199,8 @@ class HealthScreen(Screen[None]):
         self.loads_completed += 1
         if self.loads_completed == 1:
             app.record_timing("health_loaded")
+            # The clients the early reads' child made, made here too once this frame is drawn.
+            self.call_after_refresh(app.aws.early.warm)
 
 
 @dataclass(slots=True)

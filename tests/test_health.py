@@ -8,6 +8,7 @@ The figures' pure rules (vwtui.health) are tested first, without AWS or a termin
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -323,5 +324,10 @@ async def test_vwtui_health_opens_on_the_view_its_reads_started_before_the_ui(
         assert aws.early.pending() == []
         assert {op: len(env.sandbox.calls(op)) - before[op] for op in calls} == {
             op: 1 for op in calls}
+        # Once drawn, the clients the child made are made here too, for the next read.
+        await asyncio.to_thread(aws.early.warmed.wait, 30)
+        assert aws.early.warmed.is_set()
+        if mode == "process":
+            assert {"backup", "rds", "sts"} <= set(aws._clients)
     with pytest.raises(ValueError, match="view must be one of"):
         VwtuiApp(env.config, aws, view="nowhere")

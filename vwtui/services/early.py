@@ -87,6 +87,11 @@ class EarlyReads:
         self._stop_fd: int | None = None
         self.child_pid: int | None = None
         self.mode = "none"
+        # The clients the child made (it sends their services at its end): the parent has
+        # none of them yet; `warm` makes them here once the first view is drawn.
+        self.services_used: list[str] = []
+        self._owner: Any = None
+        self.warmed = threading.Event()  # set once `warm` has made them (or had none to make)
 
     def start(self, reads: dict[str, Read], paged: dict[str, PagedRead] | None = None, *,
               process: bool | None = None, owner: Any = None) -> None:
@@ -105,6 +110,7 @@ class EarlyReads:
             process = _can_fork()
         if process:
             self.mode = "process"
+            self._owner = owner
             self._start_child(reads, paged, answers, streams, owner)
             return
         self.mode = "thread"
@@ -161,9 +167,30 @@ class EarlyReads:
         for future in answers.values():
             future.set_running_or_notify_cancel()
         self._thread = threading.Thread(
-            target=_receive, args=(results_r, pid, answers, streams, owner),
+            target=_receive, args=(results_r, pid, answers, streams, owner, self),
             name="vwtui-early-reads", daemon=True)
         self._thread.start()
+
+    def warm(self) -> None:
+        """Make, in a thread, the clients the child made and this process has not: called once
+        the first view is drawn, so that the next read (a refresh, a recovery) does not pay
+        for them, and the first frame did not either. Once; nothing in thread mode."""
+        services, self.services_used = self.services_used, []
+        owner = self._owner
+        if not services or owner is None:
+            self.warmed.set()
+            return
+
+        def make() -> None:
+            try:
+                for service in services:
+                    owner.client(service)
+            except Exception:  # the read that needs it says why, as ever
+                pass
+            finally:
+                self.warmed.set()
+
+        threading.Thread(target=make, name="vwtui-warm-clients", daemon=True).start()
 
     def _stop_stream(self, key: str) -> None:
         """Tell the child to read no further page of `key` (the taker went away)."""
@@ -288,14 +315,15 @@ def _child_main(out: int, stops: int, reads: dict[str, Read], paged: dict[str, P
         loop.add_reader(stops, on_stop)
         await asyncio.gather(*(one(k) for k in reads), *(stream(k) for k in paged))
         if owner is not None:
-            send(("state", "", "ok", (dict(owner._arns), owner._arn_prefix)))
+            send(("state", "", "ok", (dict(owner._arns), owner._arn_prefix,
+                                      sorted(owner._clients))))
 
     with contextlib.suppress(BrokenPipeError):  # the parent has gone: so does this child
         asyncio.run(everything())
 
 
 def _receive(pipe: int, pid: int, answers: dict[str, concurrent.futures.Future[Any]],
-             streams: dict[str, _Stream], owner: Any) -> None:
+             streams: dict[str, _Stream], owner: Any, early: EarlyReads) -> None:
     """The parent's side: each message from the child into its future or stream; when the
     child ends, whatever it did not deliver is _LOST (read again by its taker)."""
     ended: set[str] = set()
@@ -311,7 +339,7 @@ def _receive(pipe: int, pid: int, answers: dict[str, concurrent.futures.Future[A
                 except Exception:  # torn or unreadable: the rest is read here
                     break
                 if kind == "state":
-                    arns, prefix = value
+                    arns, prefix, early.services_used = value
                     for name, arn in arns.items():
                         owner._arns.setdefault(name, arn)
                     if owner._arn_prefix is None:
