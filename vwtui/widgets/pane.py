@@ -192,7 +192,22 @@ class _Lines:
 _CELLS_KEPT = 512
 
 
-class _Cells(Mapping[RowKey, dict[ColumnKey, Text]]):
+class _OverOrder:
+    """What `_Cells` and `_Rows` share: their keys are the table's rows on show, in order."""
+
+    _table: PaneTable
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._table._order
+
+    def __iter__(self) -> Iterator[RowKey]:
+        return iter(self._table._order)
+
+    def __len__(self) -> int:
+        return len(self._table._order)
+
+
+class _Cells(_OverOrder, Mapping[RowKey, dict[ColumnKey, Text]]):
     """DataTable's `_data` (a row's cells by column, for each row) over the rows on show,
     each row's cells asked of the table's source when drawn: a list of 10,000 rows holds no
     Text objects for the rows off screen (half a million objects, which Python's garbage
@@ -216,21 +231,12 @@ class _Cells(Mapping[RowKey, dict[ColumnKey, Text]]):
             self._built[plain] = found
         return found
 
-    def __contains__(self, key: object) -> bool:
-        return key in self._table._order
-
-    def __iter__(self) -> Iterator[RowKey]:
-        return iter(self._table._order)
-
-    def __len__(self) -> int:
-        return len(self._table._order)
-
     def clear(self) -> None:
         """Forget the cells built (the rows may have changed)."""
         self._built.clear()
 
 
-class _Rows(Mapping[RowKey, DataRow]):
+class _Rows(_OverOrder, Mapping[RowKey, DataRow]):
     """DataTable's `rows` (each row's metadata) over the rows on show: all one line high."""
 
     def __init__(self, table: PaneTable) -> None:
@@ -240,15 +246,6 @@ class _Rows(Mapping[RowKey, DataRow]):
         if key not in self._table._order:
             raise KeyError(key)
         return DataRow(RowKey(_plain(key)), height=1)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._table._order
-
-    def __iter__(self) -> Iterator[RowKey]:
-        return iter(self._table._order)
-
-    def __len__(self) -> int:
-        return len(self._table._order)
 
     def clear(self) -> None:
         """Nothing kept (see PaneTable.clear)."""
