@@ -41,6 +41,52 @@ def compile_project() -> None:
         compileall.compile_dir(REPO / folder, quiet=1)
 
 
+def timed_in_tmux(command: str, env: dict[str, str], *, until: str, timeout: float,
+                  settle: float = 0.0) -> dict[str, float]:
+    """Run `command` in a fresh tmux at 80x24 with $VWTUI_TIMINGS set, until the app has
+    written the event `until` there; seconds from launch to each event it wrote, and
+    "peak_mb" (the process's VmHWM, `settle` seconds later)."""
+    import json
+    import shutil
+    import tempfile
+
+    work = Path(tempfile.mkdtemp(prefix="vwtui-bench-"))
+    timings, socket = work / "timings.jsonl", work / "tmux.sock"
+    run_env = {**env, "VWTUI_TIMINGS": str(timings), "TERM": "xterm-256color"}
+    try:
+        started = time.time()
+        subprocess.run(["tmux", "-S", str(socket), "new-session", "-d", "-x", "80", "-y", "24",
+                        f"exec {command}"], env=run_env, check=True)
+        pid = subprocess.run(["tmux", "-S", str(socket), "display-message", "-p",
+                              "#{pane_pid}"], capture_output=True, text=True).stdout.strip()
+        events: dict[str, float] = {}
+        while until not in events and time.time() < started + timeout:
+            time.sleep(0.01)
+            if timings.exists():
+                for line in timings.read_text().splitlines():
+                    record = json.loads(line)
+                    events.setdefault(record["event"], record["t"])
+        if until not in events:
+            raise SystemExit(f"{command}: no {until} in {timeout:g} s ({events})")
+        time.sleep(settle)
+        result = {name: t - started for name, t in events.items()}
+        result["peak_mb"] = _peak_mb(pid)
+        return result
+    finally:
+        subprocess.run(["tmux", "-S", str(socket), "kill-server"], capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _peak_mb(pid: str) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
 def aws_cli_path() -> Path:
     """The AWS CLI in the bench's own venv (its botocore pin stays out of the project's)."""
     aws = BENCH_VENV / "bin" / "aws"

@@ -12,17 +12,13 @@ Run: .venv/bin/python bench/dashboard.py   (targets: first frame < 0.5 s, all pa
 
 from __future__ import annotations
 
-import json
 import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, aws_cli, ensure_project_venv, sandbox_config
+from _common import REPO, aws_cli, ensure_project_venv, sandbox_config, timed_in_tmux
 
 RUNS = 5
 
@@ -44,30 +40,10 @@ def cli_commands(vault: str, production: str, alarms: list[str]) -> list[list[st
 
 def time_console(config_path: Path, env: dict[str, str]) -> tuple[float, float]:
     """Seconds from launch to the first frame and to every pane loaded, read from the app."""
-    work = Path(tempfile.mkdtemp(prefix="vwtui-bench-"))
-    timings = work / "timings.jsonl"
-    socket = work / "tmux.sock"
     vwtui = REPO / ".venv" / "bin" / "vwtui"
-    run_env = {**env, "VWTUI_TIMINGS": str(timings), "TERM": "xterm-256color"}
-    command = f"exec {vwtui} --config {config_path}"
-    try:
-        started = time.time()
-        subprocess.run(["tmux", "-S", str(socket), "new-session", "-d", "-x", "80", "-y", "24",
-                        command], env=run_env, check=True)
-        deadline = started + 30
-        events: dict[str, float] = {}
-        while "all_loaded" not in events and time.time() < deadline:
-            time.sleep(0.01)
-            if timings.exists():
-                for line in timings.read_text().splitlines():
-                    record = json.loads(line)
-                    events.setdefault(record["event"], record["t"])
-        if "all_loaded" not in events:
-            raise SystemExit(f"the console did not load every pane in 30 s: {events}")
-        return events["first_frame"] - started, events["all_loaded"] - started
-    finally:
-        subprocess.run(["tmux", "-S", str(socket), "kill-server"], capture_output=True)
-        shutil.rmtree(work, ignore_errors=True)
+    events = timed_in_tmux(f"{vwtui} --config {config_path}", env, until="all_loaded",
+                           timeout=30)
+    return events["first_frame"], events["all_loaded"]
 
 
 def main() -> None:

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, ensure_project_venv, sandbox_config
+from _common import REPO, ensure_project_venv, sandbox_config, timed_in_tmux
 
 PYTHON = REPO / ".venv" / "bin" / "python"
 
@@ -151,44 +151,10 @@ def run_boto3(kind: str, env: dict[str, str]) -> dict[str, Any]:
 
 def time_console(config_path: Path, env: dict[str, str]) -> dict[str, float]:
     """Seconds from launch to first_frame, first_rows and all_loaded, and the peak memory."""
-    work = Path(tempfile.mkdtemp(prefix="vwtui-bench-"))
-    timings = work / "timings.jsonl"
-    socket = work / "tmux.sock"
     vwtui = REPO / ".venv" / "bin" / "vwtui"
-    run_env = {**env, "VWTUI_TIMINGS": str(timings), "TERM": "xterm-256color"}
-    try:
-        started = time.time()
-        subprocess.run(["tmux", "-S", str(socket), "new-session", "-d", "-x", "80", "-y", "24",
-                        f"exec {vwtui} --config {config_path}"], env=run_env, check=True)
-        pid = subprocess.run(["tmux", "-S", str(socket), "display-message", "-p",
-                              "#{pane_pid}"], capture_output=True, text=True).stdout.strip()
-        events: dict[str, float] = {}
-        while "all_loaded" not in events and time.time() < started + 120:
-            time.sleep(0.01)
-            if timings.exists():
-                for line in timings.read_text().splitlines():
-                    record = json.loads(line)
-                    events.setdefault(record["event"], record["t"])
-        if "all_loaded" not in events:
-            raise SystemExit(f"the console did not load every pane in 120 s: {events}")
-        time.sleep(0.3)  # the last pane drawn
-        peak = _peak_mb(pid)
-        result = {name: t - started for name, t in events.items()}
-        result["peak_mb"] = peak
-        return result
-    finally:
-        subprocess.run(["tmux", "-S", str(socket), "kill-server"], capture_output=True)
-        shutil.rmtree(work, ignore_errors=True)
-
-
-def _peak_mb(pid: str) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
+    # 0.3 s after all_loaded: the last pane drawn.
+    return timed_in_tmux(f"{vwtui} --config {config_path}", env, until="all_loaded",
+                         timeout=120, settle=0.3)
 
 
 BARE_APP = """
@@ -214,24 +180,11 @@ Bare().run()
 def time_bare_textual(env: dict[str, str]) -> float:
     """Seconds from launch to the first frame of an empty Textual app (a header, a line, a
     footer) in the same tmux at 80x24: the floor the framework sets on this machine."""
-    work = Path(tempfile.mkdtemp(prefix="vwtui-bench-"))
-    timings, script = work / "timings.jsonl", work / "bare.py"
-    script.write_text(BARE_APP)
-    socket = work / "tmux.sock"
-    try:
-        started = time.time()
-        subprocess.run(["tmux", "-S", str(socket), "new-session", "-d", "-x", "80", "-y", "24",
-                        f"exec {PYTHON} {script}"],
-                       env={**env, "VWTUI_TIMINGS": str(timings), "TERM": "xterm-256color"},
-                       check=True)
-        while time.time() < started + 30:
-            time.sleep(0.01)
-            if timings.exists() and timings.read_text().strip():
-                return float(json.loads(timings.read_text().splitlines()[0])["t"]) - started
-        raise SystemExit("the bare Textual app drew no frame in 30 s")
-    finally:
-        subprocess.run(["tmux", "-S", str(socket), "kill-server"], capture_output=True)
-        shutil.rmtree(work, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix="vwtui-bench-") as work:
+        script = Path(work) / "bare.py"
+        script.write_text(BARE_APP)
+        return timed_in_tmux(f"{PYTHON} {script}", env, until="first_frame",
+                             timeout=30)["first_frame"]
 
 
 # ---- f and / on 10,000 rows, in this process -----------------------------------------------

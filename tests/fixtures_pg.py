@@ -56,6 +56,12 @@ def pg_server() -> Iterator[PgServer]:
                        dbname=server.dbname, dsn=server.dsn, admin_dsn=server.admin_dsn)
 
 
+def database_of(pg_server: PgServer) -> DatabaseConfig:
+    """The database section for the test server, as a recovery's verify reaches it."""
+    return DatabaseConfig(host=pg_server.host, port=pg_server.port, user=pg_server.user,
+                          name=pg_server.dbname, sslmode="disable", connect_timeout_seconds=5)
+
+
 @pytest.fixture
 def pg_config(pg_server: PgServer) -> Config:
     """A Config whose database section points at the test server (sslmode disable)."""

@@ -44,11 +44,13 @@ def sandbox_config(sandbox: Any) -> Config:
 
 
 def start_sandbox(monkeypatch: pytest.MonkeyPatch, scenario: str = "healthy",
-                  restore_seconds: float = 1.0, now: datetime | None = None) -> Any:
-    """Start a sandbox and point this process's boto3 at it (through `monkeypatch`)."""
+                  restore_seconds: float = 1.0, now: datetime | None = None,
+                  **options: Any) -> Any:
+    """Start a sandbox and point this process's boto3 at it (through `monkeypatch`);
+    `options` as Sandbox's own (scale, latency_ms)."""
     from vwtui.sandbox.server import ENV_UNSET, Sandbox
 
-    sandbox = Sandbox(scenario=scenario, now=now, restore_seconds=restore_seconds)
+    sandbox = Sandbox(scenario=scenario, now=now, restore_seconds=restore_seconds, **options)
     sandbox.start()
     for name in ENV_UNSET:
         monkeypatch.delenv(name, raising=False)

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures_pg import record_baselines
+from fixtures_pg import database_of, record_baselines
 from fixtures_sandbox import sandbox_client
 from vwtui.screens.recovery_run import RunScreen
 
 from vwtui.app import VwtuiApp
-from vwtui.config import AwsConfig, Config, DatabaseConfig, InstancesConfig, UiConfig
+from vwtui.config import AwsConfig, Config, InstancesConfig, UiConfig
 from vwtui.orchestrator import RecoveryRun
 from vwtui.recovery.state import StepStatus
 from vwtui.sandbox import Sandbox
@@ -80,9 +80,7 @@ def recovery_env(make_sandbox: Callable[..., Sandbox], pg_server: Any,
             aws=AwsConfig(region=sandbox.region, endpoint_url=sandbox.endpoint_url,
                           max_attempts=1),
             instances=instances,
-            database=DatabaseConfig(host=pg_server.host, port=pg_server.port,
-                                    user=pg_server.user, name=pg_server.dbname,
-                                    sslmode="disable", connect_timeout_seconds=5),
+            database=database_of(pg_server),
             ui=UiConfig(refresh_seconds=0),
         )
         record_baselines(config, state_home / "vwtui")

@@ -22,12 +22,17 @@ pytestmark = pytest.mark.tmux
 VWTUI = Path(sys.executable).parent / "vwtui"
 
 
-@pytest.fixture
-def tmux() -> Iterator[Terminal]:
+def require_tmux() -> None:
+    """Skip without tmux, or fail where CI says it must be there (VWTUI_REQUIRE_TMUX)."""
     if shutil.which("tmux") is None:
         if os.environ.get("VWTUI_REQUIRE_TMUX"):
             pytest.fail("tmux is required here (VWTUI_REQUIRE_TMUX) but not installed")
         pytest.skip("tmux is not installed")
+
+
+@pytest.fixture
+def tmux() -> Iterator[Terminal]:
+    require_tmux()
     work = Path(tempfile.mkdtemp(prefix="vwtui-tmux-"))
     terminal = Terminal(work)
     try:

@@ -3,6 +3,8 @@ and fixes the run's own instance, and the cleanup of a deletion-protected `-old-
 
 from __future__ import annotations
 
+from typing import Any
+
 import botocore.session
 import pytest
 from recovery_env import UNPROTECTED_STAGING, Env, env_fixture, past_protection  # noqa: F401  (fixtures)
@@ -149,7 +151,9 @@ async def test_the_parity_step_finds_drift_and_fixes_only_the_run_s_own_instance
     assert env.sandbox.mutations_on([PRODUCTION], since) == []
 
 
-async def test_the_swap_asks_a_reason_while_a_must_match_setting_differs(env: Env) -> None:
+async def _past_parity_with_multi_az_off(env: Env) -> Any:
+    """A PITR run whose restored instance lost Multi-AZ before parity, gone on past the
+    parity step without the fix."""
     run = await env.start(await env.pitr_request())
     while run.current is not None and run.current.key != "parity":
         await run.run_step()
@@ -157,6 +161,11 @@ async def test_the_swap_asks_a_reason_while_a_must_match_setting_differs(env: En
                        MultiAZ=False, ApplyImmediately=True)
     await run.run_step()  # parity: waiting, the fix offered
     await run.run_step()  # g: goes on without the fix
+    return run
+
+
+async def test_the_swap_asks_a_reason_while_a_must_match_setting_differs(env: Env) -> None:
+    run = await _past_parity_with_multi_az_off(env)
     assert run.step("parity").status is StepStatus.DONE  # type: ignore[union-attr]
     run.tick("maintenance")
     run.tick("stop-connections")
@@ -173,13 +182,7 @@ async def test_the_swap_asks_a_reason_while_a_must_match_setting_differs(env: En
 
 async def test_a_resumed_run_still_asks_the_reason_and_keeps_one_already_given(
         env: Env) -> None:
-    run = await env.start(await env.pitr_request())
-    while run.current is not None and run.current.key != "parity":
-        await run.run_step()
-    await env.aws.call("rds", "ModifyDBInstance", DBInstanceIdentifier=run.request.target,
-                       MultiAZ=False, ApplyImmediately=True)
-    await run.run_step()  # parity: waiting, the fix offered
-    await run.run_step()  # g: goes on without the fix
+    run = await _past_parity_with_multi_az_off(env)
     run.tick("maintenance")
     run.tick("stop-connections")
 

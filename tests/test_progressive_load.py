@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from fixtures_dashboard import NOW, wait_for_polls
-from fixtures_sandbox import sandbox_client
+from fixtures_sandbox import sandbox_client, start_sandbox
 from textual.widgets import Input, Static
 from vwtui.screens.dashboard import DashboardScreen
 
@@ -25,7 +25,7 @@ from vwtui.config import AwsConfig, Config, UiConfig
 from vwtui.errors import AccessDenied
 from vwtui.sandbox.scale import Scale
 from vwtui.services.aws import AwsService
-from vwtui.services.early import MODE_ENV, EarlyReads, start_dashboard_reads
+from vwtui.services.early import MODE_ENV, EarlyReads, start_view_reads
 from vwtui.widgets.backup_panes import SnapshotsPane
 
 PROD = Config().instances.production
@@ -37,14 +37,8 @@ SLOW_MS = 400
 
 @pytest.fixture
 def scaled(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from vwtui.sandbox.server import ENV_UNSET, Sandbox
-
-    sandbox = Sandbox(now=NOW, restore_seconds=0, scale=SMALL).start()
+    sandbox = start_sandbox(monkeypatch, restore_seconds=0, now=NOW, scale=SMALL)
     try:
-        for name in ENV_UNSET:
-            monkeypatch.delenv(name, raising=False)
-        for name, value in sandbox.environ({}).items():
-            monkeypatch.setenv(name, value)
         yield sandbox
     finally:
         sandbox.stop()
@@ -166,7 +160,7 @@ async def test_the_dashboard_takes_the_reads_started_before_it(scaled: Any,
     aws = AwsService(config)
     before = {op: len(sandbox.calls(op)) for op in ("rds:DescribeDBSnapshots",
                                                     "rds:DescribeDBInstances")}
-    start_dashboard_reads(aws, config, PROD)
+    start_view_reads(aws, config, PROD, "dashboard")
     assert aws.early.mode == early_mode
     app = VwtuiApp(config, aws, clock=lambda: NOW)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from botocore.hooks import HierarchicalEmitter
+from fixtures_sandbox import start_sandbox
 
 from vwtui.config import AwsConfig, Config
 from vwtui.errors import AccessDenied
@@ -97,14 +98,8 @@ def test_the_list_parsed_in_one_pass_is_what_botocore_parses() -> None:
 
 @pytest.fixture
 def scaled(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from vwtui.sandbox.server import ENV_UNSET, Sandbox
-
-    sandbox = Sandbox(restore_seconds=0, scale=SMALL, latency_ms=5).start()
+    sandbox = start_sandbox(monkeypatch, restore_seconds=0, scale=SMALL, latency_ms=5)
     try:
-        for name in ENV_UNSET:
-            monkeypatch.delenv(name, raising=False)
-        for name, value in sandbox.environ({}).items():
-            monkeypatch.setenv(name, value)
         yield sandbox
     finally:
         sandbox.stop()

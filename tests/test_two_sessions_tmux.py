@@ -27,12 +27,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures_pg import record_baselines
+from fixtures_pg import database_of, record_baselines
 from fixtures_sandbox import sandbox_client
-from test_demo_tmux import VWTUI, Terminal
+from test_demo_tmux import VWTUI, Terminal, require_tmux
 
 from vwtui import config as config_mod
-from vwtui.config import AwsConfig, Config, DatabaseConfig, UiConfig
+from vwtui.config import AwsConfig, Config, UiConfig
 from vwtui.recovery.lock import holder_of
 
 pytestmark = pytest.mark.tmux
@@ -43,10 +43,7 @@ SWAP_WAITS = "then g runs the swap"
 @pytest.fixture
 def terminals() -> Iterator[Callable[[], Terminal]]:
     """Private tmux servers (one per vwtui process), all killed at the end."""
-    if shutil.which("tmux") is None:
-        if os.environ.get("VWTUI_REQUIRE_TMUX"):
-            pytest.fail("tmux is required here (VWTUI_REQUIRE_TMUX) but not installed")
-        pytest.skip("tmux is not installed")
+    require_tmux()
     made: list[Terminal] = []
 
     def make() -> Terminal:
@@ -134,9 +131,7 @@ def test_second_session_cannot_drive_a_run_until_its_driver_dies(
     monkeypatch.setenv("XDG_STATE_HOME", str(state_home))
     config = Config(
         aws=AwsConfig(region=sandbox.region, endpoint_url=sandbox.endpoint_url, max_attempts=2),
-        database=DatabaseConfig(host=pg_server.host, port=pg_server.port, user=pg_server.user,
-                                name=pg_server.dbname, sslmode="disable",
-                                connect_timeout_seconds=5),
+        database=database_of(pg_server),
         ui=UiConfig(refresh_seconds=0, poll_seconds=0.5))
     config_file = config_mod.write(config, tmp_path / "config.toml")
     record_baselines(config, state_home / "vwtui")

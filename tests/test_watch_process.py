@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures_pg import record_baselines
-from test_demo_tmux import VWTUI, Terminal
+from fixtures_pg import database_of, record_baselines
+from test_demo_tmux import VWTUI, Terminal, require_tmux
 
 from vwtui import config as config_mod
-from vwtui.config import AwsConfig, Config, DatabaseConfig, UiConfig
+from vwtui.config import AwsConfig, Config, UiConfig
 from vwtui.model import utcnow
 from vwtui.orchestrator import RecoveryRun
 from vwtui.recovery import drill as dr
@@ -42,10 +42,7 @@ FOLLOW_SECONDS = 60.0
 
 @pytest.fixture
 def terminal() -> Iterator[Terminal]:
-    if shutil.which("tmux") is None:
-        if os.environ.get("VWTUI_REQUIRE_TMUX"):
-            pytest.fail("tmux is required here (VWTUI_REQUIRE_TMUX) but not installed")
-        pytest.skip("tmux is not installed")
+    require_tmux()
     made = Terminal(Path(tempfile.mkdtemp(prefix="vwtui-watch-")))
     try:
         yield made
@@ -90,9 +87,7 @@ async def test_vwtui_watch_in_another_process_follows_a_drill_step_by_step(
     monkeypatch.setenv("XDG_STATE_HOME", str(state_home))
     config = Config(
         aws=AwsConfig(region=sandbox.region, endpoint_url=sandbox.endpoint_url, max_attempts=2),
-        database=DatabaseConfig(host=pg_server.host, port=pg_server.port, user=pg_server.user,
-                                name=pg_server.dbname, sslmode="disable",
-                                connect_timeout_seconds=5),
+        database=database_of(pg_server),
         ui=UiConfig(refresh_seconds=0))
     # 6 minutes ago: inside the sandbox's window, after the test database's rows (verify).
     config = config.replace(drill=dataclasses.replace(config.drill, restore_minutes_ago=6))

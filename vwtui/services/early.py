@@ -426,9 +426,3 @@ def start_view_reads(aws: AwsService, config: Config, source: str, view: str, *,
     else:
         aws.early.start(*dashboard_reads(aws, config, source, now=now), owner=aws)
 
-
-def start_dashboard_reads(aws: AwsService, config: Config, source: str) -> None:
-    """Start the dashboard's first reads now (`vwtui` before it imports the UI)."""
-    if os.environ.get(MODE_ENV) == "off":
-        return
-    aws.early.start(*dashboard_reads(aws, config, source), owner=aws)
