@@ -15,7 +15,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 from vwtui.screens.recovery_confirm import ReasonPrompt, YesNo
@@ -27,6 +27,7 @@ from vwtui.recovery.drill import escalation_lines
 from vwtui.recovery.plan import Scenario
 from vwtui.recovery.state import CHECKLIST_KEYS, Action, StepState, StepStatus, Tone
 from vwtui.widgets.context_bar import ContextBar
+from vwtui.widgets.detail_view import DetailView
 from vwtui.widgets.in_place import update_in_place
 from vwtui.widgets.palette import StyleOf, unstyled
 from vwtui.widgets.rto_clock import RtoClockWidget
@@ -94,7 +95,6 @@ class RunScreen(Screen[None]):
         self._keys: tuple[bool | None, ...] = ()
         # The step whose detail is on screen.
         self.detail_key: str | None = None
-        self._detail_shown: Text | None = None
         self._hint_shown: Text | None = None
         self._escalation_shown: Text | None = None
         # The styles of the screen's text (recovery.tcss), once its widgets are mounted.
@@ -109,8 +109,7 @@ class RunScreen(Screen[None]):
             yield RecoveryText(id="run-title")
             yield StepList(id="run-steps", on_cursor=self._cursor_moved)
             yield RecoveryText(id="run-escalation")
-            with VerticalScroll(id="run-detail"):
-                yield RecoveryText(id="run-detail-text")
+            yield DetailView(id="run-detail")
             yield RecoveryText(id="run-hint")
         yield Footer()
 
@@ -119,8 +118,9 @@ class RunScreen(Screen[None]):
         where = run.request.source if run.request.scenario is Scenario.CROSS_REGION \
             else f"{run.request.source} → {run.request.target}"
         heading = self.query_one("#run-title", RecoveryText)
-        # Every RecoveryText has the same component classes: the detail's serve the hint too.
-        self.style_of = self.query_one("#run-detail-text", RecoveryText).style_of
+        # Every RecoveryText has the same component classes: the title's serve the detail and
+        # the hint too.
+        self.style_of = heading.style_of
         tag = SCENARIO_TAG[run.request.scenario]
         if run.request.drill:
             tag = f"Drill {tag}"
@@ -240,12 +240,11 @@ class RunScreen(Screen[None]):
             step = self.shown_step()
             text = render_step(run, step, now, skip_final_snapshot=self.skip_final_snapshot,
                                style_of=style_of) if step is not None else Text()
-        # Unchanged text is not set again; text of as many rows is repainted without a layout
-        # (a poll's new progress line, the elapsed time's next second).
-        if text != self._detail_shown:
-            self._detail_shown = text
-            update_in_place(self.query_one("#run-detail-text", Static), text)
-        self.detail_key = step.key if step is not None else None
+        # The box repaints alone, whatever the text's length (DetailView); another step's
+        # detail is shown from its first line, the same step's next poll where the reader is.
+        key = step.key if step is not None else None
+        self.query_one(DetailView).show(text, top=key != self.detail_key)
+        self.detail_key = key
 
     def hint(self) -> Text:
         """One line: what the engineer can do now (the run's state decides)."""

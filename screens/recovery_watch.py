@@ -34,6 +34,7 @@ from vwtui.recovery.lock import LockHolder, holder_of
 from vwtui.recovery.plan import Scenario
 from vwtui.recovery.state import StepState, StepStatus
 from vwtui.widgets.context_bar import ContextBar
+from vwtui.widgets.detail_view import DetailView
 from vwtui.widgets.palette import StyleOf, unstyled
 from vwtui.widgets.rto_clock import RtoClockWidget
 from vwtui.widgets.steps import StepList
@@ -72,6 +73,8 @@ class WatchScreen(Screen[None]):
         self._watch: JournalWatch | None = None
         self._reader_fd: int | None = None
         self._shown: dict[str, Text] = {}
+        # The step whose detail is on screen.
+        self._detail_key: str | None = None
         self.style_of: StyleOf = unstyled
 
     @property
@@ -86,13 +89,12 @@ class WatchScreen(Screen[None]):
         with Vertical(id="run"):
             yield RecoveryText(id="run-title")
             yield StepList(id="run-steps", on_cursor=self._cursor_moved)
-            with VerticalScroll(id="run-detail"):
-                yield RecoveryText(id="run-detail-text")
+            yield DetailView(id="run-detail")
             yield RecoveryText(id="run-hint")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.style_of = self.query_one("#run-detail-text", RecoveryText).style_of
+        self.style_of = self.query_one("#run-title", RecoveryText).style_of
         self._read()
         self._start_watching()
         # The poll (without inotify, the journal; always, who holds the lock).
@@ -245,7 +247,9 @@ class WatchScreen(Screen[None]):
         else:
             text = render_step(run, step, now, style_of=self.style_of) \
                 if step is not None else Text()
-        self._set("#run-detail-text", text)
+        key = step.key if step is not None else None
+        self.query_one(DetailView).show(text, top=key != self._detail_key)
+        self._detail_key = key
 
     def _show_hint(self) -> None:
         """The observer's line: who drives the run; nothing here can change it."""

@@ -36,6 +36,7 @@ from vwtui.screens.recovery_run import RunScreen
 
 from vwtui.recovery.plan import RecoveryInputError, Scenario
 from vwtui.recovery.state import StepStatus
+from vwtui.widgets.detail_view import DetailView
 
 Start = Callable[..., RecoveryEnv]
 
@@ -496,7 +497,7 @@ async def test_failed_wait_shows_troubleshooting_and_offers_retry_skip_abort(
         assert "Runbook troubleshooting: PITR restore fails" in text
         assert "r Retry" in text and "s Skip" in text and "a Abort" in text
         assert "g Run" not in text  # nothing runs on its own, nor by g, after a failure
-        detail = run_screen(app).query_one("#run-detail-text").content
+        detail = run_screen(app).query_one(DetailView).text
         assert "Recovery failed: storage unreachable" in str(detail)  # the RDS event
         assert "aws rds describe-events --source-identifier" in str(detail)
 

@@ -45,6 +45,7 @@ from vwtui.recovery.plan import RecoveryRequest, Scenario, build_plan
 from vwtui.recovery.state import StepStatus
 from vwtui.services.aws import AwsService
 from vwtui.services.pg import PgService
+from vwtui.widgets.detail_view import DetailView
 from vwtui.widgets.steps import StepList, status_cell
 
 Start = Callable[..., RecoveryEnv]
@@ -132,7 +133,7 @@ async def test_an_observer_follows_every_step_and_no_key_of_its_view_changes_any
             # The driver goes on: ticks and an abort reach the observer too.
             driver.tick("maintenance")
             await wait_until(pilot, lambda: "[x] Set maintenance mode" in str(
-                screen.query_one("#run-detail-text").content), "the tick",
+                screen.query_one(DetailView).text), "the tick",
                 seconds=FOLLOW_SECONDS)
             await driver.abort(False)
             await wait_until(pilot, lambda: screen.run.loaded and screen.run.finished,
@@ -140,7 +141,7 @@ async def test_an_observer_follows_every_step_and_no_key_of_its_view_changes_any
             await sees_driver(pilot, observer, driver, "the aborted run")
             await wait_until(pilot, lambda: "no one drives it" in screen_text(observer),
                              "the driver gone", seconds=FOLLOW_SECONDS)
-            assert "Run aborted" in str(screen.query_one("#run-detail-text").content)
+            assert "Run aborted" in str(screen.query_one(DetailView).text)
             assert mutating(env) == before
             await pilot.press("q")
     finally:

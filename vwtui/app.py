@@ -87,6 +87,25 @@ class ActionsProvider(Provider):
                 yield Hit(score, matcher.highlight(name), callback, text=name, help=help_text)
 
 
+def screens_seen_under(stack: list[Screen[Any]]) -> list[Screen[Any]]:
+    """The screens seen through the top of `stack`, bottom first: each under a screen whose
+    background lets it show (a modal's), none under an opaque one (the App's
+    `_background_screens`, which Textual draws and counts as current).
+
+    Textual's own list always holds the screen just under the top one, opaque or not: a run
+    screen under another, or the dashboard under a run screen, kept drawing every change
+    unseen, and each of its frames repainted the whole top screen (a repaint of the screen
+    instead of the widgets that changed): with runs polling, most of the run screen's frames.
+    Textual is pinned exactly (pyproject.toml).
+    """
+    seen: list[Screen[Any]] = []
+    for above, screen in zip(reversed(stack), reversed(stack[:-1]), strict=False):
+        if above.styles.background.a == 1:
+            break
+        seen.append(screen)
+    return seen[::-1]
+
+
 class VwtuiApp(App[int]):
     """The backup and recovery console."""
 
@@ -146,6 +165,10 @@ class VwtuiApp(App[int]):
 
             self._recovery = RecoveryManager(self, poll_interval=self.config.ui.poll_seconds)
         return self._recovery
+
+    @property
+    def _background_screens(self) -> list[Screen[Any]]:
+        return screens_seen_under(self._screen_stack)
 
     @property
     def source_instance(self) -> str:
