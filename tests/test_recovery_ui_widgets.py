@@ -91,7 +91,15 @@ async def test_step_list_updates_rows_in_place() -> None:
         assert table.cursor_row == 1  # the engineer's cursor stays put
         assert str(table.get_cell("restore", "state")) == "▶ running"
         assert table.get_cell("restore", "elapsed") == "0:01:15"
-        assert str(table.get_cell("restore", "step")) == "Restore — creating (poll 3)"
+        # The list says what the step waits for; the poll count is the detail's.
+        assert str(table.get_cell("restore", "step")) == "Restore — creating"
+        updates = table._update_count  # DataTable's count of changes (each redraws every cell)
+        steps[0].progress = "creating (poll 4)"
+        table.show(steps, START + timedelta(seconds=75))
+        assert table._update_count == updates  # the next poll changes no cell
+        steps[0].progress = "backing-up (poll 5)"
+        table.show(steps, START + timedelta(seconds=75))
+        assert str(table.get_cell("restore", "step")) == "Restore — backing-up"
         steps[1].status, steps[1].skip_reason = StepStatus.SKIPPED, "done by hand"
         table.show(steps, START)
         assert str(table.get_cell("wait", "step")) == "Wait — done by hand"

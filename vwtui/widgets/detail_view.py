@@ -14,9 +14,10 @@ a new text changes only what scrolls inside the box, which is a repaint of this 
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -42,6 +43,8 @@ class DetailView(ScrollView, can_focus=True):
         self._text = Text()
         self._lines: list[Strip] = []
         self._wrapped_at = -1
+        self._base_style = Style()
+        self._width = 0
 
     @property
     def text(self) -> Text:
@@ -83,10 +86,16 @@ class DetailView(ScrollView, can_focus=True):
             if self.scroll_y > self.max_scroll_y:
                 self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
 
-    def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        if width != self._wrapped_at:
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The widget's own style, once per render rather than once per line (it is worked out
+        # from every ancestor's styles).
+        self._base_style = self.rich_style
+        self._width = self.scrollable_content_region.width
+        if self._width != self._wrapped_at:
             self._wrap()
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
         index = y + round(self.scroll_y)
         line = self._lines[index] if 0 <= index < len(self._lines) else Strip.blank(0)
-        return line.crop_extend(0, width, None).apply_style(self.rich_style)
+        return line.crop_extend(0, self._width, None).apply_style(self._base_style)

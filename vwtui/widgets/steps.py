@@ -6,11 +6,16 @@ stays put and little is redrawn when the run reports progress every poll.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
+from rich.style import Style
 from rich.text import Text
+from textual.cache import LRUCache
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widgets import DataTable
 
 from vwtui import fmt
@@ -61,13 +66,21 @@ def status_cell(status: StepStatus, style_of: StyleOf = unstyled) -> Text:
                 style=style_of(STATUS_CLASS[status]))
 
 
+# A wait's progress ends with its poll count ("creating (poll 12)"), which changes on every
+# poll. The list says what the step waits for; the count is in the detail under it. A new count
+# in the list redrew every cell of the table (DataTable renders all again after any update_cell)
+# on every poll, and a key press that came during that frame waited for it.
+POLL_COUNT = re.compile(r" \(poll \d+\)$")
+
+
 def step_title(step: StepState, style_of: StyleOf = unstyled) -> Text:
     """The title, with the skip reason or the live progress after it (AWS text: no markup)."""
     title = Text(step.title)
     if step.status is StepStatus.SKIPPED and step.skip_reason:
         title.append(f" — {step.skip_reason}", style=style_of("step--skip-reason"))
     elif step.progress and step.status in (StepStatus.RUNNING, StepStatus.WAITING):
-        title.append(f" — {step.progress}", style=style_of("step--progress"))
+        title.append(f" — {POLL_COUNT.sub('', step.progress)}",
+                     style=style_of("step--progress"))
     return title
 
 
@@ -89,6 +102,46 @@ class StepList(DataTable[Text | str]):
         self._row_render_cache.maxsize = ROW_CACHE
         self._row_renderable_cache.maxsize = ROW_CACHE
         self._line_cache.maxsize = ROW_CACHE
+        self._lines_by_row: LRUCache[tuple[object, ...], Strip] = LRUCache(ROW_CACHE)
+        self._base_style = Style()
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The table's own style, worked out from every ancestor's styles: once per render,
+        # not once per line (DataTable.render_line asks for it each time).
+        self._base_style = self.rich_style
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        if y >= self.header_height:  # no fixed rows: only the header stays put
+            y += scroll_y
+        return self._render_line(y, scroll_x, scroll_x + self.size.width, self._base_style)
+
+    def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
+        """DataTable's line, cached by whether the cursor (and the mouse) is on its row rather
+        than by where they are: moving the cursor draws again the two rows it leaves and
+        reaches, not every row (a key press while restores poll drew the whole list)."""
+        try:
+            row_key, _ = self._get_offsets(y)
+        except LookupError:
+            return super()._render_line(y, x1, x2, base_style)
+        row = self._row_locations.get(row_key)
+        key = (y, x1, x2, self.size.width, row is not None and row == self.cursor_row,
+               self._show_hover_cursor and row == self.hover_row, base_style,
+               self._update_count, self._pseudo_class_state)
+        line = self._lines_by_row.get(key)
+        if line is None:
+            line = super()._render_line(y, x1, x2, base_style)
+            self._lines_by_row[key] = line
+        return line
+
+    def _clear_caches(self) -> None:
+        super()._clear_caches()
+        self._lines_by_row.clear()
+
+    def notify_style_update(self) -> None:
+        self._lines_by_row.clear()
+        super().notify_style_update()
 
     def watch_cursor_coordinate(self, old: Any, new: Any) -> None:
         super().watch_cursor_coordinate(old, new)
