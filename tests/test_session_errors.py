@@ -272,16 +272,49 @@ async def _open_checklist(pilot: Any, loads: int = 1) -> ChecklistScreen:
     raise AssertionError("the checklist did not finish reading AWS")
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "order-dependent: passes alone, in its file and after test_aws_service/test_config/the "
-    "CLI tests, but in a whole-suite run the checklist's retry still met the missing profile "
-    "once (CI, 2026-12-01); the state that carries over is not found yet"))
+def _data_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Set AWS_DATA_PATH (to an empty folder: botocore's own data still answers), as importing
+    awscli sets it for its whole process (tests/test_aws_calls.py does, in this one). botocore
+    then makes a session without reading the AWS config file, and a missing profile is first
+    met making a client, from that session: the retry must not reuse it."""
+    data = tmp_path / "aws-data"
+    data.mkdir()
+    monkeypatch.setenv("AWS_DATA_PATH", str(data))
+
+
+@pytest.mark.parametrize("data_path", [False, True], ids=["plain", "aws-data-path"])
+def test_a_profile_added_after_the_first_try_is_found_by_the_next(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data_path: bool) -> None:
+    """The service side of r: the session is made again once the profile is in the files,
+    whether boto3 missed it making the session or botocore making the first client."""
+    from vwtui.errors import CredentialsError
+
+    aws_config = tmp_path / "aws-config"
+    aws_config.write_text("")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(aws_config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(aws_config))
+    monkeypatch.delenv("AWS_DATA_PATH", raising=False)
+    if data_path:
+        _data_path(tmp_path, monkeypatch)
+    aws = AwsService(_config(), profile=PROFILE)
+    for _ in range(2):  # a second try before the fix meets the same (no half-made session)
+        with pytest.raises(CredentialsError, match=f"AWS profile '{PROFILE}' is not in"):
+            aws.prepare(["sts"])
+    aws_config.write_text(f"[profile {PROFILE}]\nregion = {REGION}\n"
+                          f"aws_access_key_id = testing\naws_secret_access_key = testing\n")
+    aws.prepare(["sts", "rds"])
+    assert aws.client("sts").meta.region_name == REGION
+
+
 async def test_r_retries_and_the_banner_goes_when_aws_answers(
         make_sandbox: Callable[..., Any], tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The profile is missing; the engineer adds it to the AWS config and presses r."""
     sandbox = make_sandbox("healthy", restore_seconds=0, now=NOW)
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    # The same whichever tests ran before in this process: AWS_DATA_PATH set as awscli sets it
+    # (the harder case: the session is made, the profile first missed making a client).
+    _data_path(tmp_path, monkeypatch)
     aws_config, credentials = tmp_path / "aws-config", tmp_path / "aws-credentials"
     aws_config.write_text("")
     credentials.write_text("")

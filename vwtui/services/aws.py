@@ -108,7 +108,19 @@ class AwsService:
                 kwargs: dict[str, Any] = {"config": boto_config}
                 if self.endpoint_url:
                     kwargs["endpoint_url"] = self.endpoint_url
-                client = self._make_client(service, kwargs)
+                try:
+                    client = self._make_client(service, kwargs)
+                except Exception:
+                    if not self._clients:
+                        # botocore reads the AWS config and credentials files once per session
+                        # (Session.full_config is kept): a session that made no client (its
+                        # profile is not in them) is dropped, so that the next try, after the
+                        # engineer fixed the files and pressed r, reads them again. boto3 most
+                        # often fails making such a session already, but not when botocore
+                        # finds its settings without the files (AWS_DATA_PATH, which importing
+                        # awscli sets for its whole process).
+                        self._session = None
+                    raise
                 client.meta.events.register("before-parse", _refuse_web_pages)
                 self._clients[service] = client
             return self._clients[service]
