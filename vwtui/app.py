@@ -30,6 +30,7 @@ from vwtui.errors import SessionError, VwtuiError
 from vwtui.model import CallerIdentity, utcnow
 from vwtui.screens.dashboard import DashboardScreen
 from vwtui.screens.help import HelpScreen, declared_by_vwtui
+from vwtui.widgets.frame_timer import keep_timers_on_tick
 
 if TYPE_CHECKING:
     # The recovery screens (and the recovery code under them) are imported when first used,
@@ -142,6 +143,8 @@ class VwtuiApp(App[int]):
         # The view to open on (`vwtui health`): Textual makes the first mode's screen stack
         # from DEFAULT_MODE as the App is made, so it is set before.
         self.DEFAULT_MODE = view  # type: ignore[misc]
+        # A late frame is followed by the next one on the next tick, not the one after it.
+        keep_timers_on_tick()
         super().__init__()
         self.config = config
         self.aws = aws
