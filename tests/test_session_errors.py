@@ -306,6 +306,34 @@ def test_a_profile_added_after_the_first_try_is_found_by_the_next(
     assert aws.client("sts").meta.region_name == REGION
 
 
+async def test_keys_added_after_a_call_without_credentials_are_used_by_the_next(
+        make_sandbox: Callable[..., Any], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The service side of r after "no credentials": the engineer puts keys in
+    ~/.aws/credentials (or runs aws sso login); the next call makes its client again and reads
+    them (a client made without credentials kept none)."""
+    from vwtui.errors import CredentialsError
+
+    sandbox = make_sandbox("healthy", restore_seconds=0, now=NOW)
+    config_file, credentials = tmp_path / "aws-config", tmp_path / "aws-credentials"
+    config_file.write_text("")
+    credentials.write_text("")
+    for name in (*ENV_UNSET, "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config_file))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    aws = AwsService(Config(aws=AwsConfig(region=sandbox.region,
+                                          endpoint_url=sandbox.endpoint_url, max_attempts=1)))
+    for _ in range(2):
+        with pytest.raises(CredentialsError, match="No AWS credentials found"):
+            await aws.caller_identity()
+    credentials.write_text("[default]\naws_access_key_id = testing\n"
+                           "aws_secret_access_key = testing\n")
+    identity = await aws.caller_identity()
+    assert identity.account == sandbox.account
+
+
 async def test_r_retries_and_the_banner_goes_when_aws_answers(
         make_sandbox: Callable[..., Any], tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:

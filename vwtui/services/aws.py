@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from vwtui.errors import (
     AwsError,
     AwsSettingError,
+    CredentialsError,
     NotFound,
 )
 from vwtui.model import (
@@ -133,7 +134,21 @@ class AwsService:
                      profile=self.profile)
 
     def _translate(self, exc: BaseException, service: str, operation: str) -> AwsError:
-        return translate(exc, service, operation, place=self.place)
+        error = translate(exc, service, operation, place=self.place)
+        if isinstance(error, CredentialsError):
+            self._forget_session()
+        return error
+
+    def _forget_session(self) -> None:
+        """After a credentials error, the next call makes the session and its clients again.
+
+        A boto3 client resolves its credentials once, when it is made, and its session reads
+        the AWS config and credentials files once: a client made with no credentials kept
+        none after the engineer added keys to ~/.aws/credentials (or ran `aws sso login`) and
+        pressed r. Calls already under way keep the clients they hold."""
+        with self._lock:
+            self._clients.clear()
+            self._session = None
 
     def _make_client(self, service: str, kwargs: dict[str, Any]) -> Any:
         """session.client(), a bad region or endpoint said as the setting it comes from (a
