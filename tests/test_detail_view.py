@@ -153,3 +153,17 @@ async def test_a_screen_under_an_opaque_one_is_not_drawn() -> None:
         app.pop_screen()
         await pilot.pause()
         assert app._background_screens == [] and app.screen is middle
+
+
+async def test_a_poll_that_changes_one_line_redraws_that_line() -> None:
+    app = _Box()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(DetailView)
+        view.show(Text("running\nWait until db is available\n⟳ db: creating (poll 1)\n$ aws"))
+        await pilot.pause()
+        view.show(Text("running\nWait until db is available\n⟳ db: creating (poll 2)\n$ aws"))
+        # Only the third row is marked for drawing (Textual's own record of what to repaint).
+        offset = view.content_offset
+        assert {(r.y - offset.y, r.height) for r in view._repaint_regions} == {(2, 1)}
+        await pilot.pause()
+        assert shown_lines(app, view)[2] == "⟳ db: creating (poll 2)"

@@ -57,10 +57,20 @@ class DetailView(ScrollView, can_focus=True):
         if text == self._text and not top:
             return
         self._text = text
+        before, extent = self._lines, self.virtual_size
         self._wrap()
         if top and self.scroll_y:
             self.scroll_to(y=0, animate=False, immediate=True)
-        self.refresh()
+            self.refresh()
+        elif self.virtual_size == extent and len(before) == len(self._lines):
+            # The same step's next poll changes a line or two ("poll 12"): those are drawn
+            # again, not the whole box.
+            changed = [y for y, (old, new) in enumerate(zip(before, self._lines, strict=True))
+                       if old != new]
+            if changed:
+                self.refresh_lines(changed[0], changed[-1] - changed[0] + 1)
+        else:
+            self.refresh()
 
     def on_resize(self, event: events.Resize) -> None:
         self._wrap()
