@@ -93,8 +93,6 @@ class RunScreen(Screen[None]):
         self._follow = True
         self.redraws = 0
         self._keys: tuple[bool | None, ...] = ()
-        # The step whose detail is on screen.
-        self.detail_key: str | None = None
         self._hint_shown: Text | None = None
         self._escalation_shown: Text | None = None
         # The styles of the screen's text (recovery.tcss), once its widgets are mounted.
@@ -242,9 +240,12 @@ class RunScreen(Screen[None]):
                                style_of=style_of) if step is not None else Text()
         # The box repaints alone, whatever the text's length (DetailView); another step's
         # detail is shown from its first line, the same step's next poll where the reader is.
-        key = step.key if step is not None else None
-        self.query_one(DetailView).show(text, top=key != self.detail_key)
-        self.detail_key = key
+        self.query_one(DetailView).show(text, step.key if step is not None else None)
+
+    @property
+    def detail_key(self) -> str | None:
+        """The step whose detail is on screen."""
+        return self.query_one(DetailView).key
 
     def hint(self) -> Text:
         """One line: what the engineer can do now (the run's state decides)."""

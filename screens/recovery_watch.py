@@ -73,8 +73,6 @@ class WatchScreen(Screen[None]):
         self._watch: JournalWatch | None = None
         self._reader_fd: int | None = None
         self._shown: dict[str, Text] = {}
-        # The step whose detail is on screen.
-        self._detail_key: str | None = None
         self.style_of: StyleOf = unstyled
 
     @property
@@ -247,9 +245,7 @@ class WatchScreen(Screen[None]):
         else:
             text = render_step(run, step, now, style_of=self.style_of) \
                 if step is not None else Text()
-        key = step.key if step is not None else None
-        self.query_one(DetailView).show(text, top=key != self._detail_key)
-        self._detail_key = key
+        self.query_one(DetailView).show(text, step.key if step is not None else None)
 
     def _show_hint(self) -> None:
         """The observer's line: who drives the run; nothing here can change it."""

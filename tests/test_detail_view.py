@@ -94,7 +94,7 @@ async def test_a_long_text_scrolls_and_another_step_starts_at_its_top() -> None:
         await pilot.pause()
         assert shown_lines(app, view)[-1] == f"line {height + 2}"
         # Another step's detail: from its first line.
-        view.show(numbered(40, "other"), top=True)
+        view.show(numbered(40, "other"), key="other")
         await pilot.pause()
         assert view.scroll_y == 0
         assert shown_lines(app, view)[0] == "other 1"

@@ -274,5 +274,5 @@ def _runs_dir_may_exist() -> bool:
     except FileNotFoundError:
         return False
     except OSError:
-        return True
+        pass  # left for the offer to report
     return True

@@ -43,6 +43,8 @@ class DetailView(ScrollView, can_focus=True):
         self._text = Text()
         self._lines: list[Strip] = []
         self._wrapped_at = -1
+        # Whose detail is shown (a step's key).
+        self.key: str | None = None
         self._base_style = Style()
         self._width = 0
 
@@ -51,9 +53,11 @@ class DetailView(ScrollView, can_focus=True):
         """The text shown (all of it, not only the lines in view)."""
         return self._text
 
-    def show(self, text: Text, *, top: bool = False) -> None:
-        """Show `text`; `top` scrolls back to its first line (another step's detail), else
-        the reader stays where they are (the same step's next poll)."""
+    def show(self, text: Text, key: str | None = None) -> None:
+        """Show `text`, the detail of `key` (a step): another key's is shown from its first
+        line, the same key's next text (a poll) where the reader is."""
+        top = key != self.key
+        self.key = key
         if text == self._text and not top:
             return
         self._text = text
